@@ -1,0 +1,43 @@
+//! `GET /v1/plugins`: the loaded job types with their config schema and an example.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+use super::AppState;
+use crate::plugins::PluginOrigin;
+
+#[derive(Serialize)]
+pub struct PluginList {
+    pub plugins: Vec<PluginView>,
+}
+
+#[derive(Serialize)]
+pub struct PluginView {
+    pub job_type: String,
+    pub version: String,
+    pub description: String,
+    pub origin: String,
+    pub config_schema: serde_json::Value,
+    pub example_config: serde_json::Value,
+}
+
+pub async fn list(State(state): State<AppState>) -> Json<PluginList> {
+    let plugins = state
+        .plugins
+        .plugins()
+        .map(|p| PluginView {
+            job_type: p.job_type.clone(),
+            version: p.version.clone(),
+            description: p.description.clone(),
+            // A file path would tell clients about the server's disk; the kind is enough.
+            origin: match p.origin {
+                PluginOrigin::BuiltIn => "built-in".into(),
+                PluginOrigin::File(_) => "file".into(),
+            },
+            config_schema: p.config_schema.clone(),
+            example_config: p.example_config.clone(),
+        })
+        .collect();
+    Json(PluginList { plugins })
+}

@@ -1,0 +1,199 @@
+//! The command line: `serve`, `plugins list`, `plugins validate`. Parses arguments into typed
+//! configs and maps every failure to a message on stderr and an exit code.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::jobsystem::Unavailable;
+use crate::plugins::{PluginHost, PluginHostConfig};
+use crate::server::{self, ServeConfig};
+
+#[derive(Parser)]
+#[command(name = "sgsched", version, about = "Job scheduler for Story-Genius")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: embedded database, built-in plugins, HTTP API.
+    Serve(ServeArgs),
+    /// Inspect and try the job-type plugins.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[arg(long, default_value = "./sgsched-data")]
+    data_dir: PathBuf,
+    /// Load every *.wasm in this directory as an extra job-type plugin.
+    #[arg(long)]
+    plugins_dir: Option<PathBuf>,
+    /// Use the Story-Genius job system at this URL instead of the embedded dry-run one.
+    #[arg(long)]
+    job_system_url: Option<String>,
+    /// Linear memory limit of one plugin instance.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    plugin_memory_mib: u32,
+    /// Time limit of one plugin `run` call.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    run_timeout_secs: u64,
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// One line per plugin: job type, version, origin.
+    List {
+        #[arg(long)]
+        plugins_dir: Option<PathBuf>,
+    },
+    /// Check a job configuration; prints every field error and exits 1 when it is invalid.
+    Validate {
+        job_type: String,
+        config: PathBuf,
+        #[arg(long)]
+        plugins_dir: Option<PathBuf>,
+    },
+}
+
+/// The binary's whole life: parse, run, report. Exit codes: 0 fine, 1 invalid config (plugins
+/// validate), 2 usage or startup errors.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = !matches!(cli.command, Command::Serve(_));
+    init_tracing(if quiet { "warn" } else { "info" });
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Plugins(PluginsCommand::List { plugins_dir }) => plugins_list(plugins_dir).await,
+            Command::Plugins(PluginsCommand::Validate { job_type, config, plugins_dir }) => {
+                plugins_validate(&job_type, &config, plugins_dir).await
+            }
+        }
+    })
+}
+
+fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let config = ServeConfig {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        plugins_dir: args.plugins_dir,
+        job_system_url: args.job_system_url,
+        memory_limit_mib: args.plugin_memory_mib as usize,
+        run_timeout: Duration::from_secs(args.run_timeout_secs),
+    };
+    match server::serve(config, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// SIGINT or SIGTERM: stop accepting, finish what is in flight.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown requested");
+}
+
+/// The CLI commands need plugins but no job system: `run` is never called from them.
+async fn load_plugins(plugins_dir: Option<PathBuf>) -> Result<PluginHost, ExitCode> {
+    let config = PluginHostConfig { plugins_dir, ..PluginHostConfig::default() };
+    PluginHost::load(config, Arc::new(Unavailable)).await.map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+async fn plugins_list(plugins_dir: Option<PathBuf>) -> ExitCode {
+    let host = match load_plugins(plugins_dir).await {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    for p in host.plugins() {
+        println!("{:<24} {:<10} {}", p.job_type, p.version, p.origin);
+    }
+    for r in host.refused() {
+        eprintln!("refused {}: {}", r.file.display(), r.reason);
+    }
+    ExitCode::SUCCESS
+}
+
+async fn plugins_validate(job_type: &str, path: &Path, plugins_dir: Option<PathBuf>) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let config: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            println!("(config): not valid JSON: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let host = match load_plugins(plugins_dir).await {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    if host.info(job_type).is_none() {
+        eprintln!("error: unknown job type {job_type:?}; known: {}", host.job_types().join(", "));
+        return ExitCode::from(2);
+    }
+    match host.validate(job_type, &config).await {
+        Ok(Ok(())) => {
+            println!("valid");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(errors)) => {
+            for e in errors {
+                let field = if e.field.is_empty() { "(config)" } else { e.field.as_str() };
+                println!("{field}: {}", e.message);
+            }
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

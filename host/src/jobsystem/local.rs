@@ -1,0 +1,52 @@
+//! The embedded job system: every job is recorded in the database and finished at once (a dry
+//! run), so a fresh install works end to end with no other service.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::{JobState, JobStatus, JobSystem, JobSystemError, SubmitRequest};
+use crate::store::{LocalJobRecord, Store};
+
+#[derive(Clone)]
+pub struct LocalJobSystem {
+    store: Store,
+}
+
+impl LocalJobSystem {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl JobSystem for LocalJobSystem {
+    async fn submit(&self, req: SubmitRequest) -> Result<String, JobSystemError> {
+        let job_id = uuid::Uuid::now_v7().to_string();
+        let record = LocalJobRecord {
+            result: Some(json!({ "dry_run": true, "job_type": req.job_type, "output_url": format!("local://jobs/{job_id}") })),
+            job_id,
+            user_id: req.user_id,
+            job_type: req.job_type,
+            payload: req.payload,
+            idempotency_key: req.idempotency_key,
+            state: JobState::Succeeded,
+            error: None,
+            created_at: chrono::Utc::now(),
+        };
+        let stored = self.store.insert_local_job(record).await.map_err(|e| JobSystemError::Store(e.to_string()))?;
+        Ok(stored.job_id)
+    }
+
+    async fn wait(&self, job_id: &str, _timeout: Duration) -> Result<JobStatus, JobSystemError> {
+        match self.store.local_job(job_id.to_string()).await.map_err(|e| JobSystemError::Store(e.to_string()))? {
+            Some(j) => Ok(JobStatus { state: j.state, result: j.result, error: j.error }),
+            None => Err(JobSystemError::UnknownJob(job_id.to_string())),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        "local"
+    }
+}

@@ -1,0 +1,87 @@
+//! The Story-Genius job system as the plugins reach it through the `job-system` import: the
+//! embedded `local` one (the dry-run default) or the `http` one (`--job-system-url`).
+
+mod http;
+mod local;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use http::{HttpJobSystem, HttpJobSystemConfig};
+pub use local::LocalJobSystem;
+
+/// One submission: what to do, for whom, and the key that makes a repeat harmless.
+#[derive(Debug, Clone)]
+pub struct SubmitRequest {
+    pub job_type: String,
+    pub payload: Value,
+    pub idempotency_key: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_final(self) -> bool {
+        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobStatus {
+    pub state: JobState,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobSystemError {
+    #[error("unknown job {0}")]
+    UnknownJob(String),
+    #[error("job system unreachable: {0}")]
+    Unreachable(String),
+    #[error("job system answered {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("job system answered something unexpected: {0}")]
+    Protocol(String),
+    #[error("job store: {0}")]
+    Store(String),
+}
+
+/// What the host needs of a job system. Implementations must make `submit` idempotent on
+/// `idempotency_key`.
+#[async_trait::async_trait]
+pub trait JobSystem: Send + Sync + 'static {
+    async fn submit(&self, req: SubmitRequest) -> Result<String, JobSystemError>;
+    /// Wait up to `timeout` for a final state; answer the current state when the time is up.
+    async fn wait(&self, job_id: &str, timeout: Duration) -> Result<JobStatus, JobSystemError>;
+    fn kind(&self) -> &'static str;
+}
+
+/// For commands that load plugins but never run them (`plugins list`, `plugins validate`).
+pub struct Unavailable;
+
+#[async_trait::async_trait]
+impl JobSystem for Unavailable {
+    async fn submit(&self, _: SubmitRequest) -> Result<String, JobSystemError> {
+        Err(JobSystemError::Unreachable("no job system in this command".into()))
+    }
+
+    async fn wait(&self, _: &str, _: Duration) -> Result<JobStatus, JobSystemError> {
+        Err(JobSystemError::Unreachable("no job system in this command".into()))
+    }
+
+    fn kind(&self) -> &'static str {
+        "none"
+    }
+}

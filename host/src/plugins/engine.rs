@@ -1,0 +1,68 @@
+//! The two wasmtime engines (pooled, and on-demand for components too big for the pool) and the
+//! epoch ticker that lets a running guest be interrupted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::{PluginHostConfig, PluginHostError};
+
+/// How often the epoch advances: the granularity at which a busy guest yields to tokio and
+/// is checked against its deadline.
+pub(super) const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+pub(super) struct Engines {
+    pub pooled: Engine,
+    pub on_demand: Engine,
+    stop: Arc<AtomicBool>,
+}
+
+impl Engines {
+    pub fn new(config: &PluginHostConfig) -> Result<Self, PluginHostError> {
+        let mut pool = PoolingAllocationConfig::default();
+        let n = config.max_instances.max(1);
+        pool.total_component_instances(n)
+            .total_core_instances(n * 4)
+            .total_memories(n * 2)
+            .total_tables(n * 4)
+            .total_stacks(n)
+            .max_memory_size(config.memory_limit_bytes);
+        let mut pooled_cfg = base_config();
+        pooled_cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let pooled = Engine::new(&pooled_cfg).map_err(|e| PluginHostError::Engine(e.to_string()))?;
+        let on_demand =
+            Engine::new(&base_config()).map_err(|e| PluginHostError::Engine(e.to_string()))?;
+
+        // Epochs must advance outside the async executor: a guest spinning on a tokio worker
+        // would otherwise starve the very task that should interrupt it.
+        let stop = Arc::new(AtomicBool::new(false));
+        let (a, b, s) = (pooled.clone(), on_demand.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("sgsched-epoch".into())
+            .spawn(move || {
+                while !s.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    a.increment_epoch();
+                    b.increment_epoch();
+                }
+            })
+            .map_err(|e| PluginHostError::Engine(e.to_string()))?;
+        Ok(Self { pooled, on_demand, stop })
+    }
+}
+
+impl Drop for Engines {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn base_config() -> Config {
+    let mut c = Config::new();
+    c.wasm_component_model(true)
+        .epoch_interruption(true)
+        .memory_init_cow(true);
+    c
+}

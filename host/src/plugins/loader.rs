@@ -1,0 +1,208 @@
+//! Loading plugins: the built-ins embedded in the binary, then every `*.wasm` of the plugins dir.
+//! A built-in that fails is a bug and stops the start; a file that fails is refused with a log
+//! line naming it and the reason, and the rest load.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+
+use super::bindings::{JobPlugin, JobPluginPre};
+use super::call::{self, Target};
+use super::engine::Engines;
+use super::state::{HostState, RunCtx};
+use super::{
+    FieldError, PluginError, PluginHostConfig, PluginHostError, PluginInfo, PluginOrigin, RunOutcome, RunRequest, cache,
+};
+use crate::jobsystem::JobSystem;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
+
+/// A plugin file that was not loaded.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub file: PathBuf,
+    pub reason: String,
+}
+
+pub(crate) struct Plugin {
+    pub info: PluginInfo,
+    name: Arc<str>,
+    pre: JobPluginPre<HostState>,
+}
+
+pub(crate) struct Loaded {
+    pub plugins: BTreeMap<String, Plugin>,
+    pub refused: Vec<Refused>,
+    config: PluginHostConfig,
+    jobs: Arc<dyn JobSystem>,
+    /// Bounds live instances to what the pooling allocator holds, so callers wait instead of
+    /// failing when the pool is full.
+    permits: Semaphore,
+    _engines: Engines,
+}
+
+impl Loaded {
+    fn target<'a>(&self, p: &'a Plugin) -> Target<'a> {
+        Target { name: &p.name, pre: &p.pre, memory_limit: self.config.memory_limit_bytes }
+    }
+
+    pub async fn validate(
+        &self,
+        p: &Plugin,
+        config: &serde_json::Value,
+    ) -> Result<Result<(), Vec<FieldError>>, PluginError> {
+        let _permit = self.permits.acquire().await;
+        call::validate(self.target(p), self.config.validate_timeout, config).await
+    }
+
+    pub async fn run(&self, p: &Plugin, req: RunRequest) -> Result<RunOutcome, PluginError> {
+        let _permit = self.permits.acquire().await;
+        let ctx = RunCtx { jobs: self.jobs.clone(), user_id: req.user_id.clone(), submits: 0 };
+        call::run(self.target(p), self.config.run_timeout, ctx, req).await
+    }
+}
+
+pub(super) async fn load(config: PluginHostConfig, jobs: Arc<dyn JobSystem>) -> Result<Loaded, PluginHostError> {
+    let engines = Engines::new(&config)?;
+    let mut plugins = BTreeMap::new();
+    for (name, bytes) in BUILTIN_PLUGINS {
+        let p = prepare(&engines, &config, name, bytes, PluginOrigin::BuiltIn)
+            .await
+            .map_err(|message| PluginHostError::BuiltIn { name: name.to_string(), message })?;
+        plugins.insert(p.info.job_type.clone(), p);
+    }
+    let mut refused = Vec::new();
+    if let Some(dir) = &config.plugins_dir {
+        for file in wasm_files(dir)? {
+            let outcome = match std::fs::read(&file) {
+                Err(e) => Err(format!("cannot read: {e}")),
+                Ok(bytes) => {
+                    let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    prepare(&engines, &config, &name, &bytes, PluginOrigin::File(file.clone())).await
+                }
+            };
+            match outcome {
+                Ok(p) if plugins.contains_key(&p.info.job_type) => {
+                    let reason = format!("job type {:?} is already taken", p.info.job_type);
+                    tracing::warn!(file = %file.display(), %reason, "plugin refused");
+                    refused.push(Refused { file, reason });
+                }
+                Ok(p) => {
+                    tracing::info!(file = %file.display(), job_type = %p.info.job_type, version = %p.info.version, "plugin loaded");
+                    plugins.insert(p.info.job_type.clone(), p);
+                }
+                Err(reason) => {
+                    tracing::warn!(file = %file.display(), %reason, "plugin refused");
+                    refused.push(Refused { file, reason });
+                }
+            }
+        }
+    }
+    let permits = Semaphore::new(config.max_instances.max(1) as usize);
+    Ok(Loaded { plugins, refused, config, jobs, permits, _engines: engines })
+}
+
+fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, PluginHostError> {
+    let io = |source| PluginHostError::PluginsDir { path: dir.to_path_buf(), source };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.extension().is_some_and(|e| e == "wasm") && path.is_file() {
+            files.push(path);
+        }
+    }
+    // Sorted, so which of two files claiming one job type wins does not depend on the disk.
+    files.sort();
+    Ok(files)
+}
+
+/// Compile, link and ask `info`. The pooled engine is tried first; a component the pool cannot
+/// hold (a Python guest is tens of MB) gets the on-demand engine.
+async fn prepare(
+    engines: &Engines,
+    config: &PluginHostConfig,
+    name: &str,
+    bytes: &[u8],
+    origin: PluginOrigin,
+) -> Result<Plugin, String> {
+    if !is_component(bytes) {
+        return Err("not a WebAssembly component (a core module or another format)".into());
+    }
+    match prepare_on(&engines.pooled, config, name, bytes, origin.clone()).await {
+        Ok(p) => Ok(p),
+        Err(pooled_err) => match prepare_on(&engines.on_demand, config, name, bytes, origin).await {
+            Ok(p) => {
+                tracing::info!(plugin = name, reason = %pooled_err, "plugin uses on-demand allocation");
+                Ok(p)
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
+async fn prepare_on(
+    engine: &Engine,
+    config: &PluginHostConfig,
+    name: &str,
+    bytes: &[u8],
+    origin: PluginOrigin,
+) -> Result<Plugin, String> {
+    let (engine2, bytes2, cache_dir) = (engine.clone(), bytes.to_vec(), config.cache_dir.clone());
+    // Compiling is seconds of CPU: keep it off the async workers.
+    let component = tokio::task::spawn_blocking(move || cache::load_component(&engine2, &bytes2, cache_dir.as_deref()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot compile: {e}"))?;
+    let mut linker: Linker<HostState> = Linker::new(engine);
+    let mut opts = wasmtime_wasi::p2::bindings::LinkOptions::default();
+    opts.cli_exit_with_code(true);
+    wasmtime_wasi::p2::add_to_linker_with_options_async(&mut linker, &opts).map_err(|e| e.to_string())?;
+    JobPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(|e| e.to_string())?;
+    let world = "story-genius:scheduler/job-plugin@0.1.0";
+    let pre = linker
+        .instantiate_pre(&component)
+        .map_err(|e| format!("not a component of world {world}: {}", chain(&e)))?;
+    let pre = JobPluginPre::new(pre).map_err(|e| format!("not a component of world {world}: {}", chain(&e)))?;
+    let name: Arc<str> = Arc::from(name);
+    let target = Target { name: &name, pre: &pre, memory_limit: config.memory_limit_bytes };
+    let raw = call::info(target, config.validate_timeout).await.map_err(|e| format!("info failed: {e}"))?;
+    let info = parse_info(raw, origin)?;
+    Ok(Plugin { name: Arc::from(info.job_type.as_str()), info, pre })
+}
+
+fn parse_info(
+    raw: super::bindings::exports::story_genius::scheduler::job_runner::PluginInfo,
+    origin: PluginOrigin,
+) -> Result<PluginInfo, String> {
+    let valid_type = raw.job_type.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && raw.job_type.len() <= 64
+        && raw.job_type.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid_type {
+        return Err(format!("info: job type {:?} must match [a-z][a-z0-9_]{{0,63}}", raw.job_type));
+    }
+    let config_schema =
+        serde_json::from_str(&raw.config_schema).map_err(|e| format!("info: config-schema is not JSON: {e}"))?;
+    let example_config =
+        serde_json::from_str(&raw.example_config).map_err(|e| format!("info: example-config is not JSON: {e}"))?;
+    Ok(PluginInfo {
+        job_type: raw.job_type,
+        version: raw.version,
+        description: raw.description,
+        config_schema,
+        example_config,
+        origin,
+    })
+}
+
+/// A component's preamble: `\0asm`, then version 0x0d and layer 1 (core modules have layer 0).
+fn is_component(bytes: &[u8]) -> bool {
+    bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[6..8] == [1, 0]
+}
+
+fn chain(e: &wasmtime::Error) -> String {
+    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}

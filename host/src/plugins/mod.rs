@@ -1,0 +1,199 @@
+//! The Wasm plugin host: loads job-type components (built-in and from `--plugins-dir`) and calls
+//! their `info`, `validate` and `run` exports in a sandbox. This module owns every wasmtime
+//! type; nothing outside it sees one.
+
+mod bindings;
+mod cache;
+mod engine;
+mod guest_log;
+mod call;
+mod loader;
+mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::jobsystem::JobSystem;
+pub use loader::Refused;
+
+/// Limits and locations for the plugin host.
+#[derive(Debug, Clone)]
+pub struct PluginHostConfig {
+    /// Where compiled components are cached (`<data-dir>/cache/plugins`); `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// Extra plugins: every `*.wasm` in this directory.
+    pub plugins_dir: Option<PathBuf>,
+    /// Linear memory a single instance may use.
+    pub memory_limit_bytes: usize,
+    pub validate_timeout: Duration,
+    pub run_timeout: Duration,
+    /// Instances that may exist at once; callers beyond it wait.
+    pub max_instances: u32,
+}
+
+impl Default for PluginHostConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            plugins_dir: None,
+            memory_limit_bytes: 64 << 20,
+            validate_timeout: Duration::from_secs(2),
+            run_timeout: Duration::from_secs(600),
+            max_instances: 256,
+        }
+    }
+}
+
+/// Where a plugin came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginOrigin {
+    BuiltIn,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PluginOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginOrigin::BuiltIn => f.write_str("built-in"),
+            PluginOrigin::File(p) => write!(f, "file:{}", p.display()),
+        }
+    }
+}
+
+/// What a plugin says about itself (its `info` export), with JSON already parsed.
+#[derive(Debug, Clone)]
+pub struct PluginInfo {
+    pub job_type: String,
+    pub version: String,
+    pub description: String,
+    pub config_schema: Value,
+    pub example_config: Value,
+    pub origin: PluginOrigin,
+}
+
+/// One problem in a job configuration, as the plugin reported it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// One execution handed to a plugin's `run`.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub execution_id: String,
+    pub schedule_id: String,
+    pub user_id: String,
+    pub job_type: String,
+    pub config: Value,
+    pub scheduled_for: String,
+    pub attempt: u32,
+    pub is_manual: bool,
+    pub episode: Option<u32>,
+}
+
+/// What a successful `run` produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    pub job_id: Option<String>,
+    pub summary: Value,
+}
+
+/// Why a plugin call did not produce an answer. `Rejected` (the plugin's own `Err`) is a normal
+/// outcome of `run`; the others mean the guest misbehaved or the host could not call it.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("unknown job type {0:?}")]
+    UnknownJobType(String),
+    #[error("plugin {plugin} exceeded its time limit of {limit:?}")]
+    TimeLimit { plugin: String, limit: Duration },
+    #[error("plugin {plugin} exceeded its memory limit of {limit_mib} MiB")]
+    MemoryLimit { plugin: String, limit_mib: usize },
+    #[error("plugin {plugin} trapped: {message}")]
+    Trap { plugin: String, message: String },
+    #[error("plugin {plugin} returned invalid JSON in {what}: {message}")]
+    BadOutput {
+        plugin: String,
+        what: &'static str,
+        message: String,
+    },
+    #[error("plugin {plugin} failed: {message}")]
+    Rejected { plugin: String, message: String },
+}
+
+/// The loaded plugins and the engine that runs them. Cheap to clone.
+#[derive(Clone)]
+pub struct PluginHost {
+    inner: Arc<loader::Loaded>,
+}
+
+impl PluginHost {
+    /// Load the built-in plugins and every `*.wasm` of `config.plugins_dir`. Files that cannot
+    /// be used are refused (see [`PluginHost::refused`]), never fatal.
+    pub async fn load(config: PluginHostConfig, jobs: Arc<dyn JobSystem>) -> Result<Self, PluginHostError> {
+        let loaded = loader::load(config, jobs).await?;
+        Ok(Self { inner: Arc::new(loaded) })
+    }
+
+    /// Every loaded plugin, by job type.
+    pub fn plugins(&self) -> impl Iterator<Item = &PluginInfo> {
+        self.inner.plugins.values().map(|p| &p.info)
+    }
+
+    pub fn info(&self, job_type: &str) -> Option<&PluginInfo> {
+        self.inner.plugins.get(job_type).map(|p| &p.info)
+    }
+
+    pub fn job_types(&self) -> Vec<String> {
+        self.inner.plugins.keys().cloned().collect()
+    }
+
+    /// Files of the plugins dir that were not loaded, with the reason.
+    pub fn refused(&self) -> &[Refused] {
+        &self.inner.refused
+    }
+
+    /// Ask the job type's plugin whether `config` is valid: `Ok(Ok(()))` when it is,
+    /// `Ok(Err(errors))` with every field error when not.
+    pub async fn validate(&self, job_type: &str, config: &Value) -> Result<Result<(), Vec<FieldError>>, PluginError> {
+        let plugin = self.plugin(job_type)?;
+        self.inner.validate(plugin, config).await
+    }
+
+    /// Run one execution through the job type's plugin.
+    pub async fn run(&self, request: RunRequest) -> Result<RunOutcome, PluginError> {
+        let plugin = self.plugin(&request.job_type)?;
+        self.inner.run(plugin, request).await
+    }
+
+    fn plugin(&self, job_type: &str) -> Result<&loader::Plugin, PluginError> {
+        self.inner
+            .plugins
+            .get(job_type)
+            .ok_or_else(|| PluginError::UnknownJobType(job_type.to_string()))
+    }
+
+}
+
+/// Failures that stop the host from starting at all (a broken built-in, an unusable engine).
+#[derive(Debug, thiserror::Error)]
+pub enum PluginHostError {
+    #[error("wasm engine: {0}")]
+    Engine(String),
+    #[error("built-in plugin {name}: {message}")]
+    BuiltIn { name: String, message: String },
+    #[error("plugins dir {path}: {source}")]
+    PluginsDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The embedded component of a built-in plugin, by name (its job type).
+pub fn builtin_component(name: &str) -> Option<&'static [u8]> {
+    loader::BUILTIN_PLUGINS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}

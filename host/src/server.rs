@@ -1,0 +1,91 @@
+//! Wiring for `sgsched serve`: open the store, pick the job system, load the plugins, serve the
+//! API until shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::api::{self, AppState};
+use crate::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobSystem, LocalJobSystem};
+use crate::plugins::{PluginHost, PluginHostConfig};
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub plugins_dir: Option<PathBuf>,
+    pub job_system_url: Option<String>,
+    pub memory_limit_mib: usize,
+    pub run_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Plugins(#[from] crate::plugins::PluginHostError),
+    #[error(transparent)]
+    JobSystem(#[from] crate::jobsystem::JobSystemError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ServeConfig {
+    pub fn plugin_host_config(&self) -> PluginHostConfig {
+        PluginHostConfig {
+            cache_dir: Some(self.data_dir.join("cache").join("plugins")),
+            plugins_dir: self.plugins_dir.clone(),
+            memory_limit_bytes: self.memory_limit_mib << 20,
+            run_timeout: self.run_timeout,
+            ..PluginHostConfig::default()
+        }
+    }
+}
+
+/// Everything a running server is made of, built before it listens.
+pub struct Services {
+    pub state: AppState,
+}
+
+pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
+    let store = Store::open(&config.data_dir.join("sgsched.redb"))?;
+    let jobs: Arc<dyn JobSystem> = match &config.job_system_url {
+        Some(url) => Arc::new(HttpJobSystem::new(HttpJobSystemConfig::new(url.clone()))?),
+        None => Arc::new(LocalJobSystem::new(store.clone())),
+    };
+    let job_system_kind = jobs.kind();
+    let plugins = PluginHost::load(config.plugin_host_config(), jobs).await?;
+    for p in plugins.plugins() {
+        tracing::info!(job_type = %p.job_type, version = %p.version, origin = %p.origin, "plugin ready");
+    }
+    Ok(Services { state: AppState { plugins, store, job_system_kind } })
+}
+
+/// Build the services, bind, print `listening on ADDR` (tests read it) and serve until
+/// `shutdown` resolves.
+pub async fn serve(
+    config: ServeConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let services = build(&config).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, job_system = services.state.job_system_kind, "sgsched listening");
+    println!("listening on {addr}");
+    api::run(listener, services.state, shutdown).await?;
+    tracing::info!("sgsched stopped");
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! A job type that misbehaves on request: `{"mode": "..."}` in `validate` or `run` makes it
+//! loop forever, eat memory, trap, panic, or reach for the filesystem and environment. The host
+//! must contain each and keep serving.
+
+wit_bindgen::generate!({ path: "../../../wit", world: "job-plugin" });
+
+use exports::story_genius::scheduler::job_runner::{FieldError, Guest, JobOutcome, JobRequest, PluginInfo};
+use story_genius::scheduler::job_system;
+
+struct Hostile;
+
+fn mode(config: &str) -> String {
+    // No JSON crate: keep the guest tiny. The mode is the value after `"mode":"`.
+    let key = "\"mode\":\"";
+    config
+        .find(key)
+        .and_then(|i| config[i + key.len()..].split('"').next())
+        .unwrap_or("ok")
+        .to_string()
+}
+
+/// Misbehave as asked; returns a message for the modes that end normally.
+fn act(mode: &str) -> Result<String, String> {
+    match mode {
+        "loop" => {
+            let mut x: u64 = 0;
+            loop {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+        }
+        "oom" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                let mut chunk = vec![0u8; 1 << 20];
+                chunk[0] = hoard.len() as u8;
+                hoard.push(std::hint::black_box(chunk));
+            }
+        }
+        "trap" => core::arch::wasm32::unreachable(),
+        "panic" => panic!("hostile guest panicked on purpose"),
+        "open_file" => match std::fs::read("/etc/passwd") {
+            Ok(b) => Ok(format!("read {} bytes of /etc/passwd", b.len())),
+            Err(e) => Err(format!("open /etc/passwd denied: {e}")),
+        },
+        "env" => Ok(format!("env vars: {}, args: {}", std::env::vars().count(), std::env::args().count())),
+        "log" => {
+            println!("hello from the hostile guest's stdout");
+            eprintln!("hello from the hostile guest's stderr");
+            Ok("logged".into())
+        }
+        _ => Ok("ok".into()),
+    }
+}
+
+impl Guest for Hostile {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            job_type: "hostile".into(),
+            version: "0.0.1".into(),
+            description: "Misbehaves on request, for the host's fault tests.".into(),
+            config_schema: r#"{"type":"object","properties":{"mode":{"type":"string"}}}"#.into(),
+            example_config: r#"{"mode":"ok"}"#.into(),
+        }
+    }
+
+    fn validate(config: String) -> Result<(), Vec<FieldError>> {
+        match act(&mode(&config)) {
+            Ok(_) => Ok(()),
+            Err(message) => Err(vec![FieldError { field: "mode".into(), message }]),
+        }
+    }
+
+    fn run(request: JobRequest) -> Result<JobOutcome, String> {
+        let m = mode(&request.config);
+        if m == "submit" {
+            let id = job_system::submit("hostile", "{}", &request.execution_id)?;
+            let status = job_system::wait(&id, 1000)?;
+            return Ok(JobOutcome { job_id: Some(id), summary: format!("{{\"state\":\"{:?}\"}}", status.state) });
+        }
+        let msg = act(&m)?;
+        Ok(JobOutcome { job_id: None, summary: format!("{{\"message\":{msg:?}}}") })
+    }
+}
+
+export!(Hostile);
