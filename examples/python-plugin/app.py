@@ -61,6 +61,7 @@ CONFIG_SCHEMA = {
             "type": "string",
             "minLength": 1,
             "maxLength": TEXT_MAX,
+            "pattern": "\\S",
         },
         "video_id": {
             "description": "The finished Story-Genius video the post is about.",
@@ -71,6 +72,7 @@ CONFIG_SCHEMA = {
             "description": "Hashtags appended to the post, each starting with '#'.",
             "type": "array",
             "maxItems": HASHTAGS_MAX,
+            "uniqueItems": True,
             "items": {"type": "string", "pattern": HASHTAG_RE.pattern, "maxLength": HASHTAG_MAX_LEN},
         },
         "publish_at_local": {

@@ -2,7 +2,13 @@
 
 pub mod api;
 pub mod cli;
+pub mod clock;
 pub mod jobsystem;
+pub mod model;
 pub mod plugins;
+pub mod recurrence;
 pub mod server;
+pub mod service;
 pub mod store;
+pub mod timezone;
+pub mod tokens;

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, TokenCache};
+use crate::clock::SystemClock;
+use crate::service::Scheduler;
+use crate::store::Storage;
 use crate::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobSystem, LocalJobSystem};
 use crate::plugins::{PluginHost, PluginHostConfig};
 use crate::store::Store;
@@ -69,7 +72,10 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
     for p in plugins.plugins() {
         tracing::info!(job_type = %p.job_type, version = %p.version, origin = %p.origin, "plugin ready");
     }
-    Ok(Services { state: AppState { plugins, store, job_system_kind } })
+    let storage: Arc<dyn Storage> = Arc::new(store.clone());
+    let scheduler = Scheduler::new(storage, plugins.clone(), Arc::new(SystemClock));
+    let tokens = TokenCache::new(crate::tokens::inbox(&config.data_dir));
+    Ok(Services { state: AppState { plugins, store, scheduler, tokens, job_system_kind } })
 }
 
 /// Build the services, bind, print `listening on ADDR` (tests read it) and serve until

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use job_system_stub::{Faults, Stub, StubConfig};
-use serde_json::{Value, json};
-use sgsched::api::{self, AppState};
+use serde_json::Value;
+use sgsched::api::{self, AppState, TokenCache};
+use sgsched::clock::SystemClock;
+use sgsched::service::Scheduler;
+use sgsched::store::Storage;
 use sgsched::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobState, JobSystem, LocalJobSystem};
 use sgsched::plugins::{PluginError, PluginHost, PluginHostConfig, RunRequest};
 use sgsched::store::Store;
@@ -60,26 +63,40 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     assert!(items >= 2);
     let exec2 = "0193a1b2-0000-7000-8000-000000000002";
     h.run(request("batch_generation", batch, exec2)).await.unwrap();
-    let all = store.local_jobs(None, 100).await.unwrap();
+    let all = store.local_jobs(None, None, 100).await.unwrap();
     assert_eq!(all.len(), 1 + items);
     let mut keys: Vec<String> = all.iter().skip(1).map(|j| j.idempotency_key.clone()).collect();
     keys.sort();
     let expected: Vec<String> = (0..items).map(|i| format!("{exec2}:{i}")).collect();
     assert_eq!(keys, expected);
 
-    // Listed over HTTP, paged.
-    let state = AppState { plugins: h.clone(), store: store.clone(), job_system_kind: "local" };
+    // Listed over HTTP, paged, to the jobs' owner only.
+    let storage: Arc<dyn Storage> = Arc::new(store.clone());
+    let scheduler = Scheduler::new(storage, h.clone(), Arc::new(SystemClock));
+    let tokens = TokenCache::new(sgsched::tokens::inbox(dir.path()));
+    let owner = sgsched::tokens::create(dir.path(), "0193a1b2-0000-7000-8000-0000000000bb".parse().unwrap()).unwrap();
+    let stranger = sgsched::tokens::create(dir.path(), uuid::Uuid::now_v7()).unwrap();
+    let state = AppState { plugins: h.clone(), store: store.clone(), scheduler, tokens, job_system_kind: "local" };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(api::run(listener, state, std::future::pending()));
     let http = reqwest::Client::new();
-    let page: Value = http.get(format!("http://{addr}/v1/jobs?limit=1")).send().await.unwrap().json().await.unwrap();
+    let anonymous = http.get(format!("http://{addr}/v1/jobs")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let theirs: Value =
+        http.get(format!("http://{addr}/v1/jobs")).bearer_auth(&stranger).send().await.unwrap().json().await.unwrap();
+    assert_eq!(theirs["items"], serde_json::json!([]));
+    let hidden = http.get(format!("http://{addr}/v1/jobs/{job_id}")).bearer_auth(&stranger).send().await.unwrap();
+    assert_eq!(hidden.status(), 404);
+    let page: Value =
+        http.get(format!("http://{addr}/v1/jobs?limit=1")).bearer_auth(&owner).send().await.unwrap().json().await.unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["job_id"], job_id.as_str());
     assert_eq!(page["items"][0]["status"], "succeeded");
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = http
         .get(format!("http://{addr}/v1/jobs?limit=100&cursor={cursor}"))
+        .bearer_auth(&owner)
         .send()
         .await
         .unwrap()
@@ -88,7 +105,8 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
         .unwrap();
     assert_eq!(rest["items"].as_array().unwrap().len(), items);
     assert_eq!(rest["next_cursor"], Value::Null);
-    let one: Value = http.get(format!("http://{addr}/v1/jobs/{job_id}")).send().await.unwrap().json().await.unwrap();
+    let one: Value =
+        http.get(format!("http://{addr}/v1/jobs/{job_id}")).bearer_auth(&owner).send().await.unwrap().json().await.unwrap();
     assert_eq!(one["idempotency_key"], exec);
 }
 

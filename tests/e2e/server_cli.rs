@@ -96,7 +96,14 @@ async fn serve_answers_health_plugins_and_jobs_then_stops_on_sigterm() {
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.unwrap(), "ok");
 
-    let plugins: Value = http.get(server.url("/v1/plugins")).send().await.unwrap().json().await.unwrap();
+    let anonymous = http.get(server.url("/v1/plugins")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["content-type"], "application/problem+json");
+    let bad = http.get(server.url("/v1/plugins")).bearer_auth("sgs_not_a_token").send().await.unwrap();
+    assert_eq!(bad.status(), 401);
+    let token = server.token("0193a1b2-0000-7000-8000-0000000000cc");
+    let plugins: Value =
+        http.get(server.url("/v1/plugins")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let list = plugins["plugins"].as_array().unwrap();
     let types: Vec<&str> = list.iter().map(|p| p["job_type"].as_str().unwrap()).collect();
     assert_eq!(
@@ -111,20 +118,20 @@ async fn serve_answers_health_plugins_and_jobs_then_stops_on_sigterm() {
         assert!(p["description"].as_str().is_some_and(|d| !d.is_empty()));
     }
 
-    let jobs: Value = http.get(server.url("/v1/jobs")).send().await.unwrap().json().await.unwrap();
+    let jobs: Value = http.get(server.url("/v1/jobs")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(jobs, json!({ "items": [], "next_cursor": null }));
 
-    let bad = http.get(server.url("/v1/jobs?limit=0")).send().await.unwrap();
+    let bad = http.get(server.url("/v1/jobs?limit=0")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(bad.status(), 422);
     assert_eq!(bad.headers()["content-type"], "application/problem+json");
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["errors"], json!([{ "field": "limit", "message": "must be an integer from 1 to 1000" }]));
 
-    let bad = http.get(server.url("/v1/jobs?cursor=zzz")).send().await.unwrap();
+    let bad = http.get(server.url("/v1/jobs?cursor=zzz")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(bad.status(), 400);
-    let missing = http.get(server.url("/v1/jobs/0193a1b2-0000-7000-8000-000000000000")).send().await.unwrap();
+    let missing = http.get(server.url("/v1/jobs/0193a1b2-0000-7000-8000-000000000000")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(missing.status(), 404);
-    let nowhere = http.get(server.url("/v1/nowhere")).send().await.unwrap();
+    let nowhere = http.get(server.url("/v1/nowhere")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(nowhere.status(), 404);
     assert_eq!(nowhere.headers()["content-type"], "application/problem+json");
 
@@ -138,6 +145,9 @@ async fn serve_answers_health_plugins_and_jobs_then_stops_on_sigterm() {
     let health = http.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(count(), 6);
+    // The token, imported on first use, is in the database now and survives the restart.
+    let again = http.get(server.url("/v1/plugins")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(again.status(), 200);
 }
 
 #[test]

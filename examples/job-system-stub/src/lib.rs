@@ -119,8 +119,14 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 
 impl Stub {
     pub fn new(config: StubConfig) -> Self {
-        let inner = Inner { faults: config.faults, ..Inner::default() };
-        Stub { inner: Arc::new(Mutex::new(inner)), complete_after: config.complete_after }
+        let inner = Inner {
+            faults: config.faults,
+            ..Inner::default()
+        };
+        Stub {
+            inner: Arc::new(Mutex::new(inner)),
+            complete_after: config.complete_after,
+        }
     }
 
     // A panic while the lock is held cannot leave the maps half-updated in a way that matters
@@ -199,8 +205,14 @@ impl Stub {
         // Health, stats and faults stay fast so a test can undo a hang while it is happening.
         Router::new()
             .merge(jobs)
-            .route("/healthz", get(|| async { Json(json!({ "status": "ok" })) }))
-            .route("/v1/stats", get(|State(stub): State<Stub>| async move { Json(stub.stats()) }))
+            .route(
+                "/healthz",
+                get(|| async { Json(json!({ "status": "ok" })) }),
+            )
+            .route(
+                "/v1/stats",
+                get(|State(stub): State<Stub>| async move { Json(stub.stats()) }),
+            )
             .route("/v1/faults", get(get_faults).put(put_faults))
             .with_state(self.clone())
     }
@@ -211,7 +223,9 @@ impl Stub {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
@@ -240,7 +254,10 @@ async fn submit(State(stub): State<Stub>, body: Bytes) -> Response {
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid body: {e}")),
     };
     if body.job_type.trim().is_empty() || body.idempotency_key.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "job_type and idempotency_key must not be empty");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "job_type and idempotency_key must not be empty",
+        );
     }
 
     let mut inner = stub.lock();
@@ -249,14 +266,20 @@ async fn submit(State(stub): State<Stub>, body: Bytes) -> Response {
     let rate = inner.faults.fail_submit_rate.clamp(0.0, 1.0);
     // The epsilon keeps rates such as 0.1 from missing a step to float rounding.
     let rate_fails = ((n * rate) + 1e-9).floor() > (((n - 1.0) * rate) + 1e-9).floor();
-    let forced = inner.faults.submit_status.and_then(|s| StatusCode::from_u16(s).ok());
+    let forced = inner
+        .faults
+        .submit_status
+        .and_then(|s| StatusCode::from_u16(s).ok());
     if let Some(status) = forced.or(rate_fails.then_some(StatusCode::INTERNAL_SERVER_ERROR)) {
         inner.rejected += 1;
         return error(status, "injected submit failure");
     }
 
     inner.submissions += 1;
-    *inner.submissions_by_key.entry(body.idempotency_key.clone()).or_default() += 1;
+    *inner
+        .submissions_by_key
+        .entry(body.idempotency_key.clone())
+        .or_default() += 1;
     if let Some(id) = inner.by_key.get(&body.idempotency_key) {
         let view = stub.view(&inner.jobs[id]);
         return (StatusCode::OK, Json(view)).into_response();
@@ -294,7 +317,10 @@ async fn get_job(State(stub): State<Stub>, Path(id): Path<String>) -> Response {
 
 async fn cancel(State(stub): State<Stub>, Path(id): Path<String>) -> Response {
     let mut inner = stub.lock();
-    let Some(job) = Uuid::parse_str(&id).ok().and_then(|id| inner.jobs.get_mut(&id)) else {
+    let Some(job) = Uuid::parse_str(&id)
+        .ok()
+        .and_then(|id| inner.jobs.get_mut(&id))
+    else {
         return error(StatusCode::NOT_FOUND, format!("no job {id}"));
     };
     // Only a job still in progress can be cancelled; a finished one keeps its outcome.
@@ -317,7 +343,10 @@ async fn put_faults(State(stub): State<Stub>, body: Bytes) -> Response {
             tracing::info!(?faults, "faults set");
             Json(faults).into_response()
         }
-        Ok(_) => error(StatusCode::BAD_REQUEST, "fail_submit_rate must be within 0..=1"),
+        Ok(_) => error(
+            StatusCode::BAD_REQUEST,
+            "fail_submit_rate must be within 0..=1",
+        ),
         Err(e) => error(StatusCode::BAD_REQUEST, format!("invalid faults: {e}")),
     }
 }

@@ -10,7 +10,10 @@ use clap::Parser;
 use job_system_stub::{Faults, StubConfig};
 
 #[derive(Parser)]
-#[command(version, about = "An in-memory Story-Genius job system with fault injection")]
+#[command(
+    version,
+    about = "An in-memory Story-Genius job system with fault injection"
+)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:9090")]
@@ -40,7 +43,11 @@ struct Args {
 
 fn parse_rate(s: &str) -> Result<f64, String> {
     let rate: f64 = s.parse().map_err(|e| format!("{e}"))?;
-    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err("must be within 0..=1".into()) }
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err("must be within 0..=1".into())
+    }
 }
 
 #[tokio::main]

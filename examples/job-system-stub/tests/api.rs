@@ -30,8 +30,16 @@ async fn start(config: StubConfig) -> Server {
             .await
             .unwrap();
     });
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    Server { base, stub, http, _stop: stop }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    Server {
+        base,
+        stub,
+        http,
+        _stop: stop,
+    }
 }
 
 impl Server {
@@ -42,18 +50,35 @@ impl Server {
             "idempotency_key": key,
             "user_id": "0b7e3c1a-5d2f-4e8b-9a61-3f0c2d4e5b6a",
         });
-        let resp = self.http.post(format!("{}/v1/jobs", self.base)).json(&body).send().await.unwrap();
+        let resp = self
+            .http
+            .post(format!("{}/v1/jobs", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         (resp.status(), resp.json().await.unwrap())
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let resp = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         (resp.status(), resp.json().await.unwrap())
     }
 
     async fn put_faults(&self, faults: Value) -> StatusCode {
         let url = format!("{}/v1/faults", self.base);
-        self.http.put(url).json(&faults).send().await.unwrap().status()
+        self.http
+            .put(url)
+            .json(&faults)
+            .send()
+            .await
+            .unwrap()
+            .status()
     }
 }
 
@@ -73,7 +98,10 @@ async fn repeated_idempotency_key_returns_the_first_job() {
     let (_, stats) = s.get("/v1/stats").await;
     assert_eq!(stats["jobs"], 2);
     assert_eq!(stats["submissions"], 3);
-    assert_eq!(stats["by_idempotency_key"], json!({"exec-1": 2, "exec-2": 1}));
+    assert_eq!(
+        stats["by_idempotency_key"],
+        json!({"exec-1": 2, "exec-2": 1})
+    );
     assert_eq!(stats["duplicate_keys"], json!(["exec-1"]));
     assert_eq!(s.stub.stats().duplicate_keys, vec!["exec-1".to_string()]);
 }
@@ -89,11 +117,19 @@ async fn get_list_health_and_not_found() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(job["job_type"], "export");
     assert_eq!(job["status"], "succeeded");
-    assert_eq!(job["result"], json!({"output_url": format!("stub://jobs/{id}"), "job_type": "export"}));
+    assert_eq!(
+        job["result"],
+        json!({"output_url": format!("stub://jobs/{id}"), "job_type": "export"})
+    );
     assert_eq!(job["error"], Value::Null);
 
     let (_, list) = s.get("/v1/jobs").await;
-    let ids: Vec<&Value> = list["jobs"].as_array().unwrap().iter().map(|j| &j["job_id"]).collect();
+    let ids: Vec<&Value> = list["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| &j["job_id"])
+        .collect();
     assert_eq!(ids, vec![&a["job_id"], &b["job_id"]], "oldest first");
 
     let (status, _) = s.get("/v1/jobs/00000000-0000-0000-0000-000000000000").await;
@@ -108,7 +144,12 @@ async fn get_list_health_and_not_found() {
 async fn bad_bodies_are_400_and_create_nothing() {
     let s = start(StubConfig::default()).await;
     let url = format!("{}/v1/jobs", s.base);
-    for body in ["not json", "{}", r#"{"job_type": "x"}"#, r#"{"job_type": "", "idempotency_key": "k"}"#] {
+    for body in [
+        "not json",
+        "{}",
+        r#"{"job_type": "x"}"#,
+        r#"{"job_type": "", "idempotency_key": "k"}"#,
+    ] {
         let resp = s.http.post(&url).body(body).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{body}");
     }
@@ -117,73 +158,138 @@ async fn bad_bodies_are_400_and_create_nothing() {
 
 #[tokio::test]
 async fn jobs_pass_through_queued_and_running_before_finishing() {
-    let s = start(StubConfig { complete_after: Duration::from_millis(600), ..Default::default() }).await;
+    // Wide windows (queued < 1 s ≤ running < 2 s) so a loaded machine does not flake.
+    let s = start(StubConfig {
+        complete_after: Duration::from_secs(2),
+        ..Default::default()
+    })
+    .await;
     let (status, job) = s.submit("export", "slow").await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(job["status"], "queued");
     let path = format!("/v1/jobs/{}", job["job_id"].as_str().unwrap());
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
     assert_eq!(s.get(&path).await.1["status"], "running");
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(s.get(&path).await.1["status"], "succeeded");
 }
 
 #[tokio::test]
 async fn unfinished_jobs_can_be_cancelled() {
-    let s = start(StubConfig { complete_after: Duration::from_secs(60), ..Default::default() }).await;
+    let s = start(StubConfig {
+        complete_after: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .await;
     let (_, job) = s.submit("export", "to-cancel").await;
-    let url = format!("{}/v1/jobs/{}/cancel", s.base, job["job_id"].as_str().unwrap());
+    let url = format!(
+        "{}/v1/jobs/{}/cancel",
+        s.base,
+        job["job_id"].as_str().unwrap()
+    );
     let job: Value = s.http.post(url).send().await.unwrap().json().await.unwrap();
     assert_eq!(job["status"], "cancelled");
 }
 
 #[tokio::test]
 async fn fail_submit_rate_rejects_a_counted_share_without_creating_jobs() {
-    let faults = Faults { fail_submit_rate: 0.5, ..Default::default() };
-    let s = start(StubConfig { faults, ..Default::default() }).await;
+    let faults = Faults {
+        fail_submit_rate: 0.5,
+        ..Default::default()
+    };
+    let s = start(StubConfig {
+        faults,
+        ..Default::default()
+    })
+    .await;
     let mut statuses = Vec::new();
     for i in 0..4 {
         statuses.push(s.submit("export", &format!("k{i}")).await.0.as_u16());
     }
     assert_eq!(statuses, vec![201, 500, 201, 500]);
     let stats = s.stub.stats();
-    assert_eq!((stats.jobs, stats.submissions, stats.rejected_submissions), (2, 2, 2));
+    assert_eq!(
+        (stats.jobs, stats.submissions, stats.rejected_submissions),
+        (2, 2, 2)
+    );
 }
 
 #[tokio::test]
 async fn submit_status_forces_every_submission() {
-    let faults = Faults { submit_status: Some(503), ..Default::default() };
-    let s = start(StubConfig { faults, ..Default::default() }).await;
-    assert_eq!(s.submit("export", "k").await.0, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(s.submit("export", "k").await.0, StatusCode::SERVICE_UNAVAILABLE);
+    let faults = Faults {
+        submit_status: Some(503),
+        ..Default::default()
+    };
+    let s = start(StubConfig {
+        faults,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        s.submit("export", "k").await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        s.submit("export", "k").await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     assert_eq!(s.stub.stats().jobs, 0);
 }
 
 #[tokio::test]
 async fn fail_jobs_and_fail_job_types_make_jobs_fail() {
-    let faults = Faults { fail_job_types: vec!["export".into()], ..Default::default() };
-    let s = start(StubConfig { faults, ..Default::default() }).await;
+    let faults = Faults {
+        fail_job_types: vec!["export".into()],
+        ..Default::default()
+    };
+    let s = start(StubConfig {
+        faults,
+        ..Default::default()
+    })
+    .await;
     let (_, export) = s.submit("export", "a").await;
     let (_, video) = s.submit("video_generation", "b").await;
     assert_eq!(export["status"], "failed");
     assert_eq!(export["error"], "injected failure");
     assert_eq!(video["status"], "succeeded");
 
-    assert_eq!(s.put_faults(json!({"fail_jobs": true})).await, StatusCode::OK);
+    assert_eq!(
+        s.put_faults(json!({"fail_jobs": true})).await,
+        StatusCode::OK
+    );
     let (_, video) = s.submit("video_generation", "c").await;
     assert_eq!(video["status"], "failed");
 }
 
 #[tokio::test]
 async fn hang_and_latency_delay_job_requests_only() {
-    let faults = Faults { hang_ms: 300, latency_ms: 100, ..Default::default() };
-    let s = start(StubConfig { faults, ..Default::default() }).await;
+    let faults = Faults {
+        hang_ms: 300,
+        latency_ms: 100,
+        ..Default::default()
+    };
+    let s = start(StubConfig {
+        faults,
+        ..Default::default()
+    })
+    .await;
     let started = std::time::Instant::now();
     s.get("/v1/jobs").await;
-    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
 
-    let short = reqwest::Client::builder().timeout(Duration::from_millis(150)).build().unwrap();
-    let err = short.get(format!("{}/v1/jobs", s.base)).send().await.unwrap_err();
+    let short = reqwest::Client::builder()
+        .timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let err = short
+        .get(format!("{}/v1/jobs", s.base))
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.is_timeout(), "{err}");
 
     // The control endpoints answer at once, so a test can lift a hang mid-way.
@@ -198,17 +304,30 @@ async fn faults_change_at_runtime() {
     let s = start(StubConfig::default()).await;
     assert_eq!(s.get("/v1/faults").await.1["submit_status"], Value::Null);
 
-    assert_eq!(s.put_faults(json!({"submit_status": 500})).await, StatusCode::OK);
+    assert_eq!(
+        s.put_faults(json!({"submit_status": 500})).await,
+        StatusCode::OK
+    );
     assert_eq!(s.get("/v1/faults").await.1["submit_status"], 500);
-    assert_eq!(s.submit("export", "k").await.0, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        s.submit("export", "k").await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
 
     // PUT replaces the whole set: an empty object clears every fault.
     assert_eq!(s.put_faults(json!({})).await, StatusCode::OK);
     assert_eq!(s.stub.faults(), Faults::default());
     assert_eq!(s.submit("export", "k").await.0, StatusCode::CREATED);
-    assert_eq!(s.stub.stats().by_idempotency_key["k"], 1, "the rejected try is not a submission");
+    assert_eq!(
+        s.stub.stats().by_idempotency_key["k"],
+        1,
+        "the rejected try is not a submission"
+    );
 
-    for bad in [json!({"fail_submit_rate": 2.0}), json!({"no_such_fault": true})] {
+    for bad in [
+        json!({"fail_submit_rate": 2.0}),
+        json!({"no_such_fault": true}),
+    ] {
         assert_eq!(s.put_faults(bad).await, StatusCode::BAD_REQUEST);
     }
 }
@@ -222,20 +341,36 @@ fn binary_prints_its_address_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").expect(&line).to_string();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect(&line)
+        .to_string();
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (faults, health) = rt.block_on(async {
-        let faults: Value =
-            reqwest::get(format!("http://{addr}/v1/faults")).await.unwrap().json().await.unwrap();
-        let health = reqwest::get(format!("http://{addr}/healthz")).await.unwrap().status();
+        let faults: Value = reqwest::get(format!("http://{addr}/v1/faults"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let health = reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .unwrap()
+            .status();
         (faults, health)
     });
     assert_eq!(faults["fail_jobs"], true);
     assert_eq!(health, StatusCode::OK);
 
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");

@@ -1,9 +1,11 @@
-//! `GET /v1/jobs`: the jobs the embedded (local) job system has recorded, paged by cursor.
+//! `GET /v1/jobs`: the caller's jobs that the embedded (local) job system has recorded, paged
+//! by cursor.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
+use super::auth::AuthUser;
 use super::{AppState, Problem};
 use crate::store::LocalJobRecord;
 
@@ -49,7 +51,7 @@ impl From<LocalJobRecord> for JobView {
     }
 }
 
-pub async fn list(State(state): State<AppState>, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<JobList>, Problem> {
+pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<JobList>, Problem> {
     let Query(q) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let limit = match q.limit.as_deref() {
         None => 50,
@@ -68,20 +70,20 @@ pub async fn list(State(state): State<AppState>, query: Result<Query<ListQuery>,
         None => None,
         Some(c) => Some(uuid::Uuid::parse_str(&c).map_err(|_| Problem::bad_request("invalid cursor"))?.to_string()),
     };
-    let items = state.store.local_jobs(after, limit + 1).await.map_err(Problem::internal)?;
+    let items = state.store.local_jobs(Some(user.to_string()), after, limit + 1).await.map_err(Problem::internal)?;
     let more = items.len() > limit;
     let items: Vec<JobView> = items.into_iter().take(limit).map(JobView::from).collect();
     let next_cursor = if more { items.last().map(|j| j.job_id.clone()) } else { None };
     Ok(Json(JobList { items, next_cursor }))
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobView>, Problem> {
+pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Json<JobView>, Problem> {
     let not_found = || Problem::not_found(format!("no job {id}"));
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(not_found());
     }
     match state.store.local_job(id.clone()).await.map_err(Problem::internal)? {
-        Some(j) => Ok(Json(j.into())),
-        None => Err(not_found()),
+        Some(j) if j.user_id == user.to_string() => Ok(Json(j.into())),
+        _ => Err(not_found()),
     }
 }

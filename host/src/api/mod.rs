@@ -1,19 +1,26 @@
-//! The HTTP API: routes, request/response types and problem+json errors. It holds no business
-//! rules; it parses requests into typed values once, at the edge, and renders the answers.
+//! The HTTP API: routes, authentication, request/response types and problem+json errors. It
+//! holds no business rules: it parses requests into typed values once, at the edge, calls the
+//! service and renders the answers.
 
+pub mod auth;
+pub mod fields;
 mod jobs;
 mod plugins;
 mod problem;
+mod reference;
+pub mod schedules;
 
 use std::future::Future;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::plugins::PluginHost;
+use crate::service::Scheduler;
 use crate::store::Store;
-pub use problem::Problem;
+pub use auth::TokenCache;
+pub use problem::{Problem, ProblemFieldError};
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -23,16 +30,33 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub struct AppState {
     pub plugins: PluginHost,
     pub store: Store,
+    pub scheduler: Scheduler,
+    pub tokens: TokenCache,
     pub job_system_kind: &'static str,
 }
 
 pub fn router(state: AppState) -> Router {
+    use schedules as s;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/plugins", get(plugins::list))
         .route("/v1/jobs", get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get))
+        .route("/v1/schedules", post(s::create).get(s::list))
+        .route("/v1/schedules/patterns", get(reference::patterns))
+        .route("/v1/schedules/timezones", get(reference::timezones))
+        .route("/v1/schedules/{id}", get(s::get).put(s::update).delete(s::delete))
+        .route("/v1/schedules/{id}/pause", post(s::pause))
+        .route("/v1/schedules/{id}/resume", post(s::resume))
+        .route("/v1/schedules/{id}/cancel", post(s::cancel))
+        .route("/v1/schedules/{id}/clone", post(s::clone))
+        .route("/v1/schedules/{id}/run", post(s::run))
+        .route("/v1/schedules/{id}/executions", get(s::executions))
         .fallback(|| async { Problem::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", "method not allowed on this route")
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(state)
 }

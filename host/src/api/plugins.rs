@@ -5,6 +5,7 @@ use axum::extract::State;
 use serde::Serialize;
 
 use super::AppState;
+use super::auth::AuthUser;
 use crate::plugins::PluginOrigin;
 
 #[derive(Serialize)]
@@ -22,7 +23,7 @@ pub struct PluginView {
     pub example_config: serde_json::Value,
 }
 
-pub async fn list(State(state): State<AppState>) -> Json<PluginList> {
+pub async fn list(State(state): State<AppState>, _: AuthUser) -> Json<PluginList> {
     let plugins = state
         .plugins
         .plugins()

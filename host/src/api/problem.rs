@@ -20,11 +20,14 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemFieldError>,
+    /// On a 409 for a forbidden transition: the status the schedule is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<&'static str>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { kind: "about:blank", title, status: status.as_u16(), detail: detail.into(), errors: Vec::new() }
+        Self { kind: "about:blank", title, status: status.as_u16(), detail: detail.into(), errors: Vec::new(), current_status: None }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -43,6 +46,10 @@ impl Problem {
         );
         p.errors = errors;
         p
+    }
+
+    pub fn invalid_fields(errors: Vec<crate::recurrence::FieldError>) -> Self {
+        Self::invalid(errors.into_iter().map(|e| ProblemFieldError { field: e.field, message: e.message }).collect())
     }
 
     /// A fault on our side. The detail is logged, not shown: it may name internals.

@@ -21,11 +21,13 @@ pub(super) fn load_component(
     let digest = Sha256::digest(bytes);
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     let path = dir.join(format!("{hex}-{:016x}.cwasm", h.finish()));
-    if path.exists() {
+    // Read, not mmap (`deserialize_file`): a mapped artifact that is truncated or rewritten
+    // under a running server would kill it with SIGBUS.
+    if let Ok(artifact) = std::fs::read(&path) {
         // SAFETY: the file lives in our own data dir and was written by `precompile_component`
         // of an engine with the same compatibility hash (it is in the file name); wasmtime
         // still checks its header and refuses a mismatched artifact.
-        match unsafe { Component::deserialize_file(engine, &path) } {
+        match unsafe { Component::deserialize(engine, &artifact) } {
             Ok(c) => return Ok(c),
             Err(e) => {
                 tracing::warn!(file = %path.display(), error = %e, "discarding unusable compiled plugin cache entry");

@@ -158,9 +158,8 @@ async fn prepare_on(
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("cannot compile: {e}"))?;
     let mut linker: Linker<HostState> = Linker::new(engine);
-    let mut opts = wasmtime_wasi::p2::bindings::LinkOptions::default();
-    opts.cli_exit_with_code(true);
-    wasmtime_wasi::p2::add_to_linker_with_options_async(&mut linker, &opts).map_err(|e| e.to_string())?;
+    // `wasi:cli/exit` (with `exit-with-code`, which Rust guests import) is part of this.
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| e.to_string())?;
     JobPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(|e| e.to_string())?;
     let world = "story-genius:scheduler/job-plugin@0.1.0";
     let pre = linker

@@ -33,7 +33,9 @@ impl Store {
     /// Insert `job` unless a job with its idempotency key exists; answer the job that is stored.
     pub async fn insert_local_job(&self, job: LocalJobRecord) -> Result<LocalJobRecord, StoreError> {
         self.blocking(move |db| {
-            let tx = db.begin_write()?;
+            let mut tx = db.begin_write()?;
+            // Like the writer's commits, so a crash never costs a full repair scan on open.
+            tx.set_quick_repair(true);
             let stored = {
                 let mut by_key = tx.open_table(JOBS_BY_KEY)?;
                 let mut jobs = tx.open_table(JOBS)?;
@@ -65,8 +67,14 @@ impl Store {
         .await
     }
 
-    /// Jobs in id order (ids are UUIDv7, so creation order), at most `limit`, after `after`.
-    pub async fn local_jobs(&self, after: Option<String>, limit: usize) -> Result<Vec<LocalJobRecord>, StoreError> {
+    /// Jobs in id order (ids are UUIDv7, so creation order), at most `limit`, after `after`;
+    /// only `user`'s when given.
+    pub async fn local_jobs(
+        &self,
+        user: Option<String>,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<LocalJobRecord>, StoreError> {
         self.blocking(move |db| {
             let tx = db.begin_read()?;
             let jobs = tx.open_table(JOBS)?;
@@ -75,9 +83,15 @@ impl Store {
                 Some(a) => jobs.range::<&str>((std::ops::Bound::Excluded(a.as_str()), std::ops::Bound::Unbounded))?,
                 None => jobs.range::<&str>(..)?,
             };
-            for entry in range.take(limit) {
+            for entry in range {
+                if out.len() >= limit {
+                    break;
+                }
                 let (_, v) = entry?;
-                out.push(decode(v.value())?);
+                let job: LocalJobRecord = decode(v.value())?;
+                if user.as_ref().is_none_or(|u| *u == job.user_id) {
+                    out.push(job);
+                }
             }
             Ok(out)
         })

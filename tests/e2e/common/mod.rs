@@ -5,7 +5,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use serde_json::{Value, json};
 
 /// Path of the sgsched binary built for these tests.
 pub fn binary() -> PathBuf {
@@ -23,14 +26,39 @@ impl Server {
     /// Start `sgsched serve --listen 127.0.0.1:0 --data-dir DIR ARGS...` and wait for its
     /// `listening on` line.
     pub fn start(data_dir: &Path, args: &[&str]) -> Server {
+        Self::start_with(data_dir, args, None)
+    }
+
+    /// Like `start`, but every stderr line of the server is appended to `log` (and echoed to
+    /// the test's stderr), for tests that check what the server said.
+    pub fn start_logged(data_dir: &Path, args: &[&str], log: Arc<Mutex<String>>) -> Server {
+        Self::start_with(data_dir, args, Some(log))
+    }
+
+    fn start_with(data_dir: &Path, args: &[&str], log: Option<Arc<Mutex<String>>>) -> Server {
         let mut child = Command::new(binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if log.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("start sgsched");
+        if let Some(log) = log {
+            let stderr = child.stderr.take().unwrap();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    eprintln!("{line}");
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let addr = loop {
@@ -48,7 +76,32 @@ impl Server {
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, addr, data_dir: data_dir.to_path_buf() }
+        Server {
+            child,
+            addr,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    /// A new bearer token for `user`, made with `sgsched token create` while the server runs.
+    pub fn token(&self, user: &str) -> String {
+        let out = Command::new(binary())
+            .args(["token", "create", "--user-id", user, "--data-dir"])
+            .arg(&self.data_dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "token create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            token.lines().count(),
+            1,
+            "token create prints the token and nothing else"
+        );
+        token.trim().to_string()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -91,5 +144,281 @@ pub fn wrong_world_wasm() -> PathBuf {
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The /v1 API as the schedule tests speak it.
+
+/// A fixed project id the built-in plugins accept.
+pub const PROJECT_ID: &str = "0190b3c4-7d2e-7cc0-9a51-3f6e1c2b8a90";
+
+/// The `export` plugin's example config: small and valid.
+pub fn export_config() -> Value {
+    json!({
+        "project_id": PROJECT_ID,
+        "format": "mp4",
+        "resolution": "1080p",
+        "fps": 30,
+        "quality": "high",
+        "destination": {"kind": "s3", "path": "s3://story-genius-exports/octopus/"},
+        "include_captions": true,
+    })
+}
+
+/// A create body for a once schedule of job type `export` at `at` (RFC 3339).
+pub fn once_body(name: &str, at: &str) -> Value {
+    json!({
+        "name": name,
+        "job_type": "export",
+        "job_config": export_config(),
+        "schedule_type": "once",
+        "scheduled_at": at,
+    })
+}
+
+/// A create body for a weekly `export` schedule on `days` at `time` in `tz` from `start`.
+pub fn weekly_body(name: &str, tz: &str, days: &[u8], time: &str, start: &str) -> Value {
+    json!({
+        "name": name,
+        "job_type": "export",
+        "job_config": export_config(),
+        "schedule_type": "recurring",
+        "timezone": tz,
+        "recurrence_rule": {
+            "frequency": "weekly",
+            "days_of_week": days,
+            "time_of_day": time,
+            "start_date": start,
+        },
+    })
+}
+
+/// One answer: status, content type and body text.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// Assert the status, returning the JSON body (or Null for an empty body).
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        if self.text.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+
+    /// Assert an RFC 9457 problem with this status; returns it.
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert!(
+            self.content_type.starts_with("application/problem+json"),
+            "content type {:?} for {}",
+            self.content_type,
+            self.text
+        );
+        let p = self.json();
+        assert_eq!(p["status"], status, "{p}");
+        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
+        assert!(p["detail"].is_string(), "{p}");
+        p
+    }
+
+    /// A 422 problem's error fields, sorted.
+    pub fn error_fields(&self) -> Vec<String> {
+        let p = self.problem(422);
+        let mut f: Vec<String> = p["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors list: {p}"))
+            .iter()
+            .map(|e| {
+                assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+                e["field"].as_str().unwrap().to_string()
+            })
+            .collect();
+        f.sort();
+        f
+    }
+
+    /// The message of the error on `field` in a 422 problem.
+    pub fn error_message(&self, field: &str) -> String {
+        let p = self.json();
+        p["errors"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["field"] == field))
+            .and_then(|e| e["message"].as_str())
+            .unwrap_or_else(|| panic!("no error on {field}: {p}"))
+            .to_string()
+    }
+}
+
+/// An HTTP client for one server and (optionally) one bearer token. Every answer is checked
+/// to be below 500: nothing a client sends may make the server fail.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Api {
+    pub fn new(server: &Server, token: Option<String>) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: format!("http://{}", server.addr),
+            token,
+        }
+    }
+
+    /// The same server as another caller.
+    pub fn with_token(&self, token: Option<&str>) -> Api {
+        Api {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token: token.map(str::to_string),
+        }
+    }
+
+    /// Send a request; `Err` only when no answer came (connection refused or reset).
+    pub async fn try_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Resp, reqwest::Error> {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = resp.text().await?;
+        assert!(status < 500, "{method} {path} answered {status}: {text}");
+        Ok(Resp {
+            status,
+            content_type,
+            text,
+        })
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> Resp {
+        self.try_send(method.clone(), path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
+
+    /// POST without a body.
+    pub async fn post_empty(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::POST, path, None).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            reqwest::Method::PUT,
+            path,
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Create a schedule (201) and return it.
+    pub async fn create(&self, body: &Value) -> Value {
+        self.post("/v1/schedules", body).await.expect(201)
+    }
+
+    /// The schedule's id as a string.
+    pub fn id(schedule: &Value) -> String {
+        schedule["schedule_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no schedule_id: {schedule}"))
+            .to_string()
+    }
+
+    /// Every page of `GET /v1/schedules?<query>` (query without `limit`/`cursor`), in order.
+    pub async fn list_all(&self, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!(
+                "/v1/schedules?limit=100{}{query}",
+                if query.is_empty() { "" } else { "&" }
+            );
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = self.get(&path).await.expect(200);
+            out.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return out,
+            }
+        }
+    }
+
+    /// Every execution of a schedule (newest first, as the API lists them).
+    pub async fn executions(&self, id: &str) -> Vec<Value> {
+        let page = self
+            .get(&format!("/v1/schedules/{id}/executions?limit=1000"))
+            .await
+            .expect(200);
+        assert_eq!(page["next_cursor"], Value::Null);
+        page["items"].as_array().unwrap().clone()
+    }
+}
+
+/// A fresh data dir, a server on it, and a client for a new user.
+pub fn start_with_user() -> (tempfile::TempDir, Server, Api) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let token = server.token(&uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&server, Some(token));
+    (dir, server, api)
 }

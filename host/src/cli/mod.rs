@@ -1,4 +1,4 @@
-//! The command line: `serve`, `plugins list`, `plugins validate`. Parses arguments into typed
+//! The command line: `serve`, `plugins list|validate`, `next`. Parses arguments into typed
 //! configs and maps every failure to a message on stderr and an exit code.
 
 use std::net::SocketAddr;
@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+mod next;
 
 use crate::jobsystem::Unavailable;
 use crate::plugins::{PluginHost, PluginHostConfig};
@@ -27,6 +29,23 @@ enum Command {
     /// Inspect and try the job-type plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// Print the next occurrences of a recurrence rule.
+    Next(next::NextArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a bearer token for a user and print it (nothing else) on stdout. Works whether or
+    /// not a server is running on the data dir.
+    Create {
+        #[arg(long)]
+        user_id: uuid::Uuid,
+        #[arg(long, default_value = "./sgsched-data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -81,6 +100,17 @@ pub fn main() -> ExitCode {
     rt.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Next(args) => next::run(args, chrono::Utc::now()),
+            Command::Token(TokenCommand::Create { user_id, data_dir }) => match crate::tokens::create(&data_dir, user_id) {
+                Ok(token) => {
+                    println!("{token}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write the token under {}: {e}", data_dir.display());
+                    ExitCode::from(2)
+                }
+            },
             Command::Plugins(PluginsCommand::List { plugins_dir }) => plugins_list(plugins_dir).await,
             Command::Plugins(PluginsCommand::Validate { job_type, config, plugins_dir }) => {
                 plugins_validate(&job_type, &config, plugins_dir).await

@@ -1,0 +1,59 @@
+//! Reference data for clients: the recurrence presets and the IANA timezones.
+
+use axum::Json;
+use serde::Serialize;
+
+use super::auth::AuthUser;
+use crate::recurrence::presets;
+use crate::timezone::zones_with_offsets;
+
+#[derive(Serialize)]
+pub struct PatternList {
+    pub patterns: Vec<PatternView>,
+}
+
+#[derive(Serialize)]
+pub struct PatternView {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub recurrence_rule: serde_json::Value,
+    pub rrule: String,
+}
+
+pub async fn patterns(_: AuthUser) -> Json<PatternList> {
+    let patterns = presets()
+        .iter()
+        .map(|p| PatternView {
+            name: p.name,
+            description: p.description,
+            recurrence_rule: serde_json::to_value(&p.rule).unwrap_or_default(),
+            rrule: crate::recurrence::to_rrule(&p.rule, chrono_tz::UTC),
+        })
+        .collect();
+    Json(PatternList { patterns })
+}
+
+#[derive(Serialize)]
+pub struct TimezoneList {
+    pub timezones: Vec<TimezoneView>,
+}
+
+#[derive(Serialize)]
+pub struct TimezoneView {
+    pub name: &'static str,
+    /// The offset from UTC right now, in seconds and as `+HH:MM`.
+    pub utc_offset_seconds: i32,
+    pub utc_offset: String,
+}
+
+pub async fn timezones(_: AuthUser) -> Json<TimezoneList> {
+    let timezones = zones_with_offsets(chrono::Utc::now())
+        .into_iter()
+        .map(|(name, secs)| TimezoneView {
+            name,
+            utc_offset_seconds: secs,
+            utc_offset: format!("{}{:02}:{:02}", if secs < 0 { '-' } else { '+' }, secs.abs() / 3600, secs.abs() % 3600 / 60),
+        })
+        .collect();
+    Json(TimezoneList { timezones })
+}

@@ -1,0 +1,130 @@
+//! The JSON shapes of schedules and executions as clients see them: instants in UTC and, with
+//! the schedule's timezone, as local time with its offset.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::{Execution, Schedule};
+use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
+
+#[derive(Serialize)]
+pub struct ScheduleView {
+    pub schedule_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub job_type: String,
+    pub job_config: Value,
+    pub schedule_type: &'static str,
+    pub scheduled_at: Option<String>,
+    pub scheduled_at_local: Option<String>,
+    pub recurrence_rule: Option<Value>,
+    /// The rule as RFC 5545 text.
+    pub rrule: Option<String>,
+    pub timezone: String,
+    pub status: &'static str,
+    pub priority: &'static str,
+    pub next_run_at: Option<String>,
+    pub next_run_at_local: Option<String>,
+    pub last_run_at: Option<String>,
+    pub last_run_at_local: Option<String>,
+    pub run_count: u32,
+    pub max_runs: Option<u32>,
+    pub missed_policy: &'static str,
+    pub overlap_policy: &'static str,
+    pub series_id: Option<String>,
+    pub episode: Option<u32>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub fn tz_of(s: &Schedule) -> Tz {
+    parse_timezone(&s.timezone).unwrap_or(chrono_tz::UTC)
+}
+
+fn pair(at: Option<DateTime<Utc>>, tz: Tz) -> (Option<String>, Option<String>) {
+    (at.map(format_utc), at.map(|t| format_local(utc_to_local(&tz, t))))
+}
+
+impl From<&Schedule> for ScheduleView {
+    fn from(s: &Schedule) -> Self {
+        let tz = tz_of(s);
+        let (scheduled_at, scheduled_at_local) = pair(s.scheduled_at, tz);
+        let (next_run_at, next_run_at_local) = pair(s.next_run_at, tz);
+        let (last_run_at, last_run_at_local) = pair(s.last_run_at, tz);
+        Self {
+            schedule_id: s.id.to_string(),
+            name: s.name.clone(),
+            description: s.description.clone(),
+            job_type: s.job_type.clone(),
+            job_config: s.job_config.clone(),
+            schedule_type: s.schedule_type.as_str(),
+            scheduled_at,
+            scheduled_at_local,
+            recurrence_rule: s.recurrence_rule.as_ref().and_then(|r| serde_json::to_value(r).ok()),
+            rrule: s.recurrence_rule.as_ref().map(|r| crate::recurrence::to_rrule(r, tz)),
+            timezone: s.timezone.clone(),
+            status: s.status.as_str(),
+            priority: s.priority.as_str(),
+            next_run_at,
+            next_run_at_local,
+            last_run_at,
+            last_run_at_local,
+            run_count: s.run_count,
+            max_runs: s.max_runs,
+            missed_policy: s.missed_policy.as_str(),
+            overlap_policy: s.overlap_policy.as_str(),
+            series_id: s.series_id.map(|i| i.to_string()),
+            episode: s.episode,
+            created_at: format_utc(s.created_at),
+            updated_at: format_utc(s.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ExecutionView {
+    pub execution_id: String,
+    pub schedule_id: String,
+    pub job_id: Option<String>,
+    pub status: &'static str,
+    pub scheduled_for: String,
+    pub scheduled_for_local: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub is_manual: bool,
+    pub counts_toward_max_runs: bool,
+    pub attempt: u32,
+    pub error_message: Option<String>,
+    pub result_summary: Option<Value>,
+    pub episode: Option<u32>,
+    pub created_at: String,
+}
+
+impl ExecutionView {
+    pub fn new(e: &Execution, tz: Tz) -> Self {
+        Self {
+            execution_id: e.id.to_string(),
+            schedule_id: e.schedule_id.to_string(),
+            job_id: e.job_id.clone(),
+            status: e.status.as_str(),
+            scheduled_for: format_utc(e.scheduled_for),
+            scheduled_for_local: format_local(utc_to_local(&tz, e.scheduled_for)),
+            started_at: e.started_at.map(format_utc),
+            completed_at: e.completed_at.map(format_utc),
+            duration_ms: match (e.started_at, e.completed_at) {
+                (Some(a), Some(b)) => Some((b - a).num_milliseconds()),
+                _ => None,
+            },
+            is_manual: e.is_manual,
+            counts_toward_max_runs: e.counts_toward_max_runs,
+            attempt: e.attempt,
+            error_message: e.error_message.clone(),
+            result_summary: e.result_summary.clone(),
+            episode: e.episode,
+            created_at: format_utc(e.created_at),
+        }
+    }
+}

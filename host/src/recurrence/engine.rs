@@ -1,0 +1,475 @@
+//! The rule's own occurrences (before exceptions), in increasing UTC order from any instant.
+//!
+//! Daily and longer rules work period by period (a day, a week from `week_start`, a month,
+//! a year), counting periods from the one holding `start_date` so `interval` is exact; a
+//! search starts at the period holding the instant, never at `start_date` (unless the rule
+//! has a `count`, which RFC 5545 counts from the start). Minutely and hourly rules are an
+//! arithmetic sequence of instants from the anchor `start_date` + `time_of_day`, filtered by
+//! the local date and time. Every search is bounded: a rule that cannot fire again ends.
+
+use chrono::{
+    DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday,
+};
+use chrono_tz::Tz;
+
+use super::filter::{CYCLE_DAYS, DateFilter, DayParts, days_in_month};
+use super::rule::{Frequency, RecurrenceRule};
+use crate::timezone::{LocalResolver, resolve_local};
+
+/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+/// An instant (UTC seconds) and the UTC offset in force there (seconds east).
+pub(crate) type Instant = (i64, i32);
+
+/// Searches that find nothing for this many steps in a row stop: beyond any real rule
+/// (the date jumps make sparse rules cheap), a bound for impossible ones.
+const MAX_BARREN_STEPS: u32 = 200_000;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Core {
+    pub(crate) tz: Tz,
+    freq: Frequency,
+    interval: i64,
+    start: NaiveDate,
+    pub(crate) end: Option<NaiveDate>,
+    pub(crate) count: Option<u32>,
+    filter: DateFilter,
+    /// Daily and longer: the wall-clock times of each matching day, as seconds, sorted.
+    time_secs: Vec<i64>,
+    /// Local seconds (wall time read as UTC) of the first run allowed and of the first
+    /// moment after `end_date`.
+    start_secs: i64,
+    end_secs: i64,
+    /// Minutely/hourly: allowed local hours and minutes (0 = any).
+    hour_mask: u32,
+    minute_mask: u64,
+    set_positions: Vec<i16>,
+    week_start: Weekday,
+    /// Minutely/hourly: the first step's instant and the step length in seconds.
+    anchor: i64,
+    step: i64,
+}
+
+impl Core {
+    /// `rule` must have passed validation and have a start date.
+    pub(crate) fn compile(rule: &RecurrenceRule, start: NaiveDate, tz: Tz) -> Core {
+        let tod = rule.time_of_day;
+        let hours: Vec<u8> = if rule.hours.is_empty() {
+            vec![tod.hour]
+        } else {
+            rule.hours.clone()
+        };
+        let minutes: Vec<u8> = if rule.minutes.is_empty() {
+            vec![tod.minute]
+        } else {
+            rule.minutes.clone()
+        };
+        let mut times: Vec<NaiveTime> = hours
+            .iter()
+            .flat_map(|h| minutes.iter().map(move |m| (*h, *m)))
+            .filter_map(|(h, m)| NaiveTime::from_hms_opt(u32::from(h), u32::from(m), 0))
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        let start_local = start.and_time(tod.to_naive());
+        let week_start = match rule.week_start.unwrap_or(1) {
+            2 => Weekday::Tue,
+            3 => Weekday::Wed,
+            4 => Weekday::Thu,
+            5 => Weekday::Fri,
+            6 => Weekday::Sat,
+            7 => Weekday::Sun,
+            _ => Weekday::Mon,
+        };
+        let unit = if rule.frequency == Frequency::Minutely {
+            60
+        } else {
+            3600
+        };
+        Core {
+            tz,
+            freq: rule.frequency,
+            interval: i64::from(rule.interval.max(1)),
+            start,
+            end: rule.end_date,
+            count: rule.count,
+            filter: DateFilter::compile(rule, start),
+            time_secs: times
+                .iter()
+                .map(|t| i64::from(t.num_seconds_from_midnight()))
+                .collect(),
+            start_secs: start_local.and_utc().timestamp(),
+            end_secs: rule
+                .end_date
+                .and_then(|e| e.succ_opt())
+                .map_or(i64::MAX, |e| {
+                    e.and_time(NaiveTime::MIN).and_utc().timestamp()
+                }),
+            hour_mask: rule.hours.iter().fold(0, |m, h| m | 1 << (h % 24)),
+            minute_mask: rule.minutes.iter().fold(0, |m, x| m | 1 << (x % 60)),
+            set_positions: rule.set_positions.clone(),
+            week_start,
+            anchor: resolve_local(&tz, start_local).0.timestamp(),
+            step: unit * i64::from(rule.interval.max(1)),
+        }
+    }
+
+    pub(crate) fn local_of(&self, secs: i64) -> Option<(NaiveDateTime, i32)> {
+        let at = DateTime::from_timestamp(secs, 0)?;
+        let off = chrono::Offset::fix(&chrono::TimeZone::offset_from_utc_datetime(
+            &self.tz,
+            &at.naive_utc(),
+        ));
+        let secs_east = off.local_minus_utc();
+        Some((
+            at.naive_utc() + chrono::Duration::seconds(i64::from(secs_east)),
+            secs_east,
+        ))
+    }
+
+    fn week_start_of(&self, d: NaiveDate) -> NaiveDate {
+        let back =
+            (7 + d.weekday().num_days_from_monday() - self.week_start.num_days_from_monday()) % 7;
+        d - Days::new(u64::from(back))
+    }
+
+    /// Index of the period holding `d`, counted from the start's period.
+    fn period_of(&self, d: NaiveDate) -> i64 {
+        match self.freq {
+            Frequency::Weekly => {
+                (self.week_start_of(d) - self.week_start_of(self.start)).num_days() / 7
+            }
+            Frequency::Monthly => {
+                i64::from(d.year() - self.start.year()) * 12 + i64::from(d.month())
+                    - i64::from(self.start.month())
+            }
+            Frequency::Yearly => i64::from(d.year() - self.start.year()),
+            _ => (d - self.start).num_days(),
+        }
+    }
+
+    /// First and last date of period `p`.
+    fn period_range(&self, p: i64) -> Option<(NaiveDate, NaiveDate)> {
+        let p = u64::try_from(p).ok()?;
+        match self.freq {
+            Frequency::Weekly => {
+                let a = self
+                    .week_start_of(self.start)
+                    .checked_add_days(Days::new(p.checked_mul(7)?))?;
+                Some((a, a.checked_add_days(Days::new(6))?))
+            }
+            Frequency::Monthly => {
+                let first = self.start.with_day(1)?;
+                let a = first.checked_add_months(Months::new(u32::try_from(p).ok()?))?;
+                let b = a.checked_add_months(Months::new(1))?.pred_opt()?;
+                Some((a, b))
+            }
+            Frequency::Yearly => {
+                let year = self.start.year().checked_add(i32::try_from(p).ok()?)?;
+                Some((
+                    NaiveDate::from_ymd_opt(year, 1, 1)?,
+                    NaiveDate::from_ymd_opt(year, 12, 31)?,
+                ))
+            }
+            _ => {
+                let a = self.start.checked_add_days(Days::new(p))?;
+                Some((a, a))
+            }
+        }
+    }
+
+    fn period_days(&self) -> i64 {
+        match self.freq {
+            Frequency::Weekly => 7,
+            Frequency::Monthly => 31,
+            Frequency::Yearly => 366,
+            _ => 1,
+        }
+    }
+
+    fn align_up(&self, p: i64) -> i64 {
+        if p <= 0 {
+            0
+        } else {
+            (p + self.interval - 1) / self.interval * self.interval
+        }
+    }
+
+    /// A cursor yielding the occurrences strictly after `after` (UTC seconds).
+    pub(crate) fn cursor(&self, after: i64) -> Cursor<'_> {
+        let mut c = Cursor {
+            core: self,
+            resolver: LocalResolver::new(self.tz),
+            next_period: 0,
+            next_step: 0,
+            done: false,
+            buf: Vec::new(),
+            pos: 0,
+            scratch: Vec::new(),
+            last: i64::MIN,
+            after,
+            produced: 0,
+        };
+        if self.count.is_none() {
+            c.seek(after);
+        }
+        c
+    }
+}
+
+pub(crate) struct Cursor<'a> {
+    core: &'a Core,
+    resolver: LocalResolver,
+    next_period: i64,
+    next_step: i64,
+    done: bool,
+    buf: Vec<Instant>,
+    pos: usize,
+    scratch: Vec<i64>,
+    /// Last instant produced: occurrences strictly increase even where a gap shift makes
+    /// two wall times land on one instant.
+    last: i64,
+    after: i64,
+    produced: u32,
+}
+
+impl Cursor<'_> {
+    /// Jumps to the period or step holding `after`; only for rules without `count`.
+    pub(crate) fn seek(&mut self, after: i64) {
+        let core = self.core;
+        self.buf.clear();
+        self.pos = 0;
+        self.after = self.after.max(after);
+        if core.freq.is_sub_daily() {
+            let k = (after - core.anchor).div_euclid(core.step) + 1;
+            self.next_step = self.next_step.max(k);
+        } else if let Some((local, _)) = core.local_of(after) {
+            // A day back covers any occurrence whose wall time maps past `after`: a gap
+            // shift moves a time forward by an hour or two (a whole skipped day, as Samoa
+            // in 2011, is the one case it would not cover).
+            let probe = local.date() - Days::new(1);
+            self.next_period = self.next_period.max(core.align_up(core.period_of(probe)));
+        }
+    }
+
+    fn refill(&mut self) {
+        self.buf.clear();
+        self.pos = 0;
+        if self.core.freq.is_sub_daily() {
+            self.refill_step()
+        } else {
+            self.refill_period()
+        }
+    }
+
+    fn refill_period(&mut self) {
+        let core = self.core;
+        let horizon = CYCLE_DAYS + core.interval.saturating_mul(core.period_days());
+        let mut scan_from: Option<NaiveDate> = None;
+        for _ in 0..MAX_BARREN_STEPS {
+            let p = self.next_period;
+            let Some((a, b)) = core.period_range(p) else {
+                break;
+            };
+            let first = a.max(core.start);
+            let origin = *scan_from.get_or_insert(first);
+            if core.end.is_some_and(|e| first > e) || (first - origin).num_days() > horizon {
+                break;
+            }
+            let until = core.end.map_or(b, |e| e.min(b)).max(first);
+            // Jump straight to the period of the next date the filter allows.
+            let limit = core.end.unwrap_or(NaiveDate::MAX).min(
+                first
+                    .checked_add_days(Days::new(CYCLE_DAYS as u64))
+                    .unwrap_or(NaiveDate::MAX),
+            );
+            let Some(d) = core.filter.next_match(first, limit) else {
+                break;
+            };
+            if d > until {
+                self.next_period = core.align_up(core.period_of(d)).max(p + 1);
+                self.next_period = core.align_up(self.next_period);
+                continue;
+            }
+            // dateutil and the rrule crate start the first week's set at DTSTART (but take
+            // whole months and years); BYSETPOS on a weekly rule agrees with them this way.
+            let a = if core.freq == Frequency::Weekly {
+                first
+            } else {
+                a
+            };
+            self.fill_period(a, b);
+            self.next_period = p + core.interval;
+            if !self.buf.is_empty() {
+                return;
+            }
+        }
+        self.done = true;
+    }
+
+    /// Every occurrence of one period: matching dates × times, BYSETPOS over the whole
+    /// period (RFC 5545 applies it before DTSTART/UNTIL), then clipped, converted and sorted.
+    /// Works on local seconds with the calendar advanced by hand: building a chrono date
+    /// per day was most of the cost of an expansion.
+    fn fill_period(&mut self, a: NaiveDate, b: NaiveDate) {
+        let core = self.core;
+        self.scratch.clear();
+        let (mut year, mut month, mut day) = (a.year(), a.month(), a.day());
+        let mut month_len = days_in_month(year, month);
+        let mut weekday = a.weekday().num_days_from_monday();
+        let mut ordinal = a.ordinal();
+        let mut year_len = if a.leap_year() { 366 } else { 365 };
+        let first_day = i64::from(a.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
+        let days = (b - a).num_days() + 1;
+        for epoch_day in first_day..first_day + days {
+            if core.filter.month_ok(month)
+                && core.filter.parts_match(&DayParts {
+                    day,
+                    weekday,
+                    month_len,
+                    ordinal,
+                    year_len,
+                })
+            {
+                for t in &core.time_secs {
+                    self.scratch.push(epoch_day * 86_400 + t);
+                }
+            }
+            weekday = (weekday + 1) % 7;
+            ordinal += 1;
+            day += 1;
+            if day > month_len {
+                day = 1;
+                month += 1;
+                if month > 12 {
+                    (year, month, ordinal) = (year + 1, 1, 1);
+                    year_len = if NaiveDate::from_ymd_opt(year, 2, 29).is_some() {
+                        366
+                    } else {
+                        365
+                    };
+                }
+                month_len = days_in_month(year, month);
+            }
+        }
+        if !core.set_positions.is_empty() {
+            let n = self.scratch.len() as i64;
+            let mut picked: Vec<usize> = core
+                .set_positions
+                .iter()
+                .filter_map(|&pos| {
+                    let i = if pos > 0 {
+                        i64::from(pos) - 1
+                    } else {
+                        n + i64::from(pos)
+                    };
+                    (0..n).contains(&i).then_some(i as usize)
+                })
+                .collect();
+            picked.sort_unstable();
+            picked.dedup();
+            let chosen: Vec<i64> = picked.into_iter().map(|i| self.scratch[i]).collect();
+            self.scratch = chosen;
+        }
+        for &local in &self.scratch {
+            if local < core.start_secs || local >= core.end_secs {
+                continue;
+            }
+            if let Some(instant) = self.resolver.resolve_secs(local) {
+                self.buf.push(instant);
+            }
+        }
+        if self.buf.windows(2).any(|w| w[0].0 >= w[1].0) {
+            self.buf.sort_unstable_by_key(|x| x.0);
+            self.buf.dedup_by_key(|x| x.0);
+        }
+    }
+
+    fn refill_step(&mut self) {
+        let core = self.core;
+        let horizon = CYCLE_DAYS * 86_400 + core.step;
+        let mut origin: Option<i64> = None;
+        for _ in 0..MAX_BARREN_STEPS {
+            let k = self.next_step;
+            let Some(t) = k
+                .checked_mul(core.step)
+                .and_then(|x| x.checked_add(core.anchor))
+            else {
+                break;
+            };
+            if t - *origin.get_or_insert(t) > horizon {
+                break;
+            }
+            let Some((local, off)) = core.local_of(t) else {
+                break;
+            };
+            let date = local.date();
+            if core.end.is_some_and(|e| date > e) {
+                break;
+            }
+            let jump_to = if !core.filter.matches(date) {
+                let cycle = date
+                    .checked_add_days(Days::new(CYCLE_DAYS as u64))
+                    .unwrap_or(NaiveDate::MAX);
+                let limit = core.end.unwrap_or(NaiveDate::MAX).min(cycle);
+                match date
+                    .succ_opt()
+                    .and_then(|d| core.filter.next_match(d, limit))
+                {
+                    Some(d) => resolve_local(&core.tz, d.and_time(NaiveTime::MIN))
+                        .0
+                        .timestamp(),
+                    None => break,
+                }
+            } else if core.hour_mask != 0 && core.hour_mask & (1 << local.hour()) == 0 {
+                t + 3600 - i64::from(local.minute() * 60 + local.second())
+            } else if core.minute_mask != 0 && core.minute_mask & (1 << local.minute()) == 0 {
+                let later = core.minute_mask >> local.minute();
+                let gap = if later != 0 {
+                    i64::from(later.trailing_zeros())
+                } else {
+                    60 - i64::from(local.minute())
+                };
+                t + gap * 60 - i64::from(local.second())
+            } else {
+                self.next_step = k + 1;
+                self.buf.push((t, off));
+                return;
+            };
+            let k_jump = (jump_to - core.anchor).div_euclid(core.step)
+                + i64::from((jump_to - core.anchor).rem_euclid(core.step) != 0);
+            self.next_step = k_jump.max(k + 1);
+        }
+        self.done = true;
+    }
+}
+
+impl Iterator for Cursor<'_> {
+    type Item = Instant;
+
+    fn next(&mut self) -> Option<Instant> {
+        loop {
+            if self.core.count.is_some_and(|c| self.produced >= c) {
+                return None;
+            }
+            if self.pos == self.buf.len() {
+                if self.done {
+                    return None;
+                }
+                self.refill();
+                continue;
+            }
+            let item = self.buf[self.pos];
+            self.pos += 1;
+            if item.0 <= self.last {
+                continue;
+            }
+            self.last = item.0;
+            self.produced += 1;
+            if item.0 > self.after {
+                return Some(item);
+            }
+        }
+    }
+}

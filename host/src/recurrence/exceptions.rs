@@ -1,0 +1,204 @@
+//! Exceptions applied to the rule's occurrences: skipped dates, reschedules, holiday
+//! skips and moves to the next business day, merged back into one increasing stream.
+//!
+//! As RFC 5545's EXDATE, exceptions act after the rule: `count` counts the rule's own
+//! occurrences, so a skipped one is not replaced by an extra one at the end. A moved or
+//! rescheduled run is final: it is not checked against the exceptions again.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use super::engine::{Core, Cursor, Instant};
+use super::holidays::{HolidayCalendar, MAX_NON_BUSINESS_RUN};
+use crate::timezone::resolve_local;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Exceptions {
+    skip: Vec<NaiveDate>,
+    /// (source date, its replacement run as an instant), sorted by instant.
+    reschedules: Vec<(NaiveDate, Instant)>,
+    skip_calendars: Vec<HolidayCalendar>,
+    move_calendars: Vec<HolidayCalendar>,
+}
+
+enum Disposition {
+    Keep,
+    Drop,
+    MoveTo(NaiveDate),
+}
+
+impl Exceptions {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.skip.is_empty()
+            && self.reschedules.is_empty()
+            && self.skip_calendars.is_empty()
+            && self.move_calendars.is_empty()
+    }
+
+    pub(crate) fn add_skip(&mut self, date: NaiveDate) {
+        self.skip.push(date);
+    }
+
+    pub(crate) fn add_calendar(&mut self, calendar: HolidayCalendar, move_to_business_day: bool) {
+        if move_to_business_day {
+            self.move_calendars.push(calendar)
+        } else {
+            self.skip_calendars.push(calendar)
+        }
+    }
+
+    /// A reschedule counts only if the rule runs on its source date.
+    pub(crate) fn add_reschedule(&mut self, core: &Core, date: NaiveDate, to: NaiveDateTime) {
+        let day_start = resolve_local(&core.tz, date.and_time(NaiveTime::MIN))
+            .0
+            .timestamp();
+        let first = core.cursor(day_start - 1).next();
+        let runs_that_day = first
+            .and_then(|(secs, _)| core.local_of(secs))
+            .is_some_and(|(l, _)| l.date() == date);
+        if runs_that_day {
+            let (at, off) = resolve_local(&core.tz, to);
+            self.reschedules
+                .push((date, (at.timestamp(), off.local_minus_utc())));
+        }
+    }
+
+    pub(crate) fn finish(&mut self) {
+        self.skip.sort_unstable();
+        self.skip.dedup();
+        self.reschedules.sort_by_key(|r| r.1.0);
+    }
+
+    fn disposition(&self, date: NaiveDate) -> Disposition {
+        if self.skip.binary_search(&date).is_ok()
+            || self.reschedules.iter().any(|r| r.0 == date)
+            || self.skip_calendars.iter().any(|c| c.is_holiday(date))
+        {
+            return Disposition::Drop;
+        }
+        if self.move_calendars.iter().any(|c| c.is_holiday(date)) {
+            return match self.next_business_day(date) {
+                Some(d) => Disposition::MoveTo(d),
+                None => Disposition::Drop,
+            };
+        }
+        Disposition::Keep
+    }
+
+    /// With several calendars to move by, a business day is one in all of them.
+    fn is_business_day(&self, date: NaiveDate) -> bool {
+        self.move_calendars.iter().all(|c| c.is_business_day(date))
+    }
+
+    fn next_business_day(&self, date: NaiveDate) -> Option<NaiveDate> {
+        let mut d = date;
+        for _ in 0..MAX_NON_BUSINESS_RUN {
+            d = d.succ_opt()?;
+            if self.is_business_day(d) {
+                return Some(d);
+            }
+        }
+        None
+    }
+
+    /// Where the rule's cursor must start so that runs moved forward onto or past `date`
+    /// are seen: the day after the last business day before it.
+    pub(crate) fn rewind_date(&self, date: NaiveDate) -> NaiveDate {
+        if self.move_calendars.is_empty() {
+            return date;
+        }
+        let mut d = date;
+        for _ in 0..MAX_NON_BUSINESS_RUN {
+            let Some(prev) = d.pred_opt() else { break };
+            if self.is_business_day(prev) {
+                break;
+            }
+            d = prev;
+        }
+        d
+    }
+}
+
+/// The rule's stream with the exceptions applied, strictly increasing, after `after`.
+pub(crate) struct Applied<'a> {
+    core: &'a Core,
+    ex: &'a Exceptions,
+    base: Cursor<'a>,
+    peeked: Option<Instant>,
+    base_done: bool,
+    /// Moved and rescheduled runs waiting for their turn, sorted descending (pop = min).
+    pending: Vec<Instant>,
+    after: i64,
+    last: i64,
+}
+
+impl<'a> Applied<'a> {
+    pub(crate) fn new(
+        core: &'a Core,
+        ex: &'a Exceptions,
+        base: Cursor<'a>,
+        after: i64,
+    ) -> Applied<'a> {
+        let mut pending: Vec<Instant> = ex
+            .reschedules
+            .iter()
+            .map(|r| r.1)
+            .filter(|i| i.0 > after)
+            .collect();
+        pending.sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
+        Applied {
+            core,
+            ex,
+            base,
+            peeked: None,
+            base_done: false,
+            pending,
+            after,
+            last: after,
+        }
+    }
+
+    fn push_pending(&mut self, item: Instant) {
+        let at = self.pending.partition_point(|p| p.0 > item.0);
+        self.pending.insert(at, item);
+    }
+}
+
+impl Iterator for Applied<'_> {
+    type Item = Instant;
+
+    fn next(&mut self) -> Option<Instant> {
+        loop {
+            if self.peeked.is_none() && !self.base_done {
+                self.peeked = self.base.next();
+                self.base_done = self.peeked.is_none();
+            }
+            let take_pending = match (self.pending.last(), self.peeked) {
+                (Some(p), Some(b)) => p.0 <= b.0,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => return None,
+            };
+            let item = if take_pending {
+                self.pending.pop()?
+            } else {
+                let b = self.peeked.take()?;
+                let Some((local, _)) = self.core.local_of(b.0) else {
+                    continue;
+                };
+                match self.ex.disposition(local.date()) {
+                    Disposition::Keep => b,
+                    Disposition::Drop => continue,
+                    Disposition::MoveTo(d) => {
+                        let (at, off) = resolve_local(&self.core.tz, d.and_time(local.time()));
+                        self.push_pending((at.timestamp(), off.local_minus_utc()));
+                        continue;
+                    }
+                }
+            };
+            if item.0 > self.last && item.0 > self.after {
+                self.last = item.0;
+                return Some(item);
+            }
+        }
+    }
+}

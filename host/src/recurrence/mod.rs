@@ -1,0 +1,19 @@
+//! The recurrence engine: the rule model, its validation, the occurrence iterator, RFC 5545
+//! RRULE text, presets and holiday calendars. Knows nothing of storage or HTTP.
+
+mod compiled;
+mod engine;
+mod exceptions;
+mod filter;
+pub mod holidays;
+mod presets;
+mod rrule;
+mod rule;
+mod validate;
+
+pub use compiled::{Occurrence, Recurrence, RuleError, compile_with_default_start};
+pub use holidays::{HolidayCalendar, HolidayCalendars, builtin_calendar_names};
+pub use presets::{Preset, presets};
+pub use rrule::{RRuleError, parse_rrule, to_rrule};
+pub use rule::{Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay, WeekdaySpec};
+pub use validate::{FieldError, MAX_INTERVAL, parse_rule, validate_rule};

@@ -1,0 +1,350 @@
+//! The recurrence rule as the API writes it in JSON, and nothing else: its types and their
+//! serde shape. The typed value says nothing about validity (serde accepts `interval: 0`);
+//! [`super::validate`] checks it and [`super::Recurrence`] refuses an invalid one.
+//!
+//! Extensions beyond the brief, so that RFC 5545 text maps onto JSON and back unchanged:
+//! ordinal weekdays (`{"day":1,"ordinal":-1}` = BYDAY=-1MO), `hours`/`minutes`
+//! (BYHOUR/BYMINUTE), `set_positions` (BYSETPOS) and `week_start` (WKST).
+
+use std::fmt;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    Minutely,
+    Hourly,
+    Daily,
+    Weekly,
+    Monthly,
+    Yearly,
+}
+
+impl Frequency {
+    pub const ALL: [Frequency; 6] = [
+        Frequency::Minutely,
+        Frequency::Hourly,
+        Frequency::Daily,
+        Frequency::Weekly,
+        Frequency::Monthly,
+        Frequency::Yearly,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Minutely => "minutely",
+            Frequency::Hourly => "hourly",
+            Frequency::Daily => "daily",
+            Frequency::Weekly => "weekly",
+            Frequency::Monthly => "monthly",
+            Frequency::Yearly => "yearly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Frequency> {
+        Frequency::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// Minutely and hourly step in elapsed time; the others follow the wall clock.
+    pub fn is_sub_daily(self) -> bool {
+        matches!(self, Frequency::Minutely | Frequency::Hourly)
+    }
+}
+
+/// A wall-clock time with minute precision, written `"HH:MM"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimeOfDay {
+    pub hour: u8,
+    pub minute: u8,
+}
+
+impl TimeOfDay {
+    pub fn new(hour: u8, minute: u8) -> Option<TimeOfDay> {
+        (hour < 24 && minute < 60).then_some(TimeOfDay { hour, minute })
+    }
+
+    /// Strict `HH:MM` (two digits each), the brief's format.
+    pub fn parse(s: &str) -> Option<TimeOfDay> {
+        let b = s.as_bytes();
+        if b.len() != 5
+            || b[2] != b':'
+            || !b
+                .iter()
+                .enumerate()
+                .all(|(i, c)| i == 2 || c.is_ascii_digit())
+        {
+            return None;
+        }
+        let hour = (b[0] - b'0') * 10 + (b[1] - b'0');
+        let minute = (b[3] - b'0') * 10 + (b[4] - b'0');
+        TimeOfDay::new(hour, minute)
+    }
+
+    pub fn to_naive(self) -> NaiveTime {
+        NaiveTime::from_hms_opt(u32::from(self.hour), u32::from(self.minute), 0)
+            .unwrap_or(NaiveTime::MIN)
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.hour, self.minute)
+    }
+}
+
+impl Serialize for TimeOfDay {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        TimeOfDay::parse(&s).ok_or_else(|| D::Error::custom("expected a time \"HH:MM\""))
+    }
+}
+
+/// A weekday (1 = Monday … 7 = Sunday), optionally the n-th of the month or year
+/// (`ordinal` 1..=53 from the start, -1..=-53 from the end), as RRULE's `BYDAY=-1FR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WeekdaySpec {
+    pub day: u8,
+    pub ordinal: Option<i8>,
+}
+
+impl WeekdaySpec {
+    pub fn every(day: u8) -> WeekdaySpec {
+        WeekdaySpec { day, ordinal: None }
+    }
+
+    pub fn nth(ordinal: i8, day: u8) -> WeekdaySpec {
+        WeekdaySpec {
+            day,
+            ordinal: Some(ordinal),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrdinalDay {
+    day: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ordinal: Option<i8>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawWeekday {
+    Plain(u8),
+    Object(OrdinalDay),
+}
+
+// A plain weekday stays a plain number so the brief's shape (`[1,3,5]`) round-trips.
+impl Serialize for WeekdaySpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.ordinal {
+            None => s.serialize_u8(self.day),
+            Some(ordinal) => OrdinalDay {
+                day: self.day,
+                ordinal: Some(ordinal),
+            }
+            .serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WeekdaySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match RawWeekday::deserialize(d)? {
+            RawWeekday::Plain(day) => WeekdaySpec { day, ordinal: None },
+            RawWeekday::Object(o) => WeekdaySpec {
+                day: o.day,
+                ordinal: o.ordinal,
+            },
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolidayAction {
+    /// No run on a holiday of the calendar.
+    Skip,
+    /// A run falling on a holiday moves to the next date that is neither a weekend day
+    /// nor a holiday, at the same wall-clock time.
+    NextBusinessDay,
+}
+
+/// One entry of `exceptions`. JSON: a bare date `"2026-12-25"` skips it; objects give the
+/// other kinds (DESIGN.md, "Shapes the brief leaves open").
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Exception {
+    Skip(NaiveDate),
+    /// Every run of local date `date` is replaced by one run at local `to`.
+    Reschedule {
+        date: NaiveDate,
+        to: NaiveDateTime,
+    },
+    Holidays {
+        calendar: String,
+        action: HolidayAction,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawException {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holiday_calendar: Option<String>,
+    action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawExceptionEntry {
+    Date(NaiveDate),
+    Object(RawException),
+}
+
+/// `"2026-12-23T10:00"` (seconds accepted when `:00`), the local date-time of a reschedule.
+pub fn parse_local_datetime(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+        .filter(|dt| dt.second() == 0 && dt.nanosecond() == 0)
+}
+
+pub fn format_local_datetime(dt: NaiveDateTime) -> String {
+    dt.format("%Y-%m-%dT%H:%M").to_string()
+}
+
+impl Serialize for Exception {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Exception::Skip(date) => date.serialize(s),
+            Exception::Reschedule { date, to } => RawException {
+                date: Some(*date),
+                holiday_calendar: None,
+                action: "reschedule".into(),
+                to: Some(format_local_datetime(*to)),
+            }
+            .serialize(s),
+            Exception::Holidays { calendar, action } => RawException {
+                date: None,
+                holiday_calendar: Some(calendar.clone()),
+                action: match action {
+                    HolidayAction::Skip => "skip".into(),
+                    HolidayAction::NextBusinessDay => "next_business_day".into(),
+                },
+                to: None,
+            }
+            .serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Exception {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = match RawExceptionEntry::deserialize(d)? {
+            RawExceptionEntry::Date(date) => return Ok(Exception::Skip(date)),
+            RawExceptionEntry::Object(raw) => raw,
+        };
+        match (raw.date, raw.holiday_calendar, raw.action.as_str(), raw.to) {
+            (Some(date), None, "skip", None) => Ok(Exception::Skip(date)),
+            (Some(date), None, "reschedule", Some(to)) => parse_local_datetime(&to)
+                .map(|to| Exception::Reschedule { date, to })
+                .ok_or_else(|| {
+                    D::Error::custom("`to` must be a local date-time \"YYYY-MM-DDTHH:MM\"")
+                }),
+            (None, Some(calendar), "skip", None) => Ok(Exception::Holidays {
+                calendar,
+                action: HolidayAction::Skip,
+            }),
+            (None, Some(calendar), "next_business_day", None) => Ok(Exception::Holidays {
+                calendar,
+                action: HolidayAction::NextBusinessDay,
+            }),
+            _ => Err(D::Error::custom(
+                "an exception is a date, {date, action: skip|reschedule, to} or {holiday_calendar, action: skip|next_business_day}",
+            )),
+        }
+    }
+}
+
+/// The recurrence rule of a recurring schedule, in the API's JSON shape.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurrenceRule {
+    pub frequency: Frequency,
+    #[serde(default = "one")]
+    pub interval: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_of_week: Vec<WeekdaySpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_of_month: Vec<i8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub months: Vec<u8>,
+    /// BYHOUR: a filter for minutely/hourly; for daily and longer the hours of each
+    /// matching day (with `time_of_day`'s minute unless `minutes` is given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hours: Vec<u8>,
+    /// BYMINUTE: a filter for minutely; for daily and longer the minutes of each hour.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub minutes: Vec<u8>,
+    /// BYSETPOS: which of each period's occurrences to keep (1 = first, -1 = last).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_positions: Vec<i16>,
+    /// WKST, 1 = Monday (the default) … 7 = Sunday; matters for weekly rules with interval > 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub week_start: Option<u8>,
+    pub time_of_day: TimeOfDay,
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<Exception>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl RecurrenceRule {
+    /// The smallest rule: `frequency` at `time_of_day`, everything else left out.
+    pub fn new(frequency: Frequency, time_of_day: TimeOfDay) -> RecurrenceRule {
+        RecurrenceRule {
+            frequency,
+            interval: 1,
+            days_of_week: Vec::new(),
+            days_of_month: Vec::new(),
+            months: Vec::new(),
+            hours: Vec::new(),
+            minutes: Vec::new(),
+            set_positions: Vec::new(),
+            week_start: None,
+            time_of_day,
+            start_date: None,
+            end_date: None,
+            count: None,
+            exceptions: Vec::new(),
+        }
+    }
+
+    /// `start_date` left out means the local date on which the schedule is created.
+    pub fn with_default_start(mut self, today: NaiveDate) -> RecurrenceRule {
+        self.start_date.get_or_insert(today);
+        self
+    }
+}

@@ -1,0 +1,459 @@
+//! Validation of a rule, collecting every error with its field path.
+//!
+//! Works on the raw `serde_json::Value` so an API body reports all its mistakes at once
+//! (serde stops at the first); [`validate_rule`] applies the same semantic checks to a
+//! typed rule, so a rule built in code or read from storage is checked the same way.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::holidays::is_valid_calendar_name;
+use super::rule::{
+    Exception, Frequency, RecurrenceRule, TimeOfDay, WeekdaySpec, parse_local_datetime,
+};
+
+/// One problem in a request body: where (`recurrence_rule.days_of_week[2]`) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Upper bound on `interval`: far beyond any real schedule, small enough that period
+/// arithmetic never overflows.
+pub const MAX_INTERVAL: u32 = 100_000;
+
+const FIELDS: [&str; 14] = [
+    "frequency",
+    "interval",
+    "days_of_week",
+    "days_of_month",
+    "months",
+    "hours",
+    "minutes",
+    "set_positions",
+    "week_start",
+    "time_of_day",
+    "start_date",
+    "end_date",
+    "count",
+    "exceptions",
+];
+
+struct Collector<'a> {
+    prefix: &'a str,
+    errors: Vec<FieldError>,
+}
+
+impl Collector<'_> {
+    fn path(&self, field: &str) -> String {
+        if self.prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{}.{}", self.prefix, field)
+        }
+    }
+
+    fn push(&mut self, field: &str, message: impl Into<String>) {
+        let path = self.path(field);
+        self.errors.push(FieldError {
+            field: path,
+            message: message.into(),
+        });
+    }
+}
+
+/// Parses and validates a rule given as JSON. `path_prefix` is the rule's own path in the
+/// body (`"recurrence_rule"`), or `""` for a bare rule.
+pub fn parse_rule(value: &Value, path_prefix: &str) -> Result<RecurrenceRule, Vec<FieldError>> {
+    let mut c = Collector {
+        prefix: path_prefix,
+        errors: Vec::new(),
+    };
+    let Some(obj) = value.as_object() else {
+        let field = if path_prefix.is_empty() {
+            "recurrence_rule"
+        } else {
+            path_prefix
+        };
+        return Err(vec![FieldError::new(field, "must be an object")]);
+    };
+    // Malformed parts are reported and left out of a cleaned copy, so the semantic checks
+    // still run on the rest and the caller sees every error of the body at once.
+    let clean = check_shape(obj, &mut c);
+    let rule: RecurrenceRule = match serde_json::from_value(Value::Object(clean)) {
+        Ok(rule) => rule,
+        // The shape checks mirror serde's; reaching this is a gap in them, still reported
+        // as a field error rather than a panic.
+        Err(e) => {
+            let field = if path_prefix.is_empty() {
+                "recurrence_rule"
+            } else {
+                path_prefix
+            };
+            c.errors.push(FieldError::new(field, e.to_string()));
+            return Err(c.errors);
+        }
+    };
+    let shape_failed = !c.errors.is_empty();
+    for e in validate_rule(&rule, path_prefix) {
+        if !c.errors.iter().any(|known| known.field == e.field) {
+            c.errors.push(e);
+        }
+    }
+    if c.errors.is_empty() && !shape_failed {
+        Ok(rule)
+    } else {
+        Err(c.errors)
+    }
+}
+
+/// Types and formats of each field, with every unknown field named; returns the fields
+/// (and list items) that are well-formed.
+fn check_shape(obj: &Map<String, Value>, c: &mut Collector<'_>) -> Map<String, Value> {
+    let mut clean = Map::new();
+    for key in obj.keys() {
+        if !FIELDS.contains(&key.as_str()) {
+            c.push(
+                key,
+                format!("unknown field; expected one of {}", FIELDS.join(", ")),
+            );
+        }
+    }
+    // Placeholders for missing required fields: yearly accepts every other field, so it
+    // adds no error of its own to the semantic checks.
+    let frequency = match obj.get("frequency") {
+        None | Some(Value::Null) => {
+            c.push("frequency", "is required");
+            "yearly"
+        }
+        Some(Value::String(s)) if Frequency::parse(s).is_some() => s.as_str(),
+        Some(_) => {
+            c.push(
+                "frequency",
+                "must be one of minutely, hourly, daily, weekly, monthly, yearly",
+            );
+            "yearly"
+        }
+    };
+    clean.insert("frequency".into(), frequency.into());
+    let time = match obj.get("time_of_day") {
+        None | Some(Value::Null) => {
+            c.push("time_of_day", "is required");
+            "00:00"
+        }
+        Some(Value::String(s)) if TimeOfDay::parse(s).is_some() => s.as_str(),
+        Some(_) => {
+            c.push("time_of_day", "must be a time \"HH:MM\" (00:00 to 23:59)");
+            "00:00"
+        }
+    };
+    clean.insert("time_of_day".into(), time.into());
+    for (key, max, message) in [
+        (
+            "interval",
+            u64::from(u32::MAX),
+            "must be a positive integer",
+        ),
+        ("count", u64::from(u32::MAX), "must be a positive integer"),
+        ("week_start", 7, "must be between 1 (Monday) and 7 (Sunday)"),
+    ] {
+        if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
+            if v.as_u64().is_some_and(|n| n <= max) {
+                clean.insert(key.into(), v.clone());
+            } else {
+                c.push(key, message);
+            }
+        }
+    }
+    for key in ["start_date", "end_date"] {
+        if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
+            if v.as_str()
+                .and_then(|s| s.parse::<NaiveDate>().ok())
+                .is_some()
+            {
+                clean.insert(key.into(), v.clone());
+            } else {
+                c.push(key, "must be a date \"YYYY-MM-DD\"");
+            }
+        }
+    }
+    for (key, lo, hi, message) in [
+        (
+            "days_of_month",
+            -31,
+            31,
+            "must be 1 to 31 or -31 to -1 (-1 = last day)",
+        ),
+        ("months", 1, 12, "must be between 1 and 12"),
+        ("hours", 0, 23, "must be between 0 and 23"),
+        ("minutes", 0, 59, "must be between 0 and 59"),
+        ("set_positions", -366, 366, "must be 1 to 366 or -366 to -1"),
+    ] {
+        let items = list_items(
+            obj,
+            key,
+            c,
+            |v| v.as_i64().is_some_and(|n| (lo..=hi).contains(&n)),
+            message,
+        );
+        if let Some(items) = items {
+            clean.insert(key.into(), Value::Array(items));
+        }
+    }
+    let weekdays = list_items(obj, "days_of_week", c, weekday_shape_ok, WEEKDAY_MESSAGE);
+    if let Some(items) = weekdays {
+        clean.insert("days_of_week".into(), Value::Array(items));
+    }
+    if let Some(Value::Array(items)) = obj.get("exceptions") {
+        let good = items
+            .iter()
+            .enumerate()
+            .filter(|(i, item)| check_exception_shape(item, c, &format!("exceptions[{i}]")))
+            .map(|(_, item)| item.clone())
+            .collect();
+        clean.insert("exceptions".into(), Value::Array(good));
+    } else if obj.get("exceptions").is_some_and(|v| !v.is_null()) {
+        c.push("exceptions", "must be a list");
+    }
+    clean
+}
+
+const WEEKDAY_MESSAGE: &str =
+    "must be a weekday number 1-7 (Monday = 1) or {\"day\": 1-7, \"ordinal\": n}";
+
+/// The well-formed items of list `key`, an error for each other one.
+fn list_items(
+    obj: &Map<String, Value>,
+    key: &str,
+    c: &mut Collector<'_>,
+    ok: impl Fn(&Value) -> bool,
+    message: &str,
+) -> Option<Vec<Value>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            let mut good = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                if ok(item) {
+                    good.push(item.clone());
+                } else {
+                    c.push(&format!("{key}[{i}]"), message);
+                }
+            }
+            Some(good)
+        }
+        Some(_) => {
+            c.push(key, "must be a list");
+            None
+        }
+    }
+}
+
+fn weekday_shape_ok(v: &Value) -> bool {
+    let day_ok = |v: Option<&Value>| {
+        v.and_then(Value::as_u64)
+            .is_some_and(|n| (1..=7).contains(&n))
+    };
+    match v {
+        Value::Number(_) => day_ok(Some(v)),
+        Value::Object(o) => {
+            o.keys().all(|k| k == "day" || k == "ordinal")
+                && day_ok(o.get("day"))
+                && o.get("ordinal")
+                    .is_none_or(|n| n.is_null() || n.as_i64().is_some_and(|n| n.abs() <= 127))
+        }
+        _ => false,
+    }
+}
+
+/// Reports what is wrong with one exception; true when nothing is.
+fn check_exception_shape(v: &Value, c: &mut Collector<'_>, path: &str) -> bool {
+    let before = c.errors.len();
+    if let Some(s) = v.as_str() {
+        if s.parse::<NaiveDate>().is_err() {
+            c.push(path, "must be a date \"YYYY-MM-DD\"");
+        }
+        return c.errors.len() == before;
+    }
+    let Some(o) = v.as_object() else {
+        c.push(path, "must be a date or an exception object");
+        return false;
+    };
+    for k in o.keys() {
+        if !["date", "action", "to", "holiday_calendar"].contains(&k.as_str()) {
+            c.push(&format!("{path}.{k}"), "unknown field");
+        }
+    }
+    let action = o.get("action").and_then(Value::as_str);
+    let date_ok = o
+        .get("date")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.parse::<NaiveDate>().is_ok());
+    match (o.get("holiday_calendar"), action) {
+        (Some(cal), Some("skip" | "next_business_day")) => {
+            if !cal.as_str().is_some_and(is_valid_calendar_name) {
+                c.push(
+                    &format!("{path}.holiday_calendar"),
+                    "must be a calendar name (letters, digits, _ and -)",
+                );
+            }
+            if o.contains_key("date") || o.contains_key("to") {
+                c.push(
+                    path,
+                    "a holiday exception has only `holiday_calendar` and `action`",
+                );
+            }
+        }
+        (Some(_), _) => c.push(
+            &format!("{path}.action"),
+            "must be skip or next_business_day",
+        ),
+        (None, Some("skip")) => {
+            if !date_ok {
+                c.push(&format!("{path}.date"), "must be a date \"YYYY-MM-DD\"");
+            }
+            if o.contains_key("to") {
+                c.push(&format!("{path}.to"), "only a reschedule has `to`");
+            }
+        }
+        (None, Some("reschedule")) => {
+            if !date_ok {
+                c.push(&format!("{path}.date"), "must be a date \"YYYY-MM-DD\"");
+            }
+            if o.get("to")
+                .and_then(Value::as_str)
+                .is_none_or(|s| parse_local_datetime(s).is_none())
+            {
+                c.push(
+                    &format!("{path}.to"),
+                    "must be a local date-time \"YYYY-MM-DDTHH:MM\"",
+                );
+            }
+        }
+        (None, _) => c.push(&format!("{path}.action"), "must be skip or reschedule"),
+    }
+    c.errors.len() == before
+}
+
+/// The semantic checks on a typed rule; every error, with paths under `path_prefix`.
+pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError> {
+    let mut c = Collector {
+        prefix: path_prefix,
+        errors: Vec::new(),
+    };
+    let freq = rule.frequency;
+    if rule.interval == 0 {
+        c.push("interval", "must be greater than 0");
+    } else if rule.interval > MAX_INTERVAL {
+        c.push("interval", format!("must be at most {MAX_INTERVAL}"));
+    }
+    if rule.count == Some(0) {
+        c.push("count", "must be greater than 0");
+    }
+    let ordinals_allowed = matches!(freq, Frequency::Monthly | Frequency::Yearly);
+    for (i, WeekdaySpec { day, ordinal }) in rule.days_of_week.iter().enumerate() {
+        if !(1..=7).contains(day) {
+            c.push(
+                &format!("days_of_week[{i}]"),
+                "must be between 1 (Monday) and 7 (Sunday)",
+            );
+        }
+        if let Some(n) = ordinal {
+            if !ordinals_allowed {
+                c.push(
+                    &format!("days_of_week[{i}].ordinal"),
+                    "ordinal weekdays need a monthly or yearly frequency",
+                );
+            } else if *n == 0
+                || n.abs() > 53
+                || (freq == Frequency::Monthly || !rule.months.is_empty()) && n.abs() > 5
+            {
+                c.push(
+                    &format!("days_of_week[{i}].ordinal"),
+                    "must be 1 to 5 or -5 to -1 in a month (1 to 53 in a year)",
+                );
+            }
+        }
+    }
+    for (i, d) in rule.days_of_month.iter().enumerate() {
+        if *d == 0 || d.abs() > 31 {
+            c.push(
+                &format!("days_of_month[{i}]"),
+                "must be 1 to 31 or -31 to -1 (-1 = last day)",
+            );
+        }
+    }
+    if !rule.days_of_month.is_empty() && freq == Frequency::Weekly {
+        c.push(
+            "days_of_month",
+            "cannot be combined with a weekly frequency (RFC 5545)",
+        );
+    }
+    for (i, m) in rule.months.iter().enumerate() {
+        if !(1..=12).contains(m) {
+            c.push(&format!("months[{i}]"), "must be between 1 and 12");
+        }
+    }
+    for (i, h) in rule.hours.iter().enumerate() {
+        if *h > 23 {
+            c.push(&format!("hours[{i}]"), "must be between 0 and 23");
+        }
+    }
+    for (i, m) in rule.minutes.iter().enumerate() {
+        if *m > 59 {
+            c.push(&format!("minutes[{i}]"), "must be between 0 and 59");
+        }
+    }
+    if !rule.minutes.is_empty() && freq == Frequency::Hourly {
+        c.push(
+            "minutes",
+            "cannot be combined with an hourly frequency; use minutely",
+        );
+    }
+    for (i, p) in rule.set_positions.iter().enumerate() {
+        if *p == 0 || p.abs() > 366 {
+            c.push(
+                &format!("set_positions[{i}]"),
+                "must be 1 to 366 or -366 to -1",
+            );
+        }
+    }
+    if !rule.set_positions.is_empty() && freq.is_sub_daily() {
+        c.push("set_positions", "needs a daily or longer frequency");
+    }
+    if rule.week_start.is_some_and(|w| !(1..=7).contains(&w)) {
+        c.push("week_start", "must be between 1 (Monday) and 7 (Sunday)");
+    }
+    if let (Some(start), Some(end)) = (rule.start_date, rule.end_date)
+        && end <= start
+    {
+        c.push("end_date", "must be after start_date");
+    }
+    for (i, e) in rule.exceptions.iter().enumerate() {
+        if let Exception::Holidays { calendar, .. } = e
+            && !is_valid_calendar_name(calendar)
+        {
+            c.push(
+                &format!("exceptions[{i}].holiday_calendar"),
+                "must be a calendar name (letters, digits, _ and -)",
+            );
+        }
+    }
+    c.errors
+}

@@ -1,0 +1,348 @@
+//! Checking a create or update request against everything the API could not see from the JSON
+//! alone (required combinations, the job type's plugin, the rule compiling and firing), and
+//! turning it into a stored `Schedule`. Every error is collected with its field path.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::timing::Timing;
+use super::{Scheduler, ServiceError};
+use crate::model::{MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleStatus, ScheduleType, UserId};
+use crate::recurrence::{FieldError, RecurrenceRule};
+
+/// A `scheduled_at` this far in the past is still accepted (clock skew, slow clients); the run
+/// is then simply due at once.
+const PAST_GRACE: Duration = Duration::seconds(60);
+
+/// A create request as the API parsed it: each field typed, `None` when absent. Fields that
+/// were present but malformed are in `failed` (the API already reported them), so they are not
+/// reported again as missing.
+#[derive(Debug, Default, Clone)]
+pub struct DraftParts {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub job_type: Option<String>,
+    pub job_config: Option<Value>,
+    pub schedule_type: Option<ScheduleType>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub recurrence_rule: Option<RecurrenceRule>,
+    pub timezone: Option<Tz>,
+    pub priority: Option<Priority>,
+    pub max_runs: Option<u32>,
+    pub missed_policy: Option<MissedPolicy>,
+    pub overlap_policy: Option<OverlapPolicy>,
+    pub failed: HashSet<String>,
+}
+
+/// A checked create request.
+#[derive(Debug, Clone)]
+pub struct ScheduleDraft {
+    pub name: String,
+    pub description: Option<String>,
+    pub job_type: String,
+    pub job_config: Value,
+    pub schedule_type: ScheduleType,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub recurrence_rule: Option<RecurrenceRule>,
+    pub timezone: Tz,
+    pub priority: Priority,
+    pub max_runs: Option<u32>,
+    pub missed_policy: MissedPolicy,
+    pub overlap_policy: OverlapPolicy,
+}
+
+/// An update request: only the fields given change. `Some(None)` clears an optional field.
+#[derive(Debug, Default, Clone)]
+pub struct PatchParts {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub job_config: Option<Value>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub recurrence_rule: Option<RecurrenceRule>,
+    pub timezone: Option<Tz>,
+    pub priority: Option<Priority>,
+    pub max_runs: Option<Option<u32>>,
+    pub missed_policy: Option<MissedPolicy>,
+    pub overlap_policy: Option<OverlapPolicy>,
+}
+
+pub type SchedulePatch = PatchParts;
+
+fn required(parts_failed: &HashSet<String>, errors: &mut Vec<FieldError>, field: &str, present: bool) {
+    if !present && !parts_failed.contains(field) {
+        errors.push(FieldError::new(field, "is required"));
+    }
+}
+
+impl Scheduler {
+    /// Check a create request; `errors` are the API's own parse errors, returned together with
+    /// every error found here.
+    pub async fn prepare_create(
+        &self,
+        parts: DraftParts,
+        mut errors: Vec<FieldError>,
+    ) -> Result<ScheduleDraft, ServiceError> {
+        let now = self.clock.now();
+        let f = &parts.failed;
+        required(f, &mut errors, "name", parts.name.is_some());
+        required(f, &mut errors, "job_type", parts.job_type.is_some());
+        required(f, &mut errors, "job_config", parts.job_config.is_some());
+        required(f, &mut errors, "schedule_type", parts.schedule_type.is_some());
+        if let (Some(t), Some(c)) = (&parts.job_type, &parts.job_config) {
+            self.check_job_config(t, c, &mut errors).await;
+        } else if let Some(t) = &parts.job_type {
+            self.check_job_type(t, &mut errors);
+        }
+        let tz = parts.timezone.unwrap_or(chrono_tz::UTC);
+        let mut rule = parts.recurrence_rule.clone();
+        match parts.schedule_type {
+            Some(ScheduleType::Once) => {
+                required(f, &mut errors, "scheduled_at", parts.scheduled_at.is_some());
+                if parts.recurrence_rule.is_some() {
+                    errors.push(FieldError::new("recurrence_rule", "only for schedule_type recurring"));
+                }
+                if let Some(at) = parts.scheduled_at
+                    && at < now - PAST_GRACE
+                {
+                    errors.push(FieldError::new("scheduled_at", "is in the past"));
+                }
+            }
+            Some(ScheduleType::Recurring) => {
+                required(f, &mut errors, "recurrence_rule", parts.recurrence_rule.is_some());
+                if parts.scheduled_at.is_some() {
+                    errors.push(FieldError::new("scheduled_at", "only for schedule_type once"));
+                }
+                if let Some(r) = rule.as_mut() {
+                    // Without a start date the rule starts on the local date of its creation.
+                    r.start_date.get_or_insert(now.with_timezone(&tz).date_naive());
+                    self.check_rule(r, tz, now, &mut errors);
+                }
+            }
+            None => {}
+        }
+        if parts.max_runs == Some(0) {
+            errors.push(FieldError::new("max_runs", "must be at least 1"));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let (Some(name), Some(job_type), Some(job_config), Some(schedule_type)) =
+            (parts.name, parts.job_type, parts.job_config, parts.schedule_type)
+        else {
+            return Err(ServiceError::Invalid(vec![FieldError::new("", "incomplete request")]));
+        };
+        Ok(ScheduleDraft {
+            name,
+            description: parts.description,
+            job_type,
+            job_config,
+            schedule_type,
+            scheduled_at: parts.scheduled_at,
+            recurrence_rule: rule,
+            timezone: tz,
+            priority: parts.priority.unwrap_or_default(),
+            max_runs: parts.max_runs,
+            missed_policy: parts.missed_policy.unwrap_or_default(),
+            overlap_policy: parts.overlap_policy.unwrap_or_default(),
+        })
+    }
+
+    fn check_job_type(&self, job_type: &str, errors: &mut Vec<FieldError>) -> bool {
+        if self.plugins.info(job_type).is_some() {
+            return true;
+        }
+        errors.push(FieldError::new(
+            "job_type",
+            format!("unknown job type {job_type:?}; known: {}", self.plugins.job_types().join(", ")),
+        ));
+        false
+    }
+
+    /// The job type's plugin judges the config; its errors are reported under `job_config`.
+    pub(super) async fn check_job_config(&self, job_type: &str, config: &Value, errors: &mut Vec<FieldError>) {
+        if !self.check_job_type(job_type, errors) {
+            return;
+        }
+        match self.plugins.validate(job_type, config).await {
+            Ok(Ok(())) => {}
+            Ok(Err(found)) => errors.extend(found.into_iter().map(|e| {
+                let field = match e.field.as_str() {
+                    "" => "job_config".to_string(),
+                    f if f.starts_with('[') => format!("job_config{f}"),
+                    f => format!("job_config.{f}"),
+                };
+                FieldError::new(field, e.message)
+            })),
+            Err(e) => errors.push(FieldError::new("job_config", format!("could not be validated: {e}"))),
+        }
+    }
+
+    fn check_rule(&self, rule: &RecurrenceRule, tz: Tz, now: DateTime<Utc>, errors: &mut Vec<FieldError>) {
+        match crate::recurrence::Recurrence::new(rule, tz, &self.calendars) {
+            Err(e) => errors.extend(e.field_errors("recurrence_rule").into_iter().map(|mut fe| {
+                if !fe.field.starts_with("recurrence_rule") {
+                    fe.field = if fe.field.is_empty() {
+                        "recurrence_rule".into()
+                    } else {
+                        format!("recurrence_rule.{}", fe.field)
+                    };
+                }
+                fe
+            })),
+            Ok(r) => {
+                if r.next_after(now).is_none() {
+                    errors.push(FieldError::new("recurrence_rule", "has no occurrence after now"));
+                }
+            }
+        }
+    }
+
+    /// A new active schedule from a checked draft, its first run computed.
+    pub(super) fn build(&self, draft: ScheduleDraft, user: UserId, now: DateTime<Utc>) -> Result<Schedule, ServiceError> {
+        let mut s = Schedule {
+            id: Uuid::now_v7(),
+            user_id: user,
+            name: draft.name,
+            description: draft.description,
+            job_type: draft.job_type,
+            job_config: draft.job_config,
+            schedule_type: draft.schedule_type,
+            scheduled_at: draft.scheduled_at,
+            recurrence_rule: draft.recurrence_rule,
+            timezone: draft.timezone.name().to_string(),
+            status: ScheduleStatus::Active,
+            priority: draft.priority,
+            next_run_at: None,
+            last_run_at: None,
+            run_count: 0,
+            max_runs: draft.max_runs,
+            missed_policy: draft.missed_policy,
+            overlap_policy: draft.overlap_policy,
+            series_id: None,
+            episode: None,
+            paused_at: None,
+            created_at: now,
+            updated_at: now,
+            revision: 1,
+        };
+        s.next_run_at = self.first_run(&s, now)?;
+        if s.next_run_at.is_none() {
+            s.status = ScheduleStatus::Completed;
+        }
+        Ok(s)
+    }
+
+    /// The next run of `s` counted from `now`: a once schedule keeps its (possibly just past)
+    /// time; a recurring one takes its first occurrence after now.
+    pub(super) fn first_run(&self, s: &Schedule, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ServiceError> {
+        let timing = Timing::of(s, &self.calendars)
+            .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
+        Ok(match timing {
+            Timing::Once(at) => (s.run_count == 0).then_some(at),
+            t => t.next_after(now),
+        })
+    }
+
+    /// Check an update against the schedule it changes; returns the changed schedule.
+    pub(super) async fn apply_patch(
+        &self,
+        current: &Schedule,
+        patch: PatchParts,
+        mut errors: Vec<FieldError>,
+        now: DateTime<Utc>,
+    ) -> Result<Schedule, ServiceError> {
+        if let Some(c) = &patch.job_config {
+            self.check_job_config(&current.job_type, c, &mut errors).await;
+        }
+        self.patch_checked(current, patch, errors, now)
+    }
+
+    /// `apply_patch` once the job config (if any) has been judged by its plugin: no await, so
+    /// it can run inside the writer on the schedule as it is there.
+    pub(super) fn patch_checked(
+        &self,
+        current: &Schedule,
+        patch: PatchParts,
+        mut errors: Vec<FieldError>,
+        now: DateTime<Utc>,
+    ) -> Result<Schedule, ServiceError> {
+        let mut s = current.clone();
+        let tz = patch.timezone.unwrap_or_else(|| crate::timezone::parse_timezone(&s.timezone).unwrap_or(chrono_tz::UTC));
+        let timing_changed = patch.recurrence_rule.is_some() || patch.timezone.is_some() || patch.scheduled_at.is_some();
+        match s.schedule_type {
+            ScheduleType::Once => {
+                if patch.recurrence_rule.is_some() {
+                    errors.push(FieldError::new("recurrence_rule", "only for schedule_type recurring"));
+                }
+                if let Some(at) = patch.scheduled_at
+                    && at < now - PAST_GRACE
+                {
+                    errors.push(FieldError::new("scheduled_at", "is in the past"));
+                }
+            }
+            ScheduleType::Recurring => {
+                if patch.scheduled_at.is_some() {
+                    errors.push(FieldError::new("scheduled_at", "only for schedule_type once"));
+                }
+                let mut rule = patch.recurrence_rule.clone().or_else(|| s.recurrence_rule.clone());
+                if let Some(r) = rule.as_mut() {
+                    r.start_date.get_or_insert(now.with_timezone(&tz).date_naive());
+                    if timing_changed {
+                        self.check_rule(r, tz, now, &mut errors);
+                    }
+                }
+                s.recurrence_rule = rule;
+            }
+        }
+        if patch.max_runs == Some(Some(0)) {
+            errors.push(FieldError::new("max_runs", "must be at least 1"));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        if let Some(n) = patch.name {
+            s.name = n;
+        }
+        if let Some(d) = patch.description {
+            s.description = d;
+        }
+        if let Some(c) = patch.job_config {
+            s.job_config = c;
+        }
+        if let Some(p) = patch.priority {
+            s.priority = p;
+        }
+        if let Some(m) = patch.missed_policy {
+            s.missed_policy = m;
+        }
+        if let Some(o) = patch.overlap_policy {
+            s.overlap_policy = o;
+        }
+        if let Some(at) = patch.scheduled_at {
+            s.scheduled_at = Some(at);
+        }
+        s.timezone = tz.name().to_string();
+        if let Some(m) = patch.max_runs {
+            s.max_runs = m;
+        }
+        if timing_changed {
+            // A new rule or zone counts from now; what already ran stays in the history.
+            s.next_run_at = match s.schedule_type {
+                ScheduleType::Once => s.scheduled_at,
+                ScheduleType::Recurring => self.first_run(&s, now)?,
+            };
+        }
+        if s.max_runs.is_some_and(|m| s.run_count >= m) || s.next_run_at.is_none() {
+            s.status = ScheduleStatus::Completed;
+            s.next_run_at = None;
+            s.paused_at = None;
+        }
+        s.updated_at = now;
+        s.revision += 1;
+        Ok(s)
+    }
+}

@@ -1,0 +1,185 @@
+//! The writer's view of one write transaction: the `Snapshot` its closures read through (so a
+//! closure sees the earlier writes of its group) and the application of a `WriteSet` with every
+//! index kept in step. Old index entries are found from the previously stored record.
+
+use redb::{ReadableTable, Table, WriteTransaction};
+
+use super::StoreError;
+use super::codec::encode;
+use super::keys;
+use super::storage::{Snapshot, WriteSet};
+use super::tables::{self, *};
+use crate::model::{Execution, ExecutionId, ExecutionStatus, Schedule, ScheduleId, Series, SeriesId, UserId};
+
+type RecordTable<'t> = Table<'t, &'static [u8], &'static [u8]>;
+type IndexTable<'t> = Table<'t, &'static [u8], ()>;
+
+pub struct WriteTables<'t> {
+    schedules: RecordTable<'t>,
+    by_user_status: IndexTable<'t>,
+    by_next_run: IndexTable<'t>,
+    by_status_priority: IndexTable<'t>,
+    executions: RecordTable<'t>,
+    exec_by_schedule: IndexTable<'t>,
+    exec_by_status: IndexTable<'t>,
+    series: RecordTable<'t>,
+    series_by_user_status: IndexTable<'t>,
+    tokens: RecordTable<'t>,
+}
+
+impl<'t> WriteTables<'t> {
+    pub fn open(tx: &'t WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Self {
+            schedules: tx.open_table(SCHEDULES)?,
+            by_user_status: tx.open_table(SCHEDULES_BY_USER_STATUS)?,
+            by_next_run: tx.open_table(SCHEDULES_BY_NEXT_RUN)?,
+            by_status_priority: tx.open_table(SCHEDULES_BY_STATUS_PRIORITY)?,
+            executions: tx.open_table(EXECUTIONS)?,
+            exec_by_schedule: tx.open_table(EXECUTIONS_BY_SCHEDULE)?,
+            exec_by_status: tx.open_table(EXECUTIONS_BY_STATUS)?,
+            series: tx.open_table(SERIES)?,
+            series_by_user_status: tx.open_table(SERIES_BY_USER_STATUS)?,
+            tokens: tx.open_table(TOKENS)?,
+        })
+    }
+
+    /// Apply one closure's writes: schedules, then executions, then schedule deletes (which
+    /// take their executions along), then series.
+    pub fn apply(&mut self, w: &WriteSet) -> Result<(), StoreError> {
+        for s in &w.put_schedules {
+            self.put_schedule(s)?;
+        }
+        for e in &w.put_executions {
+            self.put_execution(e)?;
+        }
+        for id in &w.delete_schedules {
+            self.delete_schedule(*id)?;
+        }
+        for s in &w.put_series {
+            self.put_series(s)?;
+        }
+        for id in &w.delete_series {
+            self.delete_series(*id)?;
+        }
+        Ok(())
+    }
+
+    pub fn put_token(&mut self, sha256: &[u8; 32], user: UserId) -> Result<(), StoreError> {
+        self.tokens.insert(sha256.as_slice(), user.as_bytes().as_slice())?;
+        Ok(())
+    }
+
+    fn put_schedule(&mut self, s: &Schedule) -> Result<(), StoreError> {
+        let old: Option<Schedule> = tables::get(&self.schedules, s.id)?;
+        let old = old.as_ref();
+        move_entry(
+            &mut self.by_user_status,
+            old.map(keys::schedule_by_user_status),
+            Some(keys::schedule_by_user_status(s)),
+        )?;
+        move_entry(&mut self.by_next_run, old.and_then(keys::schedule_by_next_run), keys::schedule_by_next_run(s))?;
+        move_entry(
+            &mut self.by_status_priority,
+            old.map(keys::schedule_by_status_priority),
+            Some(keys::schedule_by_status_priority(s)),
+        )?;
+        self.schedules.insert(s.id.as_bytes().as_slice(), encode(s).as_slice())?;
+        Ok(())
+    }
+
+    fn delete_schedule(&mut self, id: ScheduleId) -> Result<(), StoreError> {
+        if let Some(old) = tables::get::<Schedule, _>(&self.schedules, id)? {
+            self.by_user_status.remove(keys::schedule_by_user_status(&old).as_slice())?;
+            if let Some(k) = keys::schedule_by_next_run(&old) {
+                self.by_next_run.remove(k.as_slice())?;
+            }
+            self.by_status_priority.remove(keys::schedule_by_status_priority(&old).as_slice())?;
+            self.schedules.remove(id.as_bytes().as_slice())?;
+        }
+        // The history goes too, even if the schedule record was already gone.
+        let range = keys::executions_of_range(id, None);
+        let mut history = Vec::new();
+        for entry in self.exec_by_schedule.range::<&[u8]>(keys::as_slices(&range))? {
+            let (k, _) = entry?;
+            history.push(k.value().to_vec());
+        }
+        for key in history {
+            self.exec_by_schedule.remove(key.as_slice())?;
+            let exec_id = keys::tail_id(&key).ok_or_else(|| StoreError::Corrupt("short index key".into()))?;
+            if let Some(old) = tables::get::<Execution, _>(&self.executions, exec_id)? {
+                self.exec_by_status.remove(keys::execution_by_status(&old).as_slice())?;
+                self.executions.remove(exec_id.as_bytes().as_slice())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn put_execution(&mut self, e: &Execution) -> Result<(), StoreError> {
+        let old: Option<Execution> = tables::get(&self.executions, e.id)?;
+        let old = old.as_ref();
+        move_entry(
+            &mut self.exec_by_schedule,
+            old.map(keys::execution_by_schedule),
+            Some(keys::execution_by_schedule(e)),
+        )?;
+        move_entry(&mut self.exec_by_status, old.map(keys::execution_by_status), Some(keys::execution_by_status(e)))?;
+        self.executions.insert(e.id.as_bytes().as_slice(), encode(e).as_slice())?;
+        Ok(())
+    }
+
+    fn put_series(&mut self, s: &Series) -> Result<(), StoreError> {
+        let old: Option<Series> = tables::get(&self.series, s.id)?;
+        move_entry(
+            &mut self.series_by_user_status,
+            old.as_ref().map(keys::series_by_user_status),
+            Some(keys::series_by_user_status(s)),
+        )?;
+        self.series.insert(s.id.as_bytes().as_slice(), encode(s).as_slice())?;
+        Ok(())
+    }
+
+    fn delete_series(&mut self, id: SeriesId) -> Result<(), StoreError> {
+        if let Some(old) = tables::get::<Series, _>(&self.series, id)? {
+            self.series_by_user_status.remove(keys::series_by_user_status(&old).as_slice())?;
+            self.series.remove(id.as_bytes().as_slice())?;
+        }
+        Ok(())
+    }
+}
+
+/// Replace an index entry: untouched when the key did not change.
+fn move_entry(index: &mut IndexTable<'_>, old: Option<Vec<u8>>, new: Option<Vec<u8>>) -> Result<(), StoreError> {
+    if old == new {
+        return Ok(());
+    }
+    if let Some(k) = old {
+        index.remove(k.as_slice())?;
+    }
+    if let Some(k) = new {
+        index.insert(k.as_slice(), ())?;
+    }
+    Ok(())
+}
+
+impl Snapshot for WriteTables<'_> {
+    fn schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, StoreError> {
+        tables::get(&self.schedules, id)
+    }
+
+    fn execution(&self, id: ExecutionId) -> Result<Option<Execution>, StoreError> {
+        tables::get(&self.executions, id)
+    }
+
+    fn executions_of(
+        &self,
+        schedule: ScheduleId,
+        status: Option<ExecutionStatus>,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError> {
+        tables::executions_of(&self.exec_by_schedule, &self.executions, schedule, status, limit)
+    }
+
+    fn series(&self, id: SeriesId) -> Result<Option<Series>, StoreError> {
+        tables::get(&self.series, id)
+    }
+}

@@ -1,0 +1,130 @@
+//! The storage interface the service and executor use. redb (`Store`) is its embedded
+//! implementation; a PostgreSQL one can come later, so nothing above `store/` names redb.
+//!
+//! Reads are point lookups and index scans. Writes are read-modify-write closures run by the
+//! single writer inside its transaction: a closure sees every earlier write of the same group,
+//! returns the writes to make (or rejects, writing nothing), and its caller is answered only
+//! after the group's durable commit.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use crate::model::{
+    Execution, ExecutionId, ExecutionStatus, Priority, Schedule, ScheduleId, ScheduleStatus, Series, SeriesId, UserId,
+};
+
+/// Reads inside the writer's transaction.
+pub trait Snapshot {
+    fn schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, StoreError>;
+    fn execution(&self, id: ExecutionId) -> Result<Option<Execution>, StoreError>;
+    /// A schedule's executions in `scheduled_for` order (then id), optionally one status only.
+    fn executions_of(
+        &self,
+        schedule: ScheduleId,
+        status: Option<ExecutionStatus>,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError>;
+    fn series(&self, id: SeriesId) -> Result<Option<Series>, StoreError>;
+}
+
+/// What one write closure changes. Applying it cannot fail for a logical reason, only for I/O.
+#[derive(Debug, Default, Clone)]
+pub struct WriteSet {
+    pub put_schedules: Vec<Schedule>,
+    /// Deletes the schedule and its whole execution history.
+    pub delete_schedules: Vec<ScheduleId>,
+    pub put_executions: Vec<Execution>,
+    pub put_series: Vec<Series>,
+    pub delete_series: Vec<SeriesId>,
+}
+
+impl WriteSet {
+    pub fn is_empty(&self) -> bool {
+        self.put_schedules.is_empty()
+            && self.delete_schedules.is_empty()
+            && self.put_executions.is_empty()
+            && self.put_series.is_empty()
+            && self.delete_series.is_empty()
+    }
+}
+
+/// A write closure rejected its operation: nothing of it is written.
+#[derive(Debug)]
+pub struct Rejected;
+
+pub type WriteFn = Box<dyn FnOnce(&dyn Snapshot) -> Result<WriteSet, Rejected> + Send + 'static>;
+
+/// Filters of `list_schedules` (each `None` = any).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ScheduleFilter {
+    pub status: Option<ScheduleStatus>,
+    pub job_type: Option<String>,
+    pub priority: Option<Priority>,
+}
+
+#[async_trait::async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Run `f` in the writer (group commit). Resolves after the durable commit of its group.
+    async fn write(&self, f: WriteFn) -> Result<(), StoreError>;
+
+    /// A user's schedule; `None` when missing or another user's.
+    async fn schedule(&self, user: UserId, id: ScheduleId) -> Result<Option<Schedule>, StoreError>;
+    /// A user's schedules in creation order (id order; ids are UUIDv7) after `after`.
+    async fn list_schedules(
+        &self,
+        user: UserId,
+        filter: ScheduleFilter,
+        after: Option<ScheduleId>,
+        limit: usize,
+    ) -> Result<Vec<Schedule>, StoreError>;
+    /// A user's execution; `None` when missing or another user's.
+    async fn execution(&self, user: UserId, id: ExecutionId) -> Result<Option<Execution>, StoreError>;
+    /// Executions of one schedule, newest `scheduled_for` first, after the cursor
+    /// `(scheduled_for, id)` of the previous page.
+    async fn executions(
+        &self,
+        schedule: ScheduleId,
+        status: Option<ExecutionStatus>,
+        after: Option<(DateTime<Utc>, ExecutionId)>,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError>;
+    /// Executions with `status`, oldest `scheduled_for` first (the executor's queue and recovery).
+    async fn executions_with_status(&self, status: ExecutionStatus, limit: usize) -> Result<Vec<Execution>, StoreError>;
+    /// Active schedules with `next_run_at <= now`, ordered by (next_run_at, priority, id).
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError>;
+    /// The earliest `next_run_at` of an active schedule.
+    async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// A user's series; `None` when missing or another user's.
+    async fn series(&self, user: UserId, id: SeriesId) -> Result<Option<Series>, StoreError>;
+
+    /// Store a token's SHA-256 for `user`.
+    async fn put_token(&self, token_sha256: [u8; 32], user: UserId) -> Result<(), StoreError>;
+    async fn token_user(&self, token_sha256: [u8; 32]) -> Result<Option<UserId>, StoreError>;
+}
+
+/// The typed form of [`Storage::write`]: `f` returns its writes and a value, or an error that
+/// writes nothing. `Ok(Err(e))` is the closure's rejection; `Err` is a storage failure.
+pub async fn write_with<S, R, E, F>(store: &S, f: F) -> Result<Result<R, E>, StoreError>
+where
+    S: Storage + ?Sized,
+    R: Send + 'static,
+    E: Send + 'static,
+    F: FnOnce(&dyn Snapshot) -> Result<(WriteSet, R), E> + Send + 'static,
+{
+    let slot: Arc<Mutex<Option<Result<R, E>>>> = Arc::new(Mutex::new(None));
+    let out = slot.clone();
+    store
+        .write(Box::new(move |snap| {
+            let (writes, result) = match f(snap) {
+                Ok((w, r)) => (Ok(w), Ok(r)),
+                Err(e) => (Err(Rejected), Err(e)),
+            };
+            *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+            writes
+        }))
+        .await?;
+    let result = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    result.ok_or_else(|| StoreError::Task("write closure did not run".into()))
+}

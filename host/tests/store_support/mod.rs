@@ -1,0 +1,107 @@
+//! Builders shared by the `store_*` tests: plain records with the fields the indexes read.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use sgsched::model::*;
+use sgsched::store::{Storage, Store, WriteSet};
+use uuid::Uuid;
+
+pub fn t(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+pub fn schedule(user: UserId, status: ScheduleStatus, priority: Priority, next_run_at: Option<DateTime<Utc>>) -> Schedule {
+    Schedule {
+        id: Uuid::now_v7(),
+        user_id: user,
+        name: "s".into(),
+        description: None,
+        job_type: "export".into(),
+        job_config: serde_json::json!({"format": "mp4"}),
+        schedule_type: ScheduleType::Once,
+        scheduled_at: next_run_at,
+        recurrence_rule: None,
+        timezone: "UTC".into(),
+        status,
+        priority,
+        next_run_at,
+        last_run_at: None,
+        run_count: 0,
+        max_runs: None,
+        missed_policy: MissedPolicy::Skip,
+        overlap_policy: OverlapPolicy::Skip,
+        series_id: None,
+        episode: None,
+        paused_at: None,
+        created_at: t(0),
+        updated_at: t(0),
+        revision: 0,
+    }
+}
+
+pub fn active(user: UserId, next: i64) -> Schedule {
+    schedule(user, ScheduleStatus::Active, Priority::Normal, Some(t(next)))
+}
+
+pub fn execution(s: &Schedule, scheduled_for: DateTime<Utc>, status: ExecutionStatus) -> Execution {
+    Execution {
+        id: Uuid::now_v7(),
+        schedule_id: s.id,
+        user_id: s.user_id,
+        job_type: s.job_type.clone(),
+        job_config: s.job_config.clone(),
+        priority: s.priority,
+        scheduled_for,
+        status,
+        is_manual: false,
+        counts_toward_max_runs: true,
+        attempt: 0,
+        job_id: None,
+        started_at: None,
+        completed_at: None,
+        error_message: None,
+        result_summary: None,
+        episode: None,
+        series_id: None,
+        created_at: t(0),
+    }
+}
+
+pub fn series(user: UserId, status: SeriesStatus) -> Series {
+    Series {
+        id: Uuid::now_v7(),
+        user_id: user,
+        name: "series".into(),
+        template_id: None,
+        episode_count: 3,
+        schedule_rule: serde_json::from_value(serde_json::json!({"frequency": "daily", "time_of_day": "10:00"}))
+            .expect("a daily rule"),
+        timezone: "UTC".into(),
+        job_type: "export".into(),
+        job_config: serde_json::json!({}),
+        current_episode: 0,
+        status,
+        schedule_ids: vec![],
+        created_at: t(0),
+        updated_at: t(0),
+    }
+}
+
+/// Write `w` unconditionally.
+pub async fn put(store: &Store, w: WriteSet) {
+    store.write(Box::new(move |_| Ok(w))).await.expect("write");
+}
+
+pub async fn put_schedules(store: &Store, v: &[Schedule]) {
+    put(store, WriteSet { put_schedules: v.to_vec(), ..Default::default() }).await;
+}
+
+pub fn ids<T, F: Fn(&T) -> Uuid>(v: &[T], f: F) -> Vec<Uuid> {
+    v.iter().map(f).collect()
+}
+
+pub fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("sgsched.redb")).expect("open");
+    (dir, store)
+}
