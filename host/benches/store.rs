@@ -22,7 +22,8 @@ const CALLERS: usize = 64;
 const CHILD_ENV: &str = "SGSCHED_BENCH_OPEN_CHILD";
 
 fn schedule(user: UserId, i: u64) -> Schedule {
-    let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + chrono::Duration::seconds((i % 100_000) as i64);
+    let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+        + chrono::Duration::seconds((i % 100_000) as i64);
     Schedule {
         id: Uuid::now_v7(),
         user_id: user,
@@ -52,7 +53,10 @@ fn schedule(user: UserId, i: u64) -> Schedule {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn vm_kib(field: &str) -> u64 {
@@ -81,7 +85,15 @@ fn creates_per_second(rt: &tokio::runtime::Runtime, options: StoreOptions, run: 
                 let mut i = c as u64;
                 while !stop.load(Ordering::Relaxed) {
                     let s = schedule(user, i);
-                    store.write(Box::new(move |_| Ok(WriteSet { put_schedules: vec![s], ..Default::default() }))).await.unwrap();
+                    store
+                        .write(Box::new(move |_| {
+                            Ok(WriteSet {
+                                put_schedules: vec![s],
+                                ..Default::default()
+                            })
+                        }))
+                        .await
+                        .unwrap();
                     done.fetch_add(1, Ordering::Relaxed);
                     i += CALLERS as u64;
                 }
@@ -100,7 +112,14 @@ fn creates_per_second(rt: &tokio::runtime::Runtime, options: StoreOptions, run: 
 fn creates() {
     let rt = runtime();
     let group = creates_per_second(&rt, StoreOptions::default(), Duration::from_secs(4));
-    let single = creates_per_second(&rt, StoreOptions { group_commit: false, ..Default::default() }, Duration::from_secs(4));
+    let single = creates_per_second(
+        &rt,
+        StoreOptions {
+            group_commit: false,
+            ..Default::default()
+        },
+        Duration::from_secs(4),
+    );
     println!(
         "durable creates, {CALLERS} concurrent callers: group commit {group:.0}/s (target >= 30,000/s: {:.2}x of target); \
          one commit per create {single:.0}/s; ratio {:.1}x",
@@ -119,13 +138,28 @@ fn fill(rt: &tokio::runtime::Runtime, store: &Store, user: UserId, n: u64) -> Ve
             let batch: Vec<Schedule> = (i..(i + BATCH).min(n)).map(|j| schedule(user, j)).collect();
             sample.extend(batch.iter().step_by(97).map(|s| s.id));
             i += batch.len() as u64;
-            store.write(Box::new(move |_| Ok(WriteSet { put_schedules: batch, ..Default::default() }))).await.unwrap();
+            store
+                .write(Box::new(move |_| {
+                    Ok(WriteSet {
+                        put_schedules: batch,
+                        ..Default::default()
+                    })
+                }))
+                .await
+                .unwrap();
         }
         sample
     })
 }
 
-fn reads_per_second(rt: &tokio::runtime::Runtime, store: &Store, user: UserId, ids: &Arc<Vec<ScheduleId>>, readers: usize, per_reader: usize) -> f64 {
+fn reads_per_second(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    user: UserId,
+    ids: &Arc<Vec<ScheduleId>>,
+    readers: usize,
+    per_reader: usize,
+) -> f64 {
     rt.block_on(async {
         let start = Instant::now();
         let mut tasks = Vec::new();
@@ -170,7 +204,10 @@ fn reads(c: &mut Criterion) {
         })
     });
     let now = Utc.with_ymd_and_hms(2026, 3, 1, 13, 0, 0).unwrap();
-    g.bench_function("due_100", |b| b.to_async(&rt).iter(|| async { store.due(now, 100).await.unwrap() }));
+    g.bench_function("due_100", |b| {
+        b.to_async(&rt)
+            .iter(|| async { store.due(now, 100).await.unwrap() })
+    });
     g.finish();
 }
 
@@ -183,7 +220,12 @@ fn open_child(path: &Path) {
     let serving = start.elapsed();
     assert!(first.is_some());
     let due = rt.block_on(async { store.due(Utc::now(), 1_000).await.unwrap().len() });
-    println!("child: serving after {} ms, due page {due}, VmRSS {} KiB, VmHWM {} KiB", serving.as_millis(), vm_kib("VmRSS:"), vm_kib("VmHWM:"));
+    println!(
+        "child: serving after {} ms, due page {due}, VmRSS {} KiB, VmHWM {} KiB",
+        serving.as_millis(),
+        vm_kib("VmRSS:"),
+        vm_kib("VmHWM:")
+    );
 }
 
 fn large() {
@@ -203,13 +245,34 @@ fn large() {
     let mut rss = 0;
     for _ in 0..3 {
         let start = Instant::now();
-        let out = std::process::Command::new(std::env::current_exe().unwrap()).env(CHILD_ENV, &path).output().unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_ENV, &path)
+            .output()
+            .unwrap();
         let took = start.elapsed();
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "open child failed: {text} {}", String::from_utf8_lossy(&out.stderr));
-        let line = text.lines().find(|l| l.starts_with("child:")).unwrap_or_default().to_string();
-        let ms: u64 = line.split_whitespace().nth(3).and_then(|v| v.parse().ok()).unwrap_or(0);
-        rss = rss.max(line.split("VmHWM ").nth(1).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0));
+        assert!(
+            out.status.success(),
+            "open child failed: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("child:"))
+            .unwrap_or_default()
+            .to_string();
+        let ms: u64 = line
+            .split_whitespace()
+            .nth(3)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        rss = rss.max(
+            line.split("VmHWM ")
+                .nth(1)
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0),
+        );
         timings.push((ms, took.as_millis()));
     }
     let open_ms = timings.iter().map(|t| t.0).max().unwrap_or(0);
@@ -217,7 +280,11 @@ fn large() {
         "{} schedules ({}; {} MiB file, built in {:.1} s): open to serving <= {open_ms} ms over 3 opens (target <= 2000 ms: {:.2}x of target; \
          whole child process incl. exec {:?} ms), peak RSS {} MiB (target <= 1024 MiB: {:.2}x of target)",
         n,
-        if big { "SGSCHED_BENCH_LARGE=1" } else { "100,000: set SGSCHED_BENCH_LARGE=1 for 1,000,000" },
+        if big {
+            "SGSCHED_BENCH_LARGE=1"
+        } else {
+            "100,000: set SGSCHED_BENCH_LARGE=1 for 1,000,000"
+        },
         size >> 20,
         built.as_secs_f64(),
         open_ms as f64 / 2000.0,

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod executor;
 pub mod clock;
 pub mod jobsystem;
 pub mod model;

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::api::{self, AppState, TokenCache};
 use crate::clock::SystemClock;
+use crate::executor::ExecutorConfig;
 use crate::service::Scheduler;
 use crate::store::Storage;
 use crate::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobSystem, LocalJobSystem};
@@ -24,6 +25,7 @@ pub struct ServeConfig {
     pub job_system_url: Option<String>,
     pub memory_limit_mib: usize,
     pub run_timeout: Duration,
+    pub executor: ExecutorConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,8 @@ pub enum ServerError {
     },
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error("executor: {0}")]
+    Executor(String),
 }
 
 impl ServeConfig {
@@ -75,6 +79,9 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
     let storage: Arc<dyn Storage> = Arc::new(store.clone());
     let scheduler = Scheduler::new(storage, plugins.clone(), Arc::new(SystemClock));
     let tokens = TokenCache::new(crate::tokens::inbox(&config.data_dir));
+    crate::executor::start(scheduler.clone(), config.executor.clone())
+        .await
+        .map_err(|e| ServerError::Executor(e.to_string()))?;
     Ok(Services { state: AppState { plugins, store, scheduler, tokens, job_system_kind } })
 }
 

@@ -6,7 +6,9 @@ mod store_support;
 use redb::{ReadableDatabase, TableDefinition};
 use sgsched::jobsystem::JobState;
 use sgsched::model::*;
-use sgsched::store::{DB_FORMAT, LocalJobRecord, ScheduleFilter, Storage, Store, StoreError, WriteSet};
+use sgsched::store::{
+    DB_FORMAT, LocalJobRecord, ScheduleFilter, Storage, Store, StoreError, WriteSet,
+};
 use store_support::*;
 use uuid::Uuid;
 
@@ -37,7 +39,16 @@ async fn everything_survives_reopening() {
     let se = series(user, SeriesStatus::Active);
     {
         let store = Store::open(&path).unwrap();
-        put(&store, WriteSet { put_schedules: vec![s.clone()], put_executions: vec![e.clone()], put_series: vec![se.clone()], ..Default::default() }).await;
+        put(
+            &store,
+            WriteSet {
+                put_schedules: vec![s.clone()],
+                put_executions: vec![e.clone()],
+                put_series: vec![se.clone()],
+                ..Default::default()
+            },
+        )
+        .await;
         store.put_token([1; 32], user).await.unwrap();
         store.insert_local_job(local_job("j1")).await.unwrap();
     }
@@ -46,9 +57,18 @@ async fn everything_survives_reopening() {
     assert_eq!(store.execution(user, e.id).await.unwrap(), Some(e));
     assert_eq!(store.series(user, se.id).await.unwrap(), Some(se));
     assert_eq!(store.token_user([1; 32]).await.unwrap(), Some(user));
-    assert_eq!(store.due(t(0), 10).await.unwrap(), [s.clone()]);
-    assert_eq!(store.list_schedules(user, ScheduleFilter::default(), None, 10).await.unwrap(), [s]);
-    assert_eq!(store.local_job("j1".into()).await.unwrap(), Some(local_job("j1")));
+    assert_eq!(store.due(t(0), 10).await.unwrap(), std::slice::from_ref(&s));
+    assert_eq!(
+        store
+            .list_schedules(user, ScheduleFilter::default(), None, 10)
+            .await
+            .unwrap(),
+        [s]
+    );
+    assert_eq!(
+        store.local_job("j1".into()).await.unwrap(),
+        Some(local_job("j1"))
+    );
     assert_eq!(store.local_jobs(None, None, 10).await.unwrap().len(), 1);
 }
 
@@ -60,20 +80,42 @@ async fn a_database_from_a_newer_sgsched_is_refused_not_misread() {
     {
         let db = redb::Database::create(&path).unwrap();
         let tx = db.begin_write().unwrap();
-        tx.open_table(META).unwrap().insert("format_version", 99).unwrap();
+        tx.open_table(META)
+            .unwrap()
+            .insert("format_version", 99)
+            .unwrap();
         tx.commit().unwrap();
     }
     let err = Store::open(&path).err().expect("a newer format is refused");
-    assert!(matches!(err, StoreError::DatabaseTooNew { found: 99, supported: DB_FORMAT }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            StoreError::DatabaseTooNew {
+                found: 99,
+                supported: DB_FORMAT
+            }
+        ),
+        "{err:?}"
+    );
     let message = err.to_string();
     assert!(
-        message.contains(&format!("written by a newer sgsched (format 99), this build reads up to {DB_FORMAT}")),
+        message.contains(&format!(
+            "written by a newer sgsched (format 99), this build reads up to {DB_FORMAT}"
+        )),
         "{message}"
     );
     // Refusing changed nothing.
     let db = redb::Database::create(&path).unwrap();
     let tx = db.begin_read().unwrap();
-    assert_eq!(tx.open_table(META).unwrap().get("format_version").unwrap().unwrap().value(), 99);
+    assert_eq!(
+        tx.open_table(META)
+            .unwrap()
+            .get("format_version")
+            .unwrap()
+            .unwrap()
+            .value(),
+        99
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,18 +128,32 @@ async fn a_database_from_before_schedules_is_upgraded_and_keeps_its_local_jobs()
         let tx = db.begin_write().unwrap();
         let mut record = vec![1u8];
         record.extend(serde_json::to_vec(&local_job("old")).unwrap());
-        tx.open_table(LOCAL_JOBS).unwrap().insert("old", record.as_slice()).unwrap();
+        tx.open_table(LOCAL_JOBS)
+            .unwrap()
+            .insert("old", record.as_slice())
+            .unwrap();
         tx.commit().unwrap();
     }
     {
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.local_job("old".into()).await.unwrap(), Some(local_job("old")));
+        assert_eq!(
+            store.local_job("old".into()).await.unwrap(),
+            Some(local_job("old"))
+        );
         let user = Uuid::now_v7();
         let s = active(user, 0);
-        put_schedules(&store, &[s.clone()]).await;
+        put_schedules(&store, std::slice::from_ref(&s)).await;
         assert_eq!(store.schedule(user, s.id).await.unwrap(), Some(s));
     }
     let db = redb::Database::create(&path).unwrap();
     let tx = db.begin_read().unwrap();
-    assert_eq!(tx.open_table(META).unwrap().get("format_version").unwrap().unwrap().value(), DB_FORMAT);
+    assert_eq!(
+        tx.open_table(META)
+            .unwrap()
+            .get("format_version")
+            .unwrap()
+            .unwrap()
+            .value(),
+        DB_FORMAT
+    );
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use sgsched::store::{ScheduleFilter, Snapshot, Storage, Store, StoreError, StoreOptions, WriteSet, write_with};
+use sgsched::store::{
+    ScheduleFilter, Snapshot, Storage, Store, StoreError, StoreOptions, WriteSet, write_with,
+};
 use store_support::*;
 use uuid::Uuid;
 
@@ -26,7 +28,7 @@ async fn concurrent_creates_survive_reopen(options: StoreOptions) {
             let mut acked = Vec::new();
             for i in 0..20 {
                 let s = active(user, i);
-                put_schedules(&store, &[s.clone()]).await;
+                put_schedules(&store, std::slice::from_ref(&s)).await;
                 acked.push(s);
             }
             acked
@@ -42,7 +44,10 @@ async fn concurrent_creates_survive_reopen(options: StoreOptions) {
     for s in &acked {
         assert_eq!(store.schedule(user, s.id).await.unwrap().as_ref(), Some(s));
     }
-    let listed = store.list_schedules(user, ScheduleFilter::default(), None, 10_000).await.unwrap();
+    let listed = store
+        .list_schedules(user, ScheduleFilter::default(), None, 10_000)
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 64 * 20);
     assert_eq!(store.due(t(100), 10_000).await.unwrap().len(), 64 * 20);
 }
@@ -54,7 +59,11 @@ async fn sixty_four_concurrent_writers_all_acknowledged_writes_survive_reopen() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_commit_per_write_mode_is_equally_correct() {
-    concurrent_creates_survive_reopen(StoreOptions { group_commit: false, ..Default::default() }).await;
+    concurrent_creates_survive_reopen(StoreOptions {
+        group_commit: false,
+        ..Default::default()
+    })
+    .await;
 }
 
 /// Occupy the writer so the requests sent meanwhile queue up and form one group.
@@ -79,7 +88,10 @@ async fn hold_writer(store: &Store) -> tokio::task::JoinHandle<()> {
 /// requests queue in exactly the order this is called.
 async fn enqueue<F: Future>(f: &mut Pin<Box<F>>) {
     std::future::poll_fn(|cx| {
-        assert!(f.as_mut().poll(cx).is_pending(), "the writer is held, nothing can be answered yet");
+        assert!(
+            f.as_mut().poll(cx).is_pending(),
+            "the writer is held, nothing can be answered yet"
+        );
         Poll::Ready(())
     })
     .await;
@@ -98,7 +110,10 @@ async fn a_rejected_closure_in_a_group_writes_nothing_and_sees_earlier_writes() 
     let mut middle = Box::pin(write_with(&store, move |snap: &dyn Snapshot| {
         // In the same group, `a` is already visible though not yet committed.
         let saw_a = snap.schedule(a_id).map_err(|e| e.to_string())?.is_some();
-        let _would_write = WriteSet { put_schedules: vec![r], ..Default::default() };
+        let _would_write = WriteSet {
+            put_schedules: vec![r],
+            ..Default::default()
+        };
         Err::<(WriteSet, ()), String>(format!("rejected; saw a: {saw_a}"))
     }));
     let mut last = Box::pin(put_schedules(&store, std::slice::from_ref(&c)));
@@ -121,7 +136,9 @@ async fn a_panicking_closure_fails_alone() {
     let user = Uuid::now_v7();
     let a = active(user, 0);
     let holder = hold_writer(&store).await;
-    let mut bad = Box::pin(store.write(Box::new(|_| panic!("bug in a closure (expected by this test)"))));
+    let mut bad = Box::pin(store.write(Box::new(|_| {
+        panic!("bug in a closure (expected by this test)")
+    })));
     let mut good = Box::pin(put_schedules(&store, std::slice::from_ref(&a)));
     enqueue(&mut bad).await;
     enqueue(&mut good).await;
@@ -138,17 +155,26 @@ async fn parallel_read_modify_writes_lose_nothing() {
     let (_dir, store) = temp_store();
     let user = Uuid::now_v7();
     let s = active(user, 0);
-    put_schedules(&store, &[s.clone()]).await;
+    put_schedules(&store, std::slice::from_ref(&s)).await;
     let store = Arc::new(store);
     let mut tasks = Vec::new();
     for _ in 0..200 {
         let (store, id) = (store.clone(), s.id);
         tasks.push(tokio::spawn(async move {
             write_with(store.as_ref(), move |snap: &dyn Snapshot| {
-                let mut s = snap.schedule(id).map_err(|e| e.to_string())?.ok_or("missing")?;
+                let mut s = snap
+                    .schedule(id)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("missing")?;
                 s.run_count += 1;
                 s.revision += 1;
-                Ok::<_, String>((WriteSet { put_schedules: vec![s], ..Default::default() }, ()))
+                Ok::<_, String>((
+                    WriteSet {
+                        put_schedules: vec![s],
+                        ..Default::default()
+                    },
+                    (),
+                ))
             })
             .await
             .unwrap()

@@ -14,16 +14,43 @@ async fn due_is_active_schedules_up_to_now_in_next_run_priority_id_order() {
     let user = Uuid::now_v7();
     let mut all = Vec::new();
     // Same instant, every priority (inserted low first), twice each: ordered by rank then id.
-    for p in [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent, Priority::Low, Priority::Urgent] {
+    for p in [
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Urgent,
+        Priority::Low,
+        Priority::Urgent,
+    ] {
         all.push(schedule(user, ScheduleStatus::Active, p, Some(t(5))));
     }
     all.push(active(user, 1));
     all.push(active(user, 10)); // exactly now: due
     all.push(active(user, 11)); // future
-    all.push(schedule(user, ScheduleStatus::Paused, Priority::Urgent, Some(t(0))));
-    all.push(schedule(user, ScheduleStatus::Completed, Priority::Urgent, None));
-    all.push(schedule(user, ScheduleStatus::Cancelled, Priority::Urgent, Some(t(0))));
-    all.push(schedule(Uuid::now_v7(), ScheduleStatus::Active, Priority::Normal, Some(t(2))));
+    all.push(schedule(
+        user,
+        ScheduleStatus::Paused,
+        Priority::Urgent,
+        Some(t(0)),
+    ));
+    all.push(schedule(
+        user,
+        ScheduleStatus::Completed,
+        Priority::Urgent,
+        None,
+    ));
+    all.push(schedule(
+        user,
+        ScheduleStatus::Cancelled,
+        Priority::Urgent,
+        Some(t(0)),
+    ));
+    all.push(schedule(
+        Uuid::now_v7(),
+        ScheduleStatus::Active,
+        Priority::Normal,
+        Some(t(2)),
+    ));
     put_schedules(&store, &all).await;
 
     let mut expected: Vec<&Schedule> = all
@@ -32,11 +59,20 @@ async fn due_is_active_schedules_up_to_now_in_next_run_priority_id_order() {
         .collect();
     expected.sort_by_key(|s| (s.next_run_at, s.priority.rank(), s.id));
     let due = store.due(t(10), 100).await.unwrap();
-    assert_eq!(ids(&due, |s| s.id), expected.iter().map(|s| s.id).collect::<Vec<_>>());
+    assert_eq!(
+        ids(&due, |s| s.id),
+        expected.iter().map(|s| s.id).collect::<Vec<_>>()
+    );
     assert_eq!(due.len(), 9);
-    assert_eq!(ids(&store.due(t(10), 3).await.unwrap(), |s| s.id), ids(&due[..3], |s| s.id));
+    assert_eq!(
+        ids(&store.due(t(10), 3).await.unwrap(), |s| s.id),
+        ids(&due[..3], |s| s.id)
+    );
     assert_eq!(store.next_due_at().await.unwrap(), Some(t(1)));
-    assert!(store.due(t(0), 10).await.unwrap().is_empty(), "paused and cancelled are never due");
+    assert!(
+        store.due(t(0), 10).await.unwrap().is_empty(),
+        "paused and cancelled are never due"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -49,36 +85,67 @@ async fn status_and_time_changes_move_a_schedule_between_index_entries() {
     assert_eq!(store.next_due_at().await.unwrap(), Some(t(0)));
 
     s.status = ScheduleStatus::Paused;
-    put_schedules(&store, &[s.clone()]).await;
+    put_schedules(&store, std::slice::from_ref(&s)).await;
     assert!(store.due(t(10), 10).await.unwrap().is_empty());
     assert_eq!(store.next_due_at().await.unwrap(), Some(t(30)));
-    let only = |status| ScheduleFilter { status: Some(status), ..Default::default() };
-    let paused = store.list_schedules(user, only(ScheduleStatus::Paused), None, 10).await.unwrap();
+    let only = |status| ScheduleFilter {
+        status: Some(status),
+        ..Default::default()
+    };
+    let paused = store
+        .list_schedules(user, only(ScheduleStatus::Paused), None, 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&paused, |s| s.id), [s.id]);
-    let act = store.list_schedules(user, only(ScheduleStatus::Active), None, 10).await.unwrap();
+    let act = store
+        .list_schedules(user, only(ScheduleStatus::Active), None, 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&act, |s| s.id), [later.id]);
 
     // Resumed with a new time, then a priority change: the due order follows each update.
     s.status = ScheduleStatus::Active;
     s.next_run_at = Some(t(30));
     s.priority = Priority::Low;
-    put_schedules(&store, &[s.clone()]).await;
-    assert_eq!(ids(&store.due(t(30), 10).await.unwrap(), |s| s.id), [later.id, s.id]);
+    put_schedules(&store, std::slice::from_ref(&s)).await;
+    assert_eq!(
+        ids(&store.due(t(30), 10).await.unwrap(), |s| s.id),
+        [later.id, s.id]
+    );
     s.priority = Priority::Urgent;
-    put_schedules(&store, &[s.clone()]).await;
-    assert_eq!(ids(&store.due(t(30), 10).await.unwrap(), |s| s.id), [s.id, later.id]);
+    put_schedules(&store, std::slice::from_ref(&s)).await;
+    assert_eq!(
+        ids(&store.due(t(30), 10).await.unwrap(), |s| s.id),
+        [s.id, later.id]
+    );
     s.next_run_at = Some(t(40));
-    put_schedules(&store, &[s.clone()]).await;
-    assert_eq!(ids(&store.due(t(35), 10).await.unwrap(), |s| s.id), [later.id]);
+    put_schedules(&store, std::slice::from_ref(&s)).await;
+    assert_eq!(
+        ids(&store.due(t(35), 10).await.unwrap(), |s| s.id),
+        [later.id]
+    );
 
     // Completed: no next run, out of every active view.
     s.status = ScheduleStatus::Completed;
     s.next_run_at = None;
-    put_schedules(&store, &[s.clone()]).await;
-    assert_eq!(ids(&store.due(t(100), 10).await.unwrap(), |s| s.id), [later.id]);
-    let done = store.list_schedules(user, only(ScheduleStatus::Completed), None, 10).await.unwrap();
+    put_schedules(&store, std::slice::from_ref(&s)).await;
+    assert_eq!(
+        ids(&store.due(t(100), 10).await.unwrap(), |s| s.id),
+        [later.id]
+    );
+    let done = store
+        .list_schedules(user, only(ScheduleStatus::Completed), None, 10)
+        .await
+        .unwrap();
     assert_eq!(done, [s.clone()]);
-    assert_eq!(store.list_schedules(user, ScheduleFilter::default(), None, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .list_schedules(user, ScheduleFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,24 +153,67 @@ async fn delete_removes_the_schedule_with_its_history_and_every_index_entry() {
     let (_dir, store) = temp_store();
     let user = Uuid::now_v7();
     let (gone, kept) = (active(user, 0), active(user, 0));
-    let gone_runs: Vec<Execution> = (0..5).map(|i| execution(&gone, t(i), ExecutionStatus::Pending)).collect();
+    let gone_runs: Vec<Execution> = (0..5)
+        .map(|i| execution(&gone, t(i), ExecutionStatus::Pending))
+        .collect();
     let kept_run = execution(&kept, t(0), ExecutionStatus::Pending);
-    let mut w = WriteSet { put_schedules: vec![gone.clone(), kept.clone()], ..Default::default() };
+    let mut w = WriteSet {
+        put_schedules: vec![gone.clone(), kept.clone()],
+        ..Default::default()
+    };
     w.put_executions = gone_runs.clone();
     w.put_executions.push(kept_run.clone());
     put(&store, w).await;
-    assert_eq!(store.executions_with_status(ExecutionStatus::Pending, 100).await.unwrap().len(), 6);
+    assert_eq!(
+        store
+            .executions_with_status(ExecutionStatus::Pending, 100)
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
 
-    put(&store, WriteSet { delete_schedules: vec![gone.id], ..Default::default() }).await;
+    put(
+        &store,
+        WriteSet {
+            delete_schedules: vec![gone.id],
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(store.schedule(user, gone.id).await.unwrap(), None);
     for e in &gone_runs {
         assert_eq!(store.execution(user, e.id).await.unwrap(), None);
     }
-    assert!(store.executions(gone.id, None, None, 100).await.unwrap().is_empty());
-    assert_eq!(store.executions_with_status(ExecutionStatus::Pending, 100).await.unwrap(), [kept_run.clone()]);
-    assert_eq!(ids(&store.due(t(0), 10).await.unwrap(), |s| s.id), [kept.id]);
-    assert_eq!(store.list_schedules(user, ScheduleFilter::default(), None, 10).await.unwrap(), [kept.clone()]);
-    assert_eq!(store.executions(kept.id, None, None, 10).await.unwrap(), [kept_run]);
+    assert!(
+        store
+            .executions(gone.id, None, None, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .executions_with_status(ExecutionStatus::Pending, 100)
+            .await
+            .unwrap(),
+        std::slice::from_ref(&kept_run)
+    );
+    assert_eq!(
+        ids(&store.due(t(0), 10).await.unwrap(), |s| s.id),
+        [kept.id]
+    );
+    assert_eq!(
+        store
+            .list_schedules(user, ScheduleFilter::default(), None, 10)
+            .await
+            .unwrap(),
+        std::slice::from_ref(&kept)
+    );
+    assert_eq!(
+        store.executions(kept.id, None, None, 10).await.unwrap(),
+        [kept_run]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -115,7 +225,12 @@ async fn another_users_objects_do_not_exist() {
     let se = series(alice, SeriesStatus::Active);
     put(
         &store,
-        WriteSet { put_schedules: vec![s.clone(), active(bob, 0)], put_executions: vec![e.clone()], put_series: vec![se.clone()], ..Default::default() },
+        WriteSet {
+            put_schedules: vec![s.clone(), active(bob, 0)],
+            put_executions: vec![e.clone()],
+            put_series: vec![se.clone()],
+            ..Default::default()
+        },
     )
     .await;
     assert_eq!(store.schedule(alice, s.id).await.unwrap(), Some(s.clone()));
@@ -124,19 +239,48 @@ async fn another_users_objects_do_not_exist() {
     assert_eq!(store.execution(bob, e.id).await.unwrap(), None);
     assert_eq!(store.series(alice, se.id).await.unwrap(), Some(se.clone()));
     assert_eq!(store.series(bob, se.id).await.unwrap(), None);
-    assert_eq!(store.list_schedules(alice, ScheduleFilter::default(), None, 10).await.unwrap(), [s]);
-    assert_eq!(store.list_schedules(bob, ScheduleFilter::default(), None, 10).await.unwrap().len(), 1);
-    assert!(store.list_schedules(Uuid::now_v7(), ScheduleFilter::default(), None, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .list_schedules(alice, ScheduleFilter::default(), None, 10)
+            .await
+            .unwrap(),
+        [s]
+    );
+    assert_eq!(
+        store
+            .list_schedules(bob, ScheduleFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .list_schedules(Uuid::now_v7(), ScheduleFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lists_page_in_id_order_with_after_and_filters() {
     let (_dir, store) = temp_store();
     let user = Uuid::now_v7();
-    let statuses = [ScheduleStatus::Active, ScheduleStatus::Paused, ScheduleStatus::Completed, ScheduleStatus::Cancelled];
+    let statuses = [
+        ScheduleStatus::Active,
+        ScheduleStatus::Paused,
+        ScheduleStatus::Completed,
+        ScheduleStatus::Cancelled,
+    ];
     let mut all = Vec::new();
     for i in 0..25 {
-        let mut s = schedule(user, statuses[i % 4], Priority::ALL[i % 3], Some(t(i as i64)));
+        let mut s = schedule(
+            user,
+            statuses[i % 4],
+            Priority::ALL[i % 3],
+            Some(t(i as i64)),
+        );
         if i % 5 == 0 {
             s.job_type = "caption_generation".into();
         }
@@ -148,7 +292,10 @@ async fn lists_page_in_id_order_with_after_and_filters() {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = store.list_schedules(user, ScheduleFilter::default(), after, 10).await.unwrap();
+        let page = store
+            .list_schedules(user, ScheduleFilter::default(), after, 10)
+            .await
+            .unwrap();
         if page.is_empty() {
             break;
         }
@@ -158,15 +305,42 @@ async fn lists_page_in_id_order_with_after_and_filters() {
     }
     assert_eq!(seen, all);
 
-    let filter = ScheduleFilter { status: Some(ScheduleStatus::Paused), job_type: None, priority: Some(Priority::High) };
-    let want: Vec<Uuid> = all.iter().filter(|s| s.status == ScheduleStatus::Paused && s.priority == Priority::High).map(|s| s.id).collect();
-    assert_eq!(ids(&store.list_schedules(user, filter, None, 100).await.unwrap(), |s| s.id), want);
+    let filter = ScheduleFilter {
+        status: Some(ScheduleStatus::Paused),
+        job_type: None,
+        priority: Some(Priority::High),
+    };
+    let want: Vec<Uuid> = all
+        .iter()
+        .filter(|s| s.status == ScheduleStatus::Paused && s.priority == Priority::High)
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(
+        ids(
+            &store.list_schedules(user, filter, None, 100).await.unwrap(),
+            |s| s.id
+        ),
+        want
+    );
 
-    let filter = ScheduleFilter { job_type: Some("caption_generation".into()), ..Default::default() };
-    let want: Vec<Uuid> = all.iter().filter(|s| s.job_type == "caption_generation").map(|s| s.id).collect();
-    let first = store.list_schedules(user, filter.clone(), None, 2).await.unwrap();
+    let filter = ScheduleFilter {
+        job_type: Some("caption_generation".into()),
+        ..Default::default()
+    };
+    let want: Vec<Uuid> = all
+        .iter()
+        .filter(|s| s.job_type == "caption_generation")
+        .map(|s| s.id)
+        .collect();
+    let first = store
+        .list_schedules(user, filter.clone(), None, 2)
+        .await
+        .unwrap();
     assert_eq!(ids(&first, |s| s.id), want[..2]);
-    let rest = store.list_schedules(user, filter, first.last().map(|s| s.id), 100).await.unwrap();
+    let rest = store
+        .list_schedules(user, filter, first.last().map(|s| s.id), 100)
+        .await
+        .unwrap();
     assert_eq!(ids(&rest, |s| s.id), want[2..]);
 }
 
@@ -175,10 +349,20 @@ async fn executions_page_newest_first_and_follow_status_changes() {
     let (_dir, store) = temp_store();
     let user = Uuid::now_v7();
     let s = active(user, 0);
-    let mut runs: Vec<Execution> = (0..7).map(|i| execution(&s, t(i * 10), ExecutionStatus::Pending)).collect();
+    let mut runs: Vec<Execution> = (0..7)
+        .map(|i| execution(&s, t(i * 10), ExecutionStatus::Pending))
+        .collect();
     // Two runs at one instant: ordered by id.
     runs.push(execution(&s, t(30), ExecutionStatus::Failed));
-    put(&store, WriteSet { put_schedules: vec![s.clone()], put_executions: runs.clone(), ..Default::default() }).await;
+    put(
+        &store,
+        WriteSet {
+            put_schedules: vec![s.clone()],
+            put_executions: runs.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
 
     let mut newest_first = runs.clone();
     newest_first.sort_by_key(|e| std::cmp::Reverse((e.scheduled_for, e.id)));
@@ -193,23 +377,61 @@ async fn executions_page_newest_first_and_follow_status_changes() {
         seen.extend(page);
     }
     assert_eq!(seen, newest_first);
-    assert_eq!(store.executions(s.id, Some(ExecutionStatus::Failed), None, 10).await.unwrap(), [runs[7].clone()]);
+    assert_eq!(
+        store
+            .executions(s.id, Some(ExecutionStatus::Failed), None, 10)
+            .await
+            .unwrap(),
+        [runs[7].clone()]
+    );
 
-    let pending = store.executions_with_status(ExecutionStatus::Pending, 100).await.unwrap();
-    assert_eq!(ids(&pending, |e| e.id), ids(&runs[..7], |e| e.id), "oldest first");
+    let pending = store
+        .executions_with_status(ExecutionStatus::Pending, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&pending, |e| e.id),
+        ids(&runs[..7], |e| e.id),
+        "oldest first"
+    );
 
     let mut first = runs[0].clone();
     first.status = ExecutionStatus::Running;
-    put(&store, WriteSet { put_executions: vec![first.clone()], ..Default::default() }).await;
-    assert_eq!(store.executions_with_status(ExecutionStatus::Running, 10).await.unwrap(), [first.clone()]);
-    assert_eq!(store.executions_with_status(ExecutionStatus::Pending, 100).await.unwrap().len(), 6);
+    put(
+        &store,
+        WriteSet {
+            put_executions: vec![first.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        store
+            .executions_with_status(ExecutionStatus::Running, 10)
+            .await
+            .unwrap(),
+        [first.clone()]
+    );
+    assert_eq!(
+        store
+            .executions_with_status(ExecutionStatus::Pending, 100)
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
 
     // The writer's snapshot sees the same history, oldest first.
     let sid = s.id;
     let seen = write_with(&store, move |snap: &dyn Snapshot| {
         let all = snap.executions_of(sid, None, 100).map_err(|_| ())?;
-        let running = snap.executions_of(sid, Some(ExecutionStatus::Running), 100).map_err(|_| ())?;
-        Ok::<_, ()>((WriteSet::default(), (all.len(), running.len(), all[0].scheduled_for)))
+        let running = snap
+            .executions_of(sid, Some(ExecutionStatus::Running), 100)
+            .map_err(|_| ())?;
+        Ok::<_, ()>((
+            WriteSet::default(),
+            (all.len(), running.len(), all[0].scheduled_for),
+        ))
     })
     .await
     .unwrap()
@@ -222,12 +444,33 @@ async fn series_and_tokens() {
     let (_dir, store) = temp_store();
     let user = Uuid::now_v7();
     let mut se = series(user, SeriesStatus::Active);
-    put(&store, WriteSet { put_series: vec![se.clone()], ..Default::default() }).await;
+    put(
+        &store,
+        WriteSet {
+            put_series: vec![se.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
     se.status = SeriesStatus::Paused;
     se.current_episode = 2;
-    put(&store, WriteSet { put_series: vec![se.clone()], ..Default::default() }).await;
+    put(
+        &store,
+        WriteSet {
+            put_series: vec![se.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(store.series(user, se.id).await.unwrap(), Some(se.clone()));
-    put(&store, WriteSet { delete_series: vec![se.id], ..Default::default() }).await;
+    put(
+        &store,
+        WriteSet {
+            delete_series: vec![se.id],
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(store.series(user, se.id).await.unwrap(), None);
 
     let sha = [7u8; 32];

@@ -66,6 +66,21 @@ struct ServeArgs {
     /// Time limit of one plugin `run` call.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     run_timeout_secs: u64,
+    /// Executions running at once, over all users.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_concurrent: u32,
+    /// Executions running at once for one user.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_concurrent_per_user: u32,
+    /// Executions started per minute for one user.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    user_rate_per_minute: u32,
+    /// Executions started per minute over all users.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    global_rate_per_minute: u32,
+    /// A run later than this many seconds is missed and handled by its missed policy.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=86_400))]
+    grace_secs: u32,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +148,14 @@ async fn serve(args: ServeArgs) -> ExitCode {
         job_system_url: args.job_system_url,
         memory_limit_mib: args.plugin_memory_mib as usize,
         run_timeout: Duration::from_secs(args.run_timeout_secs),
+        executor: crate::executor::ExecutorConfig {
+            max_concurrent: args.max_concurrent as usize,
+            max_concurrent_per_user: args.max_concurrent_per_user as usize,
+            user_rate_per_minute: args.user_rate_per_minute,
+            global_rate_per_minute: args.global_rate_per_minute,
+            grace: chrono::Duration::seconds(args.grace_secs.into()),
+            ..crate::executor::ExecutorConfig::default()
+        },
     };
     match server::serve(config, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

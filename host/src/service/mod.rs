@@ -16,7 +16,7 @@ use crate::recurrence::{FieldError, HolidayCalendars};
 use crate::store::{Storage, StoreError};
 
 pub use draft::{DraftParts, PatchParts, ScheduleDraft, SchedulePatch};
-pub use ops::RunOptions;
+pub use ops::{RunOptions, new_execution};
 
 /// Catch-up after a pause or downtime runs at most this many missed occurrences (`run_all`);
 /// the rest are recorded as skipped, up to `MAX_SKIPPED_RECORDS`.

@@ -9,7 +9,9 @@ use super::codec::encode;
 use super::keys;
 use super::storage::{Snapshot, WriteSet};
 use super::tables::{self, *};
-use crate::model::{Execution, ExecutionId, ExecutionStatus, Schedule, ScheduleId, Series, SeriesId, UserId};
+use crate::model::{
+    Execution, ExecutionId, ExecutionStatus, Schedule, ScheduleId, Series, SeriesId, UserId,
+};
 
 type RecordTable<'t> = Table<'t, &'static [u8], &'static [u8]>;
 type IndexTable<'t> = Table<'t, &'static [u8], ()>;
@@ -65,7 +67,8 @@ impl<'t> WriteTables<'t> {
     }
 
     pub fn put_token(&mut self, sha256: &[u8; 32], user: UserId) -> Result<(), StoreError> {
-        self.tokens.insert(sha256.as_slice(), user.as_bytes().as_slice())?;
+        self.tokens
+            .insert(sha256.as_slice(), user.as_bytes().as_slice())?;
         Ok(())
     }
 
@@ -77,37 +80,49 @@ impl<'t> WriteTables<'t> {
             old.map(keys::schedule_by_user_status),
             Some(keys::schedule_by_user_status(s)),
         )?;
-        move_entry(&mut self.by_next_run, old.and_then(keys::schedule_by_next_run), keys::schedule_by_next_run(s))?;
+        move_entry(
+            &mut self.by_next_run,
+            old.and_then(keys::schedule_by_next_run),
+            keys::schedule_by_next_run(s),
+        )?;
         move_entry(
             &mut self.by_status_priority,
             old.map(keys::schedule_by_status_priority),
             Some(keys::schedule_by_status_priority(s)),
         )?;
-        self.schedules.insert(s.id.as_bytes().as_slice(), encode(s).as_slice())?;
+        self.schedules
+            .insert(s.id.as_bytes().as_slice(), encode(s).as_slice())?;
         Ok(())
     }
 
     fn delete_schedule(&mut self, id: ScheduleId) -> Result<(), StoreError> {
         if let Some(old) = tables::get::<Schedule, _>(&self.schedules, id)? {
-            self.by_user_status.remove(keys::schedule_by_user_status(&old).as_slice())?;
+            self.by_user_status
+                .remove(keys::schedule_by_user_status(&old).as_slice())?;
             if let Some(k) = keys::schedule_by_next_run(&old) {
                 self.by_next_run.remove(k.as_slice())?;
             }
-            self.by_status_priority.remove(keys::schedule_by_status_priority(&old).as_slice())?;
+            self.by_status_priority
+                .remove(keys::schedule_by_status_priority(&old).as_slice())?;
             self.schedules.remove(id.as_bytes().as_slice())?;
         }
         // The history goes too, even if the schedule record was already gone.
         let range = keys::executions_of_range(id, None);
         let mut history = Vec::new();
-        for entry in self.exec_by_schedule.range::<&[u8]>(keys::as_slices(&range))? {
+        for entry in self
+            .exec_by_schedule
+            .range::<&[u8]>(keys::as_slices(&range))?
+        {
             let (k, _) = entry?;
             history.push(k.value().to_vec());
         }
         for key in history {
             self.exec_by_schedule.remove(key.as_slice())?;
-            let exec_id = keys::tail_id(&key).ok_or_else(|| StoreError::Corrupt("short index key".into()))?;
+            let exec_id =
+                keys::tail_id(&key).ok_or_else(|| StoreError::Corrupt("short index key".into()))?;
             if let Some(old) = tables::get::<Execution, _>(&self.executions, exec_id)? {
-                self.exec_by_status.remove(keys::execution_by_status(&old).as_slice())?;
+                self.exec_by_status
+                    .remove(keys::execution_by_status(&old).as_slice())?;
                 self.executions.remove(exec_id.as_bytes().as_slice())?;
             }
         }
@@ -122,8 +137,13 @@ impl<'t> WriteTables<'t> {
             old.map(keys::execution_by_schedule),
             Some(keys::execution_by_schedule(e)),
         )?;
-        move_entry(&mut self.exec_by_status, old.map(keys::execution_by_status), Some(keys::execution_by_status(e)))?;
-        self.executions.insert(e.id.as_bytes().as_slice(), encode(e).as_slice())?;
+        move_entry(
+            &mut self.exec_by_status,
+            old.map(keys::execution_by_status),
+            Some(keys::execution_by_status(e)),
+        )?;
+        self.executions
+            .insert(e.id.as_bytes().as_slice(), encode(e).as_slice())?;
         Ok(())
     }
 
@@ -134,13 +154,15 @@ impl<'t> WriteTables<'t> {
             old.as_ref().map(keys::series_by_user_status),
             Some(keys::series_by_user_status(s)),
         )?;
-        self.series.insert(s.id.as_bytes().as_slice(), encode(s).as_slice())?;
+        self.series
+            .insert(s.id.as_bytes().as_slice(), encode(s).as_slice())?;
         Ok(())
     }
 
     fn delete_series(&mut self, id: SeriesId) -> Result<(), StoreError> {
         if let Some(old) = tables::get::<Series, _>(&self.series, id)? {
-            self.series_by_user_status.remove(keys::series_by_user_status(&old).as_slice())?;
+            self.series_by_user_status
+                .remove(keys::series_by_user_status(&old).as_slice())?;
             self.series.remove(id.as_bytes().as_slice())?;
         }
         Ok(())
@@ -148,7 +170,11 @@ impl<'t> WriteTables<'t> {
 }
 
 /// Replace an index entry: untouched when the key did not change.
-fn move_entry(index: &mut IndexTable<'_>, old: Option<Vec<u8>>, new: Option<Vec<u8>>) -> Result<(), StoreError> {
+fn move_entry(
+    index: &mut IndexTable<'_>,
+    old: Option<Vec<u8>>,
+    new: Option<Vec<u8>>,
+) -> Result<(), StoreError> {
     if old == new {
         return Ok(());
     }
@@ -176,7 +202,13 @@ impl Snapshot for WriteTables<'_> {
         status: Option<ExecutionStatus>,
         limit: usize,
     ) -> Result<Vec<Execution>, StoreError> {
-        tables::executions_of(&self.exec_by_schedule, &self.executions, schedule, status, limit)
+        tables::executions_of(
+            &self.exec_by_schedule,
+            &self.executions,
+            schedule,
+            status,
+            limit,
+        )
     }
 
     fn series(&self, id: SeriesId) -> Result<Option<Series>, StoreError> {

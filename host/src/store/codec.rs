@@ -17,9 +17,14 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
-    let (&version, body) = bytes.split_first().ok_or_else(|| StoreError::Corrupt("empty record".into()))?;
+    let (&version, body) = bytes
+        .split_first()
+        .ok_or_else(|| StoreError::Corrupt("empty record".into()))?;
     if version > FORMAT_VERSION {
-        return Err(StoreError::TooNew { found: version, supported: FORMAT_VERSION });
+        return Err(StoreError::TooNew {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
     }
     serde_json::from_slice(body).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

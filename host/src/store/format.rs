@@ -28,7 +28,10 @@ pub fn stored_format(db: &Database) -> Result<u64, StoreError> {
 pub fn check_and_upgrade(db: &Database) -> Result<(), StoreError> {
     let found = stored_format(db)?;
     if found > DB_FORMAT {
-        return Err(StoreError::DatabaseTooNew { found, supported: DB_FORMAT });
+        return Err(StoreError::DatabaseTooNew {
+            found,
+            supported: DB_FORMAT,
+        });
     }
     let tx = db.begin_write()?;
     // Creating tables that exist is a no-op, so every open also repairs a missing one.

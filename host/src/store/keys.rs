@@ -64,7 +64,9 @@ impl KeyBuf {
 
 /// schedules_by_user_status: user | status | id
 pub fn schedule_by_user_status(s: &Schedule) -> Vec<u8> {
-    user_status_prefix(s.user_id, status_byte(s.status)).id(s.id).0
+    user_status_prefix(s.user_id, status_byte(s.status))
+        .id(s.id)
+        .0
 }
 
 fn user_status_prefix(user: Uuid, status: u8) -> KeyBuf {
@@ -76,7 +78,11 @@ pub fn user_status_range(user: Uuid, status: ScheduleStatus, after: Option<Uuid>
     let prefix = user_status_prefix(user, status_byte(status));
     let lo = match after {
         Some(a) => Bound::Excluded(user_status_prefix(user, status_byte(status)).id(a).0),
-        None => Bound::Included(user_status_prefix(user, status_byte(status)).bytes(&[0; ID_LEN]).0),
+        None => Bound::Included(
+            user_status_prefix(user, status_byte(status))
+                .bytes(&[0; ID_LEN])
+                .0,
+        ),
     };
     (lo, Bound::Included(prefix.bytes(&[0xff; ID_LEN]).0))
 }
@@ -86,16 +92,37 @@ pub fn user_status_range(user: Uuid, status: ScheduleStatus, after: Option<Uuid>
 /// paused ones cost it nothing), and within a status the order is (next_run_at, priority, id).
 pub fn schedule_by_next_run(s: &Schedule) -> Option<Vec<u8>> {
     let next = s.next_run_at?;
-    Some(KeyBuf::new().byte(status_byte(s.status)).bytes(&time(next)).byte(s.priority.rank()).id(s.id).0)
+    Some(
+        KeyBuf::new()
+            .byte(status_byte(s.status))
+            .bytes(&time(next))
+            .byte(s.priority.rank())
+            .id(s.id)
+            .0,
+    )
 }
 
 /// Active schedules with `next_run_at <= now` (all of them when `now` is `None`).
 pub fn due_range(now: Option<DateTime<Utc>>) -> Range {
     let active = status_byte(ScheduleStatus::Active);
-    let lo = KeyBuf::new().byte(active).bytes(&[0; TIME_LEN + 1 + ID_LEN]).0;
+    let lo = KeyBuf::new()
+        .byte(active)
+        .bytes(&[0; TIME_LEN + 1 + ID_LEN])
+        .0;
     let hi = match now {
-        Some(now) => KeyBuf::new().byte(active).bytes(&time(now)).bytes(&[0xff; 1 + ID_LEN]).0,
-        None => KeyBuf::new().byte(active).bytes(&[0xff; TIME_LEN + 1 + ID_LEN]).0,
+        Some(now) => {
+            KeyBuf::new()
+                .byte(active)
+                .bytes(&time(now))
+                .bytes(&[0xff; 1 + ID_LEN])
+                .0
+        }
+        None => {
+            KeyBuf::new()
+                .byte(active)
+                .bytes(&[0xff; TIME_LEN + 1 + ID_LEN])
+                .0
+        }
     };
     (Bound::Included(lo), Bound::Included(hi))
 }
@@ -111,7 +138,12 @@ pub fn schedule_by_status_priority(s: &Schedule) -> Vec<u8> {
         Some(t) => KeyBuf::new().byte(0).bytes(&time(t)),
         None => KeyBuf::new().byte(0xff).bytes(&[0; TIME_LEN]),
     };
-    KeyBuf::new().byte(status_byte(s.status)).byte(s.priority.rank()).bytes(&next.0).id(s.id).0
+    KeyBuf::new()
+        .byte(status_byte(s.status))
+        .byte(s.priority.rank())
+        .bytes(&next.0)
+        .id(s.id)
+        .0
 }
 
 /// executions_by_schedule: schedule | scheduled_for | id
@@ -128,19 +160,34 @@ pub fn executions_of_range(schedule: Uuid, before: Option<(DateTime<Utc>, Uuid)>
     let lo = KeyBuf::new().id(schedule).bytes(&[0; TIME_LEN + ID_LEN]).0;
     let hi = match before {
         Some((at, id)) => Bound::Excluded(exec_cursor(schedule, at, id)),
-        None => Bound::Included(KeyBuf::new().id(schedule).bytes(&[0xff; TIME_LEN + ID_LEN]).0),
+        None => Bound::Included(
+            KeyBuf::new()
+                .id(schedule)
+                .bytes(&[0xff; TIME_LEN + ID_LEN])
+                .0,
+        ),
     };
     (Bound::Included(lo), hi)
 }
 
 /// executions_by_status: status | scheduled_for | id
 pub fn execution_by_status(e: &Execution) -> Vec<u8> {
-    KeyBuf::new().byte(e.status as u8).bytes(&time(e.scheduled_for)).id(e.id).0
+    KeyBuf::new()
+        .byte(e.status as u8)
+        .bytes(&time(e.scheduled_for))
+        .id(e.id)
+        .0
 }
 
 pub fn execution_status_range(status: ExecutionStatus) -> Range {
-    let lo = KeyBuf::new().byte(status as u8).bytes(&[0; TIME_LEN + ID_LEN]).0;
-    let hi = KeyBuf::new().byte(status as u8).bytes(&[0xff; TIME_LEN + ID_LEN]).0;
+    let lo = KeyBuf::new()
+        .byte(status as u8)
+        .bytes(&[0; TIME_LEN + ID_LEN])
+        .0;
+    let hi = KeyBuf::new()
+        .byte(status as u8)
+        .bytes(&[0xff; TIME_LEN + ID_LEN])
+        .0;
     (Bound::Included(lo), Bound::Included(hi))
 }
 

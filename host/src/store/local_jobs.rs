@@ -31,7 +31,10 @@ pub(super) fn init(tx: &WriteTransaction) -> Result<(), StoreError> {
 
 impl Store {
     /// Insert `job` unless a job with its idempotency key exists; answer the job that is stored.
-    pub async fn insert_local_job(&self, job: LocalJobRecord) -> Result<LocalJobRecord, StoreError> {
+    pub async fn insert_local_job(
+        &self,
+        job: LocalJobRecord,
+    ) -> Result<LocalJobRecord, StoreError> {
         self.blocking(move |db| {
             let mut tx = db.begin_write()?;
             // Like the writer's commits, so a crash never costs a full repair scan on open.
@@ -39,11 +42,17 @@ impl Store {
             let stored = {
                 let mut by_key = tx.open_table(JOBS_BY_KEY)?;
                 let mut jobs = tx.open_table(JOBS)?;
-                let existing = by_key.get(job.idempotency_key.as_str())?.map(|id| id.value().to_string());
+                let existing = by_key
+                    .get(job.idempotency_key.as_str())?
+                    .map(|id| id.value().to_string());
                 match existing {
                     Some(id) => match jobs.get(id.as_str())? {
                         Some(bytes) => decode(bytes.value())?,
-                        None => return Err(StoreError::Corrupt(format!("index points at missing job {id}"))),
+                        None => {
+                            return Err(StoreError::Corrupt(format!(
+                                "index points at missing job {id}"
+                            )));
+                        }
                     },
                     None => {
                         by_key.insert(job.idempotency_key.as_str(), job.job_id.as_str())?;
@@ -62,7 +71,9 @@ impl Store {
         self.blocking(move |db| {
             let tx = db.begin_read()?;
             let jobs = tx.open_table(JOBS)?;
-            jobs.get(job_id.as_str())?.map(|b| decode(b.value())).transpose()
+            jobs.get(job_id.as_str())?
+                .map(|b| decode(b.value()))
+                .transpose()
         })
         .await
     }
@@ -80,7 +91,10 @@ impl Store {
             let jobs = tx.open_table(JOBS)?;
             let mut out = Vec::new();
             let range = match &after {
-                Some(a) => jobs.range::<&str>((std::ops::Bound::Excluded(a.as_str()), std::ops::Bound::Unbounded))?,
+                Some(a) => jobs.range::<&str>((
+                    std::ops::Bound::Excluded(a.as_str()),
+                    std::ops::Bound::Unbounded,
+                ))?,
                 None => jobs.range::<&str>(..)?,
             };
             for entry in range {

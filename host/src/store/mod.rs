@@ -27,9 +27,13 @@ pub enum StoreError {
     Open { path: String, message: String },
     #[error("database: {0}")]
     Db(String),
-    #[error("record written by a newer sgsched (format {found}, this build reads up to {supported})")]
+    #[error(
+        "record written by a newer sgsched (format {found}, this build reads up to {supported})"
+    )]
     TooNew { found: u8, supported: u8 },
-    #[error("database written by a newer sgsched (format {found}), this build reads up to {supported}")]
+    #[error(
+        "database written by a newer sgsched (format {found}), this build reads up to {supported}"
+    )]
     DatabaseTooNew { found: u64, supported: u64 },
     #[error("corrupt record: {0}")]
     Corrupt(String),
@@ -44,7 +48,15 @@ macro_rules! db_err {
         }
     )*};
 }
-db_err!(redb::Error, redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError, redb::SetDurabilityError);
+db_err!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
 
 /// How a [`Store`] writes.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +75,12 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { group_commit: true, max_group: 1024, quick_repair: true, cache_bytes: None }
+        Self {
+            group_commit: true,
+            max_group: 1024,
+            quick_repair: true,
+            cache_bytes: None,
+        }
     }
 }
 
@@ -80,7 +97,10 @@ impl Store {
     }
 
     pub fn open_with(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        let open_err = |message: String| StoreError::Open { path: path.display().to_string(), message };
+        let open_err = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
@@ -92,7 +112,11 @@ impl Store {
         format::check_and_upgrade(&db)?;
         let db = Arc::new(db);
         let config = writer::WriterConfig {
-            max_group: if options.group_commit { options.max_group } else { 1 },
+            max_group: if options.group_commit {
+                options.max_group
+            } else {
+                1
+            },
             quick_repair: options.quick_repair,
         };
         let writer = Arc::new(writer::Writer::start(db.clone(), config)?);

@@ -11,7 +11,8 @@ use super::tables::{self, *};
 use super::writer::Op;
 use super::{Store, StoreError};
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, Schedule, ScheduleId, ScheduleStatus, Series, SeriesId, UserId,
+    Execution, ExecutionId, ExecutionStatus, Schedule, ScheduleId, ScheduleStatus, Series,
+    SeriesId, UserId,
 };
 
 impl Store {
@@ -46,10 +47,15 @@ impl Storage for Store {
         after: Option<ScheduleId>,
         limit: usize,
     ) -> Result<Vec<Schedule>, StoreError> {
-        self.read(move |tx| list_schedules(tx, user, &filter, after, limit)).await
+        self.read(move |tx| list_schedules(tx, user, &filter, after, limit))
+            .await
     }
 
-    async fn execution(&self, user: UserId, id: ExecutionId) -> Result<Option<Execution>, StoreError> {
+    async fn execution(
+        &self,
+        user: UserId,
+        id: ExecutionId,
+    ) -> Result<Option<Execution>, StoreError> {
         self.read(move |tx| {
             let e: Option<Execution> = tables::get(&tx.open_table(EXECUTIONS)?, id)?;
             Ok(e.filter(|e| e.user_id == user))
@@ -79,12 +85,21 @@ impl Storage for Store {
         .await
     }
 
-    async fn executions_with_status(&self, status: ExecutionStatus, limit: usize) -> Result<Vec<Execution>, StoreError> {
+    async fn executions_with_status(
+        &self,
+        status: ExecutionStatus,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError> {
         self.read(move |tx| {
             let range = keys::execution_status_range(status);
-            tables::scan_records(&tx.open_table(EXECUTIONS_BY_STATUS)?, &tx.open_table(EXECUTIONS)?, &range, false, limit, |_| {
-                true
-            })
+            tables::scan_records(
+                &tx.open_table(EXECUTIONS_BY_STATUS)?,
+                &tx.open_table(EXECUTIONS)?,
+                &range,
+                false,
+                limit,
+                |_| true,
+            )
         })
         .await
     }
@@ -92,9 +107,14 @@ impl Storage for Store {
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError> {
         self.read(move |tx| {
             let range = keys::due_range(Some(now));
-            tables::scan_records(&tx.open_table(SCHEDULES_BY_NEXT_RUN)?, &tx.open_table(SCHEDULES)?, &range, false, limit, |_| {
-                true
-            })
+            tables::scan_records(
+                &tx.open_table(SCHEDULES_BY_NEXT_RUN)?,
+                &tx.open_table(SCHEDULES)?,
+                &range,
+                false,
+                limit,
+                |_| true,
+            )
         })
         .await
     }
@@ -106,7 +126,9 @@ impl Storage for Store {
             match index.range::<&[u8]>(keys::as_slices(&range))?.next() {
                 Some(entry) => {
                     let (k, _) = entry?;
-                    keys::next_run_of(k.value()).map(Some).ok_or_else(|| StoreError::Corrupt("short due key".into()))
+                    keys::next_run_of(k.value())
+                        .map(Some)
+                        .ok_or_else(|| StoreError::Corrupt("short due key".into()))
                 }
                 None => Ok(None),
             }
@@ -130,8 +152,11 @@ impl Storage for Store {
         self.read(move |tx| {
             let tokens = tx.open_table(TOKENS)?;
             let user = tokens.get(token_sha256.as_slice())?;
-            user.map(|u| Uuid::from_slice(u.value()).map_err(|e| StoreError::Corrupt(format!("token user: {e}"))))
-                .transpose()
+            user.map(|u| {
+                Uuid::from_slice(u.value())
+                    .map_err(|e| StoreError::Corrupt(format!("token user: {e}")))
+            })
+            .transpose()
         })
         .await
     }
@@ -152,7 +177,10 @@ fn list_schedules(
         Some(s) => vec![s],
         None => ScheduleStatus::ALL.to_vec(),
     };
-    let ranges: Vec<keys::Range> = statuses.iter().map(|s| keys::user_status_range(user, *s, after)).collect();
+    let ranges: Vec<keys::Range> = statuses
+        .iter()
+        .map(|s| keys::user_status_range(user, *s, after))
+        .collect();
     let mut iters = Vec::with_capacity(ranges.len());
     for r in &ranges {
         iters.push(index.range::<&[u8]>(keys::as_slices(r))?.peekable());
@@ -170,7 +198,8 @@ fn list_schedules(
                     }
                     continue;
                 }
-                Some(Ok((k, _))) => keys::tail_id(k.value()).ok_or_else(|| StoreError::Corrupt("short index key".into()))?,
+                Some(Ok((k, _))) => keys::tail_id(k.value())
+                    .ok_or_else(|| StoreError::Corrupt("short index key".into()))?,
             };
             if best.is_none_or(|(_, b)| id < b) {
                 best = Some((i, id));
@@ -178,8 +207,10 @@ fn list_schedules(
         }
         let Some((i, id)) = best else { break };
         iters[i].next();
-        let s: Schedule = tables::get(&records, id)?.ok_or_else(|| StoreError::Corrupt(format!("index names missing schedule {id}")))?;
-        let keep = filter.job_type.as_deref().is_none_or(|j| s.job_type == j) && filter.priority.is_none_or(|p| s.priority == p);
+        let s: Schedule = tables::get(&records, id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("index names missing schedule {id}")))?;
+        let keep = filter.job_type.as_deref().is_none_or(|j| s.job_type == j)
+            && filter.priority.is_none_or(|p| s.priority == p);
         if keep {
             out.push(s);
         }

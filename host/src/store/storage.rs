@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, Priority, Schedule, ScheduleId, ScheduleStatus, Series, SeriesId, UserId,
+    Execution, ExecutionId, ExecutionStatus, Priority, Schedule, ScheduleId, ScheduleStatus,
+    Series, SeriesId, UserId,
 };
 
 /// Reads inside the writer's transaction.
@@ -80,7 +81,11 @@ pub trait Storage: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Schedule>, StoreError>;
     /// A user's execution; `None` when missing or another user's.
-    async fn execution(&self, user: UserId, id: ExecutionId) -> Result<Option<Execution>, StoreError>;
+    async fn execution(
+        &self,
+        user: UserId,
+        id: ExecutionId,
+    ) -> Result<Option<Execution>, StoreError>;
     /// Executions of one schedule, newest `scheduled_for` first, after the cursor
     /// `(scheduled_for, id)` of the previous page.
     async fn executions(
@@ -91,7 +96,11 @@ pub trait Storage: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Execution>, StoreError>;
     /// Executions with `status`, oldest `scheduled_for` first (the executor's queue and recovery).
-    async fn executions_with_status(&self, status: ExecutionStatus, limit: usize) -> Result<Vec<Execution>, StoreError>;
+    async fn executions_with_status(
+        &self,
+        status: ExecutionStatus,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError>;
     /// Active schedules with `next_run_at <= now`, ordered by (next_run_at, priority, id).
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError>;
     /// The earliest `next_run_at` of an active schedule.

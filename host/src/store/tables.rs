@@ -17,7 +17,8 @@ pub type Index = TableDefinition<'static, &'static [u8], ()>;
 pub const SCHEDULES: Records = TableDefinition::new("schedules");
 pub const SCHEDULES_BY_USER_STATUS: Index = TableDefinition::new("schedules_by_user_status");
 pub const SCHEDULES_BY_NEXT_RUN: Index = TableDefinition::new("schedules_by_next_run");
-pub const SCHEDULES_BY_STATUS_PRIORITY: Index = TableDefinition::new("schedules_by_status_priority");
+pub const SCHEDULES_BY_STATUS_PRIORITY: Index =
+    TableDefinition::new("schedules_by_status_priority");
 pub const EXECUTIONS: Records = TableDefinition::new("executions");
 pub const EXECUTIONS_BY_SCHEDULE: Index = TableDefinition::new("executions_by_schedule");
 pub const EXECUTIONS_BY_STATUS: Index = TableDefinition::new("executions_by_status");
@@ -76,11 +77,17 @@ where
         return Ok(out);
     }
     let iter = index.range::<&[u8]>(keys::as_slices(range))?;
-    let iter: Box<dyn Iterator<Item = _>> = if reverse { Box::new(iter.rev()) } else { Box::new(iter) };
+    let iter: Box<dyn Iterator<Item = _>> = if reverse {
+        Box::new(iter.rev())
+    } else {
+        Box::new(iter)
+    };
     for entry in iter {
         let (k, _) = entry?;
-        let id = keys::tail_id(k.value()).ok_or_else(|| StoreError::Corrupt("short index key".into()))?;
-        let record: T = get(records, id)?.ok_or_else(|| StoreError::Corrupt(format!("index names missing record {id}")))?;
+        let id = keys::tail_id(k.value())
+            .ok_or_else(|| StoreError::Corrupt("short index key".into()))?;
+        let record: T = get(records, id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("index names missing record {id}")))?;
         if keep(&record) {
             out.push(record);
             if out.len() >= limit {
@@ -104,5 +111,12 @@ where
     R: ReadableTable<&'static [u8], &'static [u8]>,
 {
     let range = keys::executions_of_range(schedule, None);
-    scan_records(by_schedule, executions, &range, false, limit, |e: &Execution| status.is_none_or(|s| e.status == s))
+    scan_records(
+        by_schedule,
+        executions,
+        &range,
+        false,
+        limit,
+        |e: &Execution| status.is_none_or(|s| e.status == s),
+    )
 }

@@ -48,13 +48,20 @@ impl Writer {
             .name("sgsched-store-writer".into())
             .spawn(move || run(&db, &rx, config))
             .map_err(|e| StoreError::Task(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self { tx: Some(tx), thread: Some(thread) })
+        Ok(Self {
+            tx: Some(tx),
+            thread: Some(thread),
+        })
     }
 
     pub async fn submit(&self, op: Op) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Task("the store writer has stopped".into());
-        self.tx.as_ref().ok_or_else(stopped)?.send(Request { op, reply }).map_err(|_| stopped())?;
+        self.tx
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(Request { op, reply })
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -95,7 +102,8 @@ enum Outcome {
 }
 
 fn commit_group(db: &Database, group: Vec<Request>, config: WriterConfig) {
-    let mut outcomes: Vec<(Outcome, oneshot::Sender<Result<(), StoreError>>)> = Vec::with_capacity(group.len());
+    let mut outcomes: Vec<(Outcome, oneshot::Sender<Result<(), StoreError>>)> =
+        Vec::with_capacity(group.len());
     let mut pending = group.into_iter();
     // Applying one request's writes can fail halfway (a corrupt old record, I/O): that leaves
     // part of it in the transaction, so the transaction is dropped and a new one replays the
@@ -123,7 +131,10 @@ fn commit_group(db: &Database, group: Vec<Request>, config: WriterConfig) {
                     Ok(Ok(w)) => (Some(w), None),
                     Ok(Err(Rejected)) => (None, None),
                     Err(_) => {
-                        outcomes.push((Outcome::Failed(StoreError::Task("write closure panicked".into())), reply));
+                        outcomes.push((
+                            Outcome::Failed(StoreError::Task("write closure panicked".into())),
+                            reply,
+                        ));
                         continue;
                     }
                 },
@@ -147,7 +158,9 @@ fn commit_group(db: &Database, group: Vec<Request>, config: WriterConfig) {
         break 'attempt tx.commit().map_err(StoreError::from);
     };
     // Requests never reached (the group failed before them) share the group's error.
-    let mut rest: Vec<_> = pending.map(|r| (Outcome::Ready(None, None), r.reply)).collect();
+    let mut rest: Vec<_> = pending
+        .map(|r| (Outcome::Ready(None, None), r.reply))
+        .collect();
     outcomes.append(&mut rest);
     for (outcome, reply) in outcomes {
         let answer = match (&result, outcome) {
@@ -167,7 +180,11 @@ fn begin(db: &Database, config: WriterConfig) -> Result<WriteTransaction, StoreE
     Ok(tx)
 }
 
-fn apply(tables: &mut WriteTables<'_>, writes: Option<&WriteSet>, token: Option<&([u8; 32], UserId)>) -> Result<(), StoreError> {
+fn apply(
+    tables: &mut WriteTables<'_>,
+    writes: Option<&WriteSet>,
+    token: Option<&([u8; 32], UserId)>,
+) -> Result<(), StoreError> {
     if let Some(w) = writes {
         tables.apply(w)?;
     }

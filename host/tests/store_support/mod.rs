@@ -10,7 +10,12 @@ pub fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
-pub fn schedule(user: UserId, status: ScheduleStatus, priority: Priority, next_run_at: Option<DateTime<Utc>>) -> Schedule {
+pub fn schedule(
+    user: UserId,
+    status: ScheduleStatus,
+    priority: Priority,
+    next_run_at: Option<DateTime<Utc>>,
+) -> Schedule {
     Schedule {
         id: Uuid::now_v7(),
         user_id: user,
@@ -40,7 +45,12 @@ pub fn schedule(user: UserId, status: ScheduleStatus, priority: Priority, next_r
 }
 
 pub fn active(user: UserId, next: i64) -> Schedule {
-    schedule(user, ScheduleStatus::Active, Priority::Normal, Some(t(next)))
+    schedule(
+        user,
+        ScheduleStatus::Active,
+        Priority::Normal,
+        Some(t(next)),
+    )
 }
 
 pub fn execution(s: &Schedule, scheduled_for: DateTime<Utc>, status: ExecutionStatus) -> Execution {
@@ -74,8 +84,10 @@ pub fn series(user: UserId, status: SeriesStatus) -> Series {
         name: "series".into(),
         template_id: None,
         episode_count: 3,
-        schedule_rule: serde_json::from_value(serde_json::json!({"frequency": "daily", "time_of_day": "10:00"}))
-            .expect("a daily rule"),
+        schedule_rule: serde_json::from_value(
+            serde_json::json!({"frequency": "daily", "time_of_day": "10:00"}),
+        )
+        .expect("a daily rule"),
         timezone: "UTC".into(),
         job_type: "export".into(),
         job_config: serde_json::json!({}),
@@ -93,7 +105,14 @@ pub async fn put(store: &Store, w: WriteSet) {
 }
 
 pub async fn put_schedules(store: &Store, v: &[Schedule]) {
-    put(store, WriteSet { put_schedules: v.to_vec(), ..Default::default() }).await;
+    put(
+        store,
+        WriteSet {
+            put_schedules: v.to_vec(),
+            ..Default::default()
+        },
+    )
+    .await;
 }
 
 pub fn ids<T, F: Fn(&T) -> Uuid>(v: &[T], f: F) -> Vec<Uuid> {

@@ -1,0 +1,142 @@
+//! Running pending executions: take them from the queue within the concurrency limits and the
+//! rate limits (governor), mark each `running`, call its plugin, and record `completed` or
+//! `failed` with the job id, summary or error.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::Notify;
+
+use super::queue::{Limits, Queue};
+use super::ExecutorConfig;
+use crate::model::{Execution, ExecutionStatus, UserId};
+use crate::plugins::RunRequest;
+use crate::service::{Scheduler, ServiceError};
+use crate::store::{WriteSet, write_with};
+
+pub struct Dispatcher {
+    sched: Scheduler,
+    pub queue: Mutex<Queue>,
+    limits: Limits,
+    user_rate: DefaultKeyedRateLimiter<UserId>,
+    global_rate: DefaultDirectRateLimiter,
+    /// Signalled when work is queued or a slot frees up.
+    pub notify: Notify,
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
+}
+
+impl Dispatcher {
+    pub fn new(sched: Scheduler, config: &ExecutorConfig) -> Self {
+        Self {
+            sched,
+            queue: Mutex::new(Queue::default()),
+            limits: Limits {
+                max_concurrent: config.max_concurrent,
+                max_concurrent_per_user: config.max_concurrent_per_user,
+            },
+            user_rate: RateLimiter::keyed(per_minute(config.user_rate_per_minute)),
+            global_rate: RateLimiter::direct(per_minute(config.global_rate_per_minute)),
+            notify: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn enqueue(&self, executions: impl IntoIterator<Item = Execution>) {
+        let mut q = self.lock();
+        for e in executions {
+            q.push(e);
+        }
+        drop(q);
+        self.notify.notify_one();
+    }
+
+    /// Start everything the limits allow; returns whether work is left waiting on a rate limit
+    /// (the caller then retries shortly, as governor refills over time).
+    pub fn start_ready(self: &Arc<Self>) -> bool {
+        let mut rate_limited = false;
+        loop {
+            let next = {
+                let mut q = self.lock();
+                q.take_next(self.limits, |e| {
+                    // Per user first, so a refused user does not spend a global token.
+                    let ok = self.user_rate.check_key(&e.user_id).is_ok() && self.global_rate.check().is_ok();
+                    rate_limited |= !ok;
+                    ok
+                })
+            };
+            let Some(e) = next else { break };
+            let this = self.clone();
+            tokio::spawn(async move {
+                let id = e.id;
+                if let Err(err) = this.run_one(e).await {
+                    tracing::error!(execution = %id, error = %err, "recording an execution failed");
+                }
+                this.lock().finish(id);
+                this.notify.notify_one();
+            });
+        }
+        rate_limited && !self.lock().is_empty()
+    }
+
+    pub fn retain_recent(&self) {
+        self.user_rate.retain_recent();
+    }
+
+    async fn run_one(&self, e: Execution) -> Result<(), ServiceError> {
+        let now = self.sched.clock.now();
+        let id = e.id;
+        // Mark it running; a run deleted or cancelled meanwhile is dropped here.
+        let started = write_with(&*self.sched.storage, move |snap| {
+            let Some(mut cur) = snap.execution(id)? else { return Ok((WriteSet::default(), None)) };
+            if cur.status != ExecutionStatus::Pending {
+                return Ok((WriteSet::default(), None));
+            }
+            cur.status = ExecutionStatus::Running;
+            cur.started_at = Some(now);
+            cur.attempt += 1;
+            Ok::<_, ServiceError>((WriteSet { put_executions: vec![cur.clone()], ..WriteSet::default() }, Some(cur)))
+        })
+        .await??;
+        let Some(cur) = started else { return Ok(()) };
+        let request = RunRequest {
+            execution_id: cur.id.to_string(),
+            schedule_id: cur.schedule_id.to_string(),
+            user_id: cur.user_id.to_string(),
+            job_type: cur.job_type.clone(),
+            config: cur.job_config.clone(),
+            scheduled_for: crate::timezone::format_utc(cur.scheduled_for),
+            attempt: cur.attempt,
+            is_manual: cur.is_manual,
+            episode: cur.episode,
+        };
+        let outcome = self.sched.plugins.run(request).await;
+        let done = self.sched.clock.now();
+        write_with(&*self.sched.storage, move |snap| {
+            // The schedule may have been deleted with its history while this ran.
+            let Some(mut cur) = snap.execution(id)? else { return Ok((WriteSet::default(), ())) };
+            cur.completed_at = Some(done);
+            match outcome {
+                Ok(out) => {
+                    cur.status = ExecutionStatus::Completed;
+                    cur.job_id = out.job_id;
+                    cur.result_summary = Some(out.summary);
+                    cur.error_message = None;
+                }
+                Err(err) => {
+                    cur.status = ExecutionStatus::Failed;
+                    cur.error_message = Some(err.to_string());
+                }
+            }
+            Ok::<_, ServiceError>((WriteSet { put_executions: vec![cur], ..WriteSet::default() }, ()))
+        })
+        .await??;
+        Ok(())
+    }
+}
