@@ -1,10 +1,12 @@
 //! sgsched: a job scheduler for Story-Genius. See ARCHITECTURE.md for the code map.
 
+pub mod alerts;
 pub mod api;
 pub mod cli;
 pub mod executor;
 pub mod clock;
 pub mod jobsystem;
+pub mod metrics;
 pub mod model;
 pub mod plugins;
 pub mod recurrence;

@@ -175,6 +175,55 @@ pub struct Schedule {
     /// Monotonic per-schedule sequence, bumped by every write; creation order ties are broken
     /// by `id` (UUIDv7).
     pub revision: u64,
+    /// Outcomes of finished runs, kept with the schedule so reading it needs no history scan.
+    #[serde(default)]
+    pub stats: RunStats,
+}
+
+/// Counters over a schedule's finished executions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunStats {
+    pub completed: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    /// Sum of completed and failed runs' durations.
+    pub total_duration_ms: u64,
+    /// Failed runs since the last completed one.
+    pub failure_streak: u32,
+    pub last_error: Option<String>,
+}
+
+impl RunStats {
+    /// Record one finished execution.
+    pub fn record(&mut self, status: ExecutionStatus, duration_ms: Option<i64>, error: Option<&str>) {
+        let d = duration_ms.unwrap_or(0).max(0) as u64;
+        match status {
+            ExecutionStatus::Completed => {
+                self.completed += 1;
+                self.total_duration_ms += d;
+                self.failure_streak = 0;
+            }
+            ExecutionStatus::Failed => {
+                self.failed += 1;
+                self.total_duration_ms += d;
+                self.failure_streak += 1;
+                self.last_error = error.map(|e| e.chars().take(500).collect());
+            }
+            ExecutionStatus::Skipped => self.skipped += 1,
+            _ => {}
+        }
+    }
+
+    /// Completed over completed + failed, as a percentage; `None` before any finished run.
+    pub fn success_rate(&self) -> Option<f64> {
+        let n = self.completed + self.failed;
+        (n > 0).then(|| 100.0 * f64::from(self.completed) / f64::from(n))
+    }
+
+    pub fn average_duration_ms(&self) -> Option<u64> {
+        let n = u64::from(self.completed + self.failed);
+        (n > 0).then(|| self.total_duration_ms / n)
+    }
 }
 
 /// One run (or skipped run) of a schedule.

@@ -79,10 +79,11 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
     let storage: Arc<dyn Storage> = Arc::new(store.clone());
     let scheduler = Scheduler::new(storage, plugins.clone(), Arc::new(SystemClock));
     let tokens = TokenCache::new(crate::tokens::inbox(&config.data_dir));
-    crate::executor::start(scheduler.clone(), config.executor.clone())
+    let dispatcher = crate::executor::start(scheduler.clone(), config.executor.clone())
         .await
         .map_err(|e| ServerError::Executor(e.to_string()))?;
-    Ok(Services { state: AppState { plugins, store, scheduler, tokens, job_system_kind } })
+    let dispatcher = Some(dispatcher);
+    Ok(Services { state: AppState { plugins, store, scheduler, tokens, job_system_kind, dispatcher } })
 }
 
 /// Build the services, bind, print `listening on ADDR` (tests read it) and serve until

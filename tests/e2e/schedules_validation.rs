@@ -38,13 +38,14 @@ async fn malformed_json_is_a_400_problem() {
             .problem(400);
     }
     // A body that is JSON but not an object.
+    // A body that is JSON but not an object: a 422 whose errors include the body itself ("").
     let r = api
         .post(
             "/v1/schedules",
             &json!([once_body("x", "2030-01-15T12:00:00Z")]),
         )
         .await;
-    assert_eq!(r.error_fields(), [""]);
+    assert!(r.error_fields().contains(&String::new()), "{}", r.text);
     assert_nothing_created(&api).await;
 }
 

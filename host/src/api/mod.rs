@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod fields;
 mod jobs;
+mod monitoring;
 mod plugins;
 mod problem;
 mod reference;
@@ -33,12 +34,16 @@ pub struct AppState {
     pub scheduler: Scheduler,
     pub tokens: TokenCache,
     pub job_system_kind: &'static str,
+    /// The executor's queue, for `/metrics`; `None` where no executor runs.
+    pub dispatcher: Option<std::sync::Arc<crate::executor::Dispatcher>>,
 }
 
 pub fn router(state: AppState) -> Router {
     use schedules as s;
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(monitoring::metrics))
+        .route("/v1/alerts", get(monitoring::alerts))
         .route("/v1/plugins", get(plugins::list))
         .route("/v1/jobs", get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get))

@@ -64,6 +64,7 @@ fn advance(
         e.completed_at = Some(now);
         e.error_message = Some("skipped: the previous run was still running (overlap policy skip)".into());
         writes.put_executions.push(e);
+        s.stats.skipped += 1;
     } else {
         writes.put_executions.push(new_execution(s, at, now, false, true));
         s.run_count += 1;

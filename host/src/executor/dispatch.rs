@@ -105,6 +105,7 @@ impl Dispatcher {
         })
         .await??;
         let Some(cur) = started else { return Ok(()) };
+        crate::metrics::scheduling_lag((now - cur.scheduled_for).num_milliseconds() as f64 / 1000.0);
         let request = RunRequest {
             execution_id: cur.id.to_string(),
             schedule_id: cur.schedule_id.to_string(),
@@ -134,7 +135,16 @@ impl Dispatcher {
                     cur.error_message = Some(err.to_string());
                 }
             }
-            Ok::<_, ServiceError>((WriteSet { put_executions: vec![cur], ..WriteSet::default() }, ()))
+            // The schedule's counters move in the same transaction as the outcome.
+            let mut writes = WriteSet::default();
+            if let Some(mut s) = snap.schedule(cur.schedule_id)? {
+                let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
+                s.stats.record(cur.status, duration, cur.error_message.as_deref());
+                writes.put_schedules.push(s);
+            }
+            crate::metrics::execution_finished(&cur.job_type, cur.status.as_str());
+            writes.put_executions.push(cur);
+            Ok::<_, ServiceError>((writes, ()))
         })
         .await??;
         Ok(())

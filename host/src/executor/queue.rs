@@ -11,6 +11,17 @@ use crate::model::{Execution, ExecutionId, ScheduleId, UserId};
 
 type Key = (u8, DateTime<Utc>, ExecutionId);
 
+/// The rate limiters' answer for one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admit {
+    Yes,
+    /// Not this one (its user is over a limit); later candidates may still start.
+    No,
+    /// Nothing can start now (a global limit): stop looking, so no one else's allowance is
+    /// spent on an attempt that cannot succeed.
+    Stop,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_concurrent: usize,
@@ -55,7 +66,7 @@ impl Queue {
 
     /// The first execution in queue order that the limits allow to start now, for which
     /// `admit` (the rate limiters) also says yes. It is moved to the running set.
-    pub fn take_next(&mut self, limits: Limits, mut admit: impl FnMut(&Execution) -> bool) -> Option<Execution> {
+    pub fn take_next(&mut self, limits: Limits, mut admit: impl FnMut(&Execution) -> Admit) -> Option<Execution> {
         if self.running.len() >= limits.max_concurrent {
             return None;
         }
@@ -65,11 +76,14 @@ impl Queue {
             if user_busy || self.running_schedules.contains(&e.schedule_id) {
                 continue;
             }
-            if !admit(e) {
-                continue;
+            match admit(e) {
+                Admit::Yes => {
+                    chosen = Some(*k);
+                    break;
+                }
+                Admit::No => continue,
+                Admit::Stop => return None,
             }
-            chosen = Some(*k);
-            break;
         }
         let k = chosen?;
         let e = self.order.remove(&k)?;
@@ -148,7 +162,7 @@ mod tests {
             q.push(e.clone());
         }
         let mut got = Vec::new();
-        while let Some(e) = q.take_next(ONE, |_| true) {
+        while let Some(e) = q.take_next(ONE, |_| Admit::Yes) {
             got.push(e.id);
             q.finish(e.id);
         }
@@ -166,16 +180,16 @@ mod tests {
             q.push(e.clone());
         }
         let mut started = Vec::new();
-        while let Some(e) = q.take_next(WIDE, |_| true) {
+        while let Some(e) = q.take_next(WIDE, |_| Admit::Yes) {
             started.push(e.id);
         }
         // User 1 gets 4 slots; user 2's low-priority run is not held behind the quota; the second
-        // run of schedule 300 waits for the first.
-        assert_eq!(started, [same_schedule.id, a[0].id, a[1].id, a[2].id, a[3].id, b.id]);
+        // run of schedule 300 waits for the first. Equal priority and time: creation order.
+        assert_eq!(started, [a[0].id, same_schedule.id, a[1].id, a[2].id, a[3].id, b.id]);
         q.finish(same_schedule.id);
-        assert_eq!(q.take_next(WIDE, |_| true).map(|e| e.id), Some(same_schedule_2.id));
+        assert_eq!(q.take_next(WIDE, |_| Admit::Yes).map(|e| e.id), Some(same_schedule_2.id));
         q.finish(a[0].id);
-        assert_eq!(q.take_next(WIDE, |_| true).map(|e| e.id), Some(a[4].id));
+        assert_eq!(q.take_next(WIDE, |_| Admit::Yes).map(|e| e.id), Some(a[4].id));
         assert_eq!(q.len(), 1);
     }
 
@@ -187,8 +201,8 @@ mod tests {
         q.push(x.clone());
         q.push(y.clone());
         let user1 = x.user_id;
-        assert_eq!(q.take_next(WIDE, |e| e.user_id != user1).map(|e| e.id), Some(y.id));
+        assert_eq!(q.take_next(WIDE, |e| if e.user_id != user1 { Admit::Yes } else { Admit::No }).map(|e| e.id), Some(y.id));
         assert_eq!(q.len(), 1);
-        assert_eq!(q.take_next(WIDE, |_| true).map(|e| e.id), Some(x.id));
+        assert_eq!(q.take_next(WIDE, |_| Admit::Yes).map(|e| e.id), Some(x.id));
     }
 }

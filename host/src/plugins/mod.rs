@@ -160,13 +160,20 @@ impl PluginHost {
     /// `Ok(Err(errors))` with every field error when not.
     pub async fn validate(&self, job_type: &str, config: &Value) -> Result<Result<(), Vec<FieldError>>, PluginError> {
         let plugin = self.plugin(job_type)?;
-        self.inner.validate(plugin, config).await
+        let t = std::time::Instant::now();
+        let out = self.inner.validate(plugin, config).await;
+        crate::metrics::plugin_call(job_type, "validate", t.elapsed().as_secs_f64());
+        out
     }
 
     /// Run one execution through the job type's plugin.
     pub async fn run(&self, request: RunRequest) -> Result<RunOutcome, PluginError> {
         let plugin = self.plugin(&request.job_type)?;
-        self.inner.run(plugin, request).await
+        let job_type = request.job_type.clone();
+        let t = std::time::Instant::now();
+        let out = self.inner.run(plugin, request).await;
+        crate::metrics::plugin_call(&job_type, "run", t.elapsed().as_secs_f64());
+        out
     }
 
     fn plugin(&self, job_type: &str) -> Result<&loader::Plugin, PluginError> {

@@ -228,6 +228,7 @@ impl Scheduler {
             created_at: now,
             updated_at: now,
             revision: 1,
+            stats: Default::default(),
         };
         s.next_run_at = self.first_run(&s, now)?;
         if s.next_run_at.is_none() {

@@ -213,6 +213,7 @@ impl Scheduler {
         for at in &skip {
             writes.put_executions.push(skipped(s, *at, now, "missed while the scheduler could not run it"));
         }
+        s.stats.skipped += skip.len() as u32;
         if more {
             tracing::warn!(schedule = %s.id, "more missed occurrences than are recorded; the rest are dropped");
         }
@@ -281,6 +282,7 @@ impl Scheduler {
         base.series_id = None;
         base.episode = None;
         base.next_run_at = None;
+        base.stats = Default::default();
         let mut s = self.apply_patch(&base, overrides, errors, now).await?;
         s.id = Uuid::now_v7();
         s.created_at = now;

@@ -1,12 +1,18 @@
-//! Durable storage in redb. Every redb call runs inside `spawn_blocking` (or a writer thread),
-//! never on an async task. Records are encoded with a leading format-version byte so an older
-//! database can be upgraded and a newer one refused instead of misread.
+//! Durable storage in redb, behind the `Storage` trait. Every redb call runs on a store thread
+//! (the single writer, the reader threads) or in `spawn_blocking`, never on an async task.
+//! The database carries a format version (`format`) and every record a version byte (`codec`),
+//! so an older database is upgraded and a newer one refused instead of misread.
+//!
+//! Layout: `tables` (definitions, shared reads), `keys` (index key encoding), `apply` (the
+//! writer's snapshot and index maintenance), `writer` (group commit), `readers`,
+//! `redb_storage` (`impl Storage`), `local_jobs` (the local job system's tables).
 
 mod apply;
 mod codec;
 mod format;
 mod keys;
 mod local_jobs;
+mod readers;
 mod redb_storage;
 pub mod storage;
 mod tables;
@@ -71,6 +77,8 @@ pub struct StoreOptions {
     pub quick_repair: bool,
     /// redb's page cache; `None` keeps redb's default.
     pub cache_bytes: Option<usize>,
+    /// Reader threads; 0 = one per available core.
+    pub readers: usize,
 }
 
 impl Default for StoreOptions {
@@ -80,15 +88,18 @@ impl Default for StoreOptions {
             max_group: 1024,
             quick_repair: true,
             cache_bytes: None,
+            readers: 0,
         }
     }
 }
 
-/// The embedded database. Cheap to clone; the writer thread stops when the last clone is gone.
+/// The embedded database. Cheap to clone; the writer and reader threads stop when the last
+/// clone is gone.
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
     writer: Arc<writer::Writer>,
+    readers: Arc<readers::Readers>,
 }
 
 impl Store {
@@ -120,7 +131,16 @@ impl Store {
             quick_repair: options.quick_repair,
         };
         let writer = Arc::new(writer::Writer::start(db.clone(), config)?);
-        Ok(Self { db, writer })
+        let count = match options.readers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let readers = Arc::new(readers::Readers::start(&db, count)?);
+        Ok(Self {
+            db,
+            writer,
+            readers,
+        })
     }
 
     /// Run `f` on a blocking thread: redb work must never sit on an async worker.

@@ -1,8 +1,7 @@
-//! `impl Storage for Store`: writes go to the writer thread, reads run in a read transaction on
-//! a blocking thread. Reads check ownership here, so another user's object is simply `None`.
+//! `impl Storage for Store`: writes go to the writer thread, reads to the reader threads. Reads check ownership here, so another user's object is simply `None`.
 
 use chrono::{DateTime, Utc};
-use redb::{ReadTransaction, ReadableDatabase};
+use redb::ReadTransaction;
 use uuid::Uuid;
 
 use super::keys;
@@ -16,13 +15,23 @@ use crate::model::{
 };
 
 impl Store {
-    /// Run `f` in a read transaction on a blocking thread.
+    /// Run `f` in a read transaction on a reader thread.
     async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&ReadTransaction) -> Result<R, StoreError> + Send + 'static,
     {
-        self.blocking(move |db| f(&db.begin_read()?)).await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.readers.submit(Box::new(move |tx| {
+            let result = match tx {
+                Ok(tx) => f(tx),
+                Err(e) => Err(StoreError::Db(e.to_string())),
+            };
+            let _ = reply.send(result);
+        }))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Task("a read failed on its reader thread".into()))?
     }
 }
 

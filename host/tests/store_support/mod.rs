@@ -41,6 +41,7 @@ pub fn schedule(
         created_at: t(0),
         updated_at: t(0),
         revision: 0,
+        stats: Default::default(),
     }
 }
 

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+/// The in-process executor harness (ManualClock, recording job system).
+pub mod harness;
+
 /// Path of the sgsched binary built for these tests.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sgsched-e2e"))
@@ -197,6 +200,36 @@ pub fn weekly_body(name: &str, tz: &str, days: &[u8], time: &str, start: &str) -
     })
 }
 
+/// A schedule as JSON without the one field that moves with the clock: `next_run_in_seconds`
+/// is checked against `next_run_at` (within a few seconds of now) and removed, so two reads can
+/// be compared exactly.
+pub fn stable(mut s: Value) -> Value {
+    let countdown = s
+        .as_object_mut()
+        .and_then(|o| o.remove("next_run_in_seconds"));
+    if let Some(countdown) = countdown {
+        match s["next_run_at"].as_str() {
+            Some(at) => {
+                let at: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+                let expected = (at - chrono::Utc::now()).num_seconds();
+                let got = countdown
+                    .as_i64()
+                    .unwrap_or_else(|| panic!("next_run_in_seconds {countdown} in {s}"));
+                assert!(
+                    (got - expected).abs() <= 5,
+                    "next_run_in_seconds {got}, expected about {expected}: {s}"
+                );
+            }
+            None => assert_eq!(
+                countdown,
+                Value::Null,
+                "a countdown without a next run: {s}"
+            ),
+        }
+    }
+    s
+}
+
 /// One answer: status, content type and body text.
 #[derive(Debug, Clone)]
 pub struct Resp {
@@ -374,6 +407,11 @@ impl Api {
         self.post("/v1/schedules", body).await.expect(201)
     }
 
+    /// GET one schedule (200), made `stable`.
+    pub async fn schedule(&self, id: &str) -> Value {
+        stable(self.get(&format!("/v1/schedules/{id}")).await.expect(200))
+    }
+
     /// The schedule's id as a string.
     pub fn id(schedule: &Value) -> String {
         schedule["schedule_id"]
@@ -400,6 +438,26 @@ impl Api {
                 Some(c) => cursor = Some(c.to_string()),
                 None => return out,
             }
+        }
+    }
+
+    /// The executions of a schedule once none is `pending` or `running` any more (the executor
+    /// finishes manual runs at once with the local job system), newest first.
+    pub async fn settled_executions(&self, id: &str) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let runs = self.executions(id).await;
+            if runs
+                .iter()
+                .all(|e| e["status"] != "pending" && e["status"] != "running")
+            {
+                return runs;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "executions of {id} never settled: {runs:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

@@ -109,7 +109,7 @@ pub fn json_body(bytes: &Bytes, optional: bool) -> Result<Value, Problem> {
 }
 
 fn one(s: &crate::model::Schedule) -> Json<ScheduleView> {
-    Json(ScheduleView::from(s))
+    Json(ScheduleView::new(s, chrono::Utc::now()))
 }
 
 pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, bytes: Bytes) -> Result<Response, Problem> {
@@ -134,7 +134,8 @@ pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser, query
     let more = items.len() > limit;
     items.truncate(limit);
     let next_cursor = if more { items.last().map(|s| encode_cursor(s.id)) } else { None };
-    Ok(Json(Page { items: items.iter().map(ScheduleView::from).collect(), next_cursor }))
+    let now = state.scheduler.clock.now();
+    Ok(Json(Page { items: items.iter().map(|s| ScheduleView::new(s, now)).collect(), next_cursor }))
 }
 
 /// Cursors are opaque to clients: a version tag and the last id of the page.
@@ -148,7 +149,11 @@ fn decode_cursor(s: &str) -> Option<ScheduleId> {
 
 pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Json<ScheduleView>, Problem> {
     let s = state.scheduler.get(user, parse_id(&id)?).await?;
-    Ok(one(&s))
+    let recent = state.scheduler.storage.executions(s.id, None, None, 5).await.map_err(Problem::internal)?;
+    let mut view = ScheduleView::new(&s, state.scheduler.clock.now());
+    let tz = tz_of(&s);
+    view.recent_executions = Some(recent.iter().map(|e| ExecutionView::new(e, tz)).collect());
+    Ok(Json(view))
 }
 
 pub async fn update(

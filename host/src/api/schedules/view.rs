@@ -37,6 +37,20 @@ pub struct ScheduleView {
     pub episode: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
+    /// Completed over finished (completed + failed) runs, in percent; null before any.
+    pub success_rate: Option<f64>,
+    pub average_duration_ms: Option<u64>,
+    pub completed_runs: u32,
+    pub failed_runs: u32,
+    pub skipped_runs: u32,
+    /// Consecutive failed runs up to now.
+    pub failure_streak: u32,
+    pub last_error: Option<String>,
+    /// Seconds until `next_run_at` (negative when overdue); null without a next run.
+    pub next_run_in_seconds: Option<i64>,
+    /// The latest runs, newest first (single-schedule reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recent_executions: Option<Vec<ExecutionView>>,
 }
 
 pub fn tz_of(s: &Schedule) -> Tz {
@@ -47,8 +61,8 @@ fn pair(at: Option<DateTime<Utc>>, tz: Tz) -> (Option<String>, Option<String>) {
     (at.map(format_utc), at.map(|t| format_local(utc_to_local(&tz, t))))
 }
 
-impl From<&Schedule> for ScheduleView {
-    fn from(s: &Schedule) -> Self {
+impl ScheduleView {
+    pub fn new(s: &Schedule, now: DateTime<Utc>) -> Self {
         let tz = tz_of(s);
         let (scheduled_at, scheduled_at_local) = pair(s.scheduled_at, tz);
         let (next_run_at, next_run_at_local) = pair(s.next_run_at, tz);
@@ -79,6 +93,15 @@ impl From<&Schedule> for ScheduleView {
             episode: s.episode,
             created_at: format_utc(s.created_at),
             updated_at: format_utc(s.updated_at),
+            success_rate: s.stats.success_rate().map(|r| (r * 100.0).round() / 100.0),
+            average_duration_ms: s.stats.average_duration_ms(),
+            completed_runs: s.stats.completed,
+            failed_runs: s.stats.failed,
+            skipped_runs: s.stats.skipped,
+            failure_streak: s.stats.failure_streak,
+            last_error: s.stats.last_error.clone(),
+            next_run_in_seconds: s.next_run_at.map(|t| (t - now).num_seconds()),
+            recent_executions: None,
         }
     }
 }
