@@ -26,6 +26,8 @@ pub struct ServeConfig {
     pub memory_limit_mib: usize,
     pub run_timeout: Duration,
     pub executor: ExecutorConfig,
+    /// API requests per user per minute; 0 = unlimited.
+    pub api_rate_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +85,8 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
         .await
         .map_err(|e| ServerError::Executor(e.to_string()))?;
     let dispatcher = Some(dispatcher);
-    Ok(Services { state: AppState { plugins, store, scheduler, tokens, job_system_kind, dispatcher } })
+    let api_rate = api::api_rate_limiter(config.api_rate_per_minute);
+    Ok(Services { state: AppState { plugins, store, scheduler, tokens, job_system_kind, dispatcher, api_rate } })
 }
 
 /// Build the services, bind, print `listening on ADDR` (tests read it) and serve until

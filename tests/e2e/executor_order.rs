@@ -153,14 +153,17 @@ async fn global_rate_limit_does_not_spend_user_tokens() {
         h.create_for(other, once_at(&format!("fill{i}"), at)).await;
     }
     h.create_for(other, with_priority(once_at("low", at), Priority::Low)).await;
-    let urgent = h.create(with_priority(once_at("urgent", at), Priority::Urgent)).await.id;
+    // Due after the burst is spent, so it competes only for refilled tokens.
+    let urgent = h.create(with_priority(once_at("urgent", at + Span::seconds(1)), Priority::Urgent)).await.id;
     h.set(at);
     h.until("the global burst", Duration::from_secs(10), || async { jobs.log().len() == 20 }).await;
+    h.advance(Span::seconds(1));
     h.until("the urgent run", Duration::from_secs(10), || async { jobs.log().len() == 21 }).await;
     let log = jobs.log();
     let first = h.sched.storage.execution(h.user, log[20].idempotency_key.parse().unwrap()).await.unwrap();
     assert_eq!(first.map(|e| e.schedule_id), Some(urgent), "the urgent run takes the next global token");
     let waited = log[20].at - log[19].at;
+
     assert!(waited < Duration::from_millis(4500), "it should start when the global token comes (~3 s), took {waited:?}");
     h.settle_within(Duration::from_secs(12)).await;
     assert_eq!(h.count_status(ExecutionStatus::Completed).await, 22, "nothing dropped");

@@ -76,7 +76,7 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     let tokens = TokenCache::new(sgsched::tokens::inbox(dir.path()));
     let owner = sgsched::tokens::create(dir.path(), "0193a1b2-0000-7000-8000-0000000000bb".parse().unwrap()).unwrap();
     let stranger = sgsched::tokens::create(dir.path(), uuid::Uuid::now_v7()).unwrap();
-    let state = AppState { plugins: h.clone(), store: store.clone(), scheduler, tokens, job_system_kind: "local", dispatcher: None };
+    let state = AppState { plugins: h.clone(), store: store.clone(), scheduler, tokens, job_system_kind: "local", dispatcher: None, api_rate: None };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(api::run(listener, state, std::future::pending()));

@@ -83,9 +83,18 @@ impl FromRequestParts<AppState> for AuthUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("Authorization must be `Bearer <token>`"))?;
-        match state.tokens.user(&*state.scheduler.storage, token).await? {
-            Some(u) => Ok(AuthUser(u)),
-            None => Err(unauthorized("unknown token")),
+        let user = match state.tokens.user(&*state.scheduler.storage, token).await? {
+            Some(u) => u,
+            None => return Err(unauthorized("unknown token")),
+        };
+        if let Some(limiter) = &state.api_rate
+            && let Err(not_until) = limiter.check_key(&user)
+        {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", "API rate limit exceeded for this user");
+            p.retry_after = Some(wait.as_secs().max(1));
+            return Err(p);
         }
+        Ok(AuthUser(user))
     }
 }

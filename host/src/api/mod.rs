@@ -36,6 +36,14 @@ pub struct AppState {
     pub job_system_kind: &'static str,
     /// The executor's queue, for `/metrics`; `None` where no executor runs.
     pub dispatcher: Option<std::sync::Arc<crate::executor::Dispatcher>>,
+    /// Requests per user; `None` for no limit.
+    pub api_rate: Option<std::sync::Arc<governor::DefaultKeyedRateLimiter<crate::model::UserId>>>,
+}
+
+/// A per-user API rate limiter allowing `per_minute` requests a minute (with that burst).
+pub fn api_rate_limiter(per_minute: u32) -> Option<std::sync::Arc<governor::DefaultKeyedRateLimiter<crate::model::UserId>>> {
+    let n = std::num::NonZeroU32::new(per_minute)?;
+    Some(std::sync::Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(n))))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -49,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}", get(jobs::get))
         .route("/v1/schedules", post(s::create).get(s::list))
         .route("/v1/schedules/patterns", get(reference::patterns))
+        .route("/v1/schedules/upcoming", get(s::planned::upcoming))
+        .route("/v1/schedules/{id}/next", get(s::planned::next))
         .route("/v1/schedules/timezones", get(reference::timezones))
         .route("/v1/schedules/{id}", get(s::get).put(s::update).delete(s::delete))
         .route("/v1/schedules/{id}/pause", post(s::pause))

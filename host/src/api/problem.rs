@@ -23,11 +23,14 @@ pub struct Problem {
     /// On a 409 for a forbidden transition: the status the schedule is in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_status: Option<&'static str>,
+    /// Sent as `Retry-After` (seconds) on a 429.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { kind: "about:blank", title, status: status.as_u16(), detail: detail.into(), errors: Vec::new(), current_status: None }
+        Self { kind: "about:blank", title, status: status.as_u16(), detail: detail.into(), errors: Vec::new(), current_status: None, retry_after: None }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -62,7 +65,11 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after;
         let mut resp = (status, axum::Json(self)).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         resp

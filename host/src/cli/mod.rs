@@ -78,6 +78,9 @@ struct ServeArgs {
     /// Executions started per minute over all users.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     global_rate_per_minute: u32,
+    /// API requests a user may make per minute (429 with Retry-After beyond); 0 = no limit.
+    #[arg(long, default_value_t = 6000)]
+    api_rate_per_minute: u32,
     /// A run later than this many seconds is missed and handled by its missed policy.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=86_400))]
     grace_secs: u32,
@@ -156,6 +159,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             grace: chrono::Duration::seconds(args.grace_secs.into()),
             ..crate::executor::ExecutorConfig::default()
         },
+        api_rate_per_minute: args.api_rate_per_minute,
     };
     match server::serve(config, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,11 +4,13 @@
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 
-use super::queue::{Limits, Queue};
+use super::queue::{Admit, Limits, Queue};
 use super::ExecutorConfig;
 use crate::model::{Execution, ExecutionStatus, UserId};
 use crate::plugins::RunRequest;
@@ -21,6 +23,9 @@ pub struct Dispatcher {
     limits: Limits,
     user_rate: DefaultKeyedRateLimiter<UserId>,
     global_rate: DefaultDirectRateLimiter,
+    /// Until when the global limiter has refused: no candidate is tried before then, because
+    /// each try would spend its user's allowance for nothing (governor cannot give it back).
+    global_blocked_until: Mutex<Option<Instant>>,
     /// Signalled when work is queued or a slot frees up.
     pub notify: Notify,
 }
@@ -40,6 +45,7 @@ impl Dispatcher {
             },
             user_rate: RateLimiter::keyed(per_minute(config.user_rate_per_minute)),
             global_rate: RateLimiter::direct(per_minute(config.global_rate_per_minute)),
+            global_blocked_until: Mutex::new(None),
             notify: Notify::new(),
         }
     }
@@ -57,18 +63,41 @@ impl Dispatcher {
         self.notify.notify_one();
     }
 
-    /// Start everything the limits allow; returns whether work is left waiting on a rate limit
-    /// (the caller then retries shortly, as governor refills over time).
-    pub fn start_ready(self: &Arc<Self>) -> bool {
-        let mut rate_limited = false;
+    /// Start everything the limits allow; returns how long until work left waiting on a rate
+    /// limit may be admitted (`None`: nothing waits on a rate limit, only on a free slot).
+    pub fn start_ready(self: &Arc<Self>) -> Option<Duration> {
+        let mut wait: Option<Duration> = None;
+        let mut note = |d: Duration| wait = Some(wait.map_or(d, |w| w.min(d)));
+        {
+            let mut blocked = self.global_blocked_until.lock().unwrap_or_else(|p| p.into_inner());
+            match *blocked {
+                Some(until) if until > Instant::now() => {
+                    drop(blocked);
+                    return (!self.lock().is_empty()).then(|| until - Instant::now());
+                }
+                _ => *blocked = None,
+            }
+        }
         loop {
             let next = {
                 let mut q = self.lock();
                 q.take_next(self.limits, |e| {
-                    // Per user first, so a refused user does not spend a global token.
-                    let ok = self.user_rate.check_key(&e.user_id).is_ok() && self.global_rate.check().is_ok();
-                    rate_limited |= !ok;
-                    ok
+                    // The user first: a user over its own limit must not spend a global
+                    // token. A global refusal stops the scan: nobody can start now.
+                    if let Err(not_until) = self.user_rate.check_key(&e.user_id) {
+                        note(not_until.wait_time_from(self.user_rate.clock().now()));
+                        return Admit::No;
+                    }
+                    match self.global_rate.check() {
+                        Ok(()) => Admit::Yes,
+                        Err(not_until) => {
+                            let d = not_until.wait_time_from(self.global_rate.clock().now());
+                            *self.global_blocked_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                                Some(Instant::now() + d);
+                            note(d);
+                            Admit::Stop
+                        }
+                    }
                 })
             };
             let Some(e) = next else { break };
@@ -82,7 +111,7 @@ impl Dispatcher {
                 this.notify.notify_one();
             });
         }
-        rate_limited && !self.lock().is_empty()
+        wait.filter(|_| !self.lock().is_empty())
     }
 
     pub fn retain_recent(&self) {

@@ -43,8 +43,10 @@ impl Default for ExecutorConfig {
 /// The longest the claimer sleeps without being woken: a safety net against a missed wake-up,
 /// not a polling period (due work is found by its `next_run_at`).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
-/// How soon to retry when work waits on a rate limit.
-const RATE_RETRY: Duration = Duration::from_millis(50);
+/// Bounds of the wait when work waits on a rate limit: governor says when a token comes; the
+/// floor keeps a zero answer from spinning, the ceiling bounds a clock surprise.
+const RATE_RETRY_MIN: Duration = Duration::from_millis(1);
+const RATE_RETRY_MAX: Duration = Duration::from_secs(1);
 
 /// Start the executor's tasks. They run until the runtime shuts down.
 pub async fn start(sched: Scheduler, config: ExecutorConfig) -> Result<Arc<Dispatcher>, ServiceError> {
@@ -140,10 +142,12 @@ async fn dispatch_loop(dispatcher: Arc<Dispatcher>) {
             // governor's keyed state grows with every key seen.
             dispatcher.retain_recent();
         }
-        if waiting_on_rate {
-            tokio::select! { _ = &mut notified => {}, _ = tokio::time::sleep(RATE_RETRY) => {} }
-        } else {
-            notified.await;
+        match waiting_on_rate {
+            Some(wait) => {
+                let wait = wait.clamp(RATE_RETRY_MIN, RATE_RETRY_MAX);
+                tokio::select! { _ = &mut notified => {}, _ = tokio::time::sleep(wait) => {} }
+            }
+            None => notified.await,
         }
     }
 }

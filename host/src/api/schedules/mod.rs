@@ -2,6 +2,7 @@
 //! render; the rules live in `service`.
 
 mod body;
+pub mod planned;
 pub mod view;
 
 use axum::Json;

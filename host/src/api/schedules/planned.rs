@@ -1,0 +1,136 @@
+//! Planned runs: `GET /v1/schedules/{id}/next` (one schedule's next N occurrences) and
+//! `GET /v1/schedules/upcoming` (the next runs of all the caller's schedules, merged in time
+//! order). Both honour exceptions, `count`, `end_date`, `max_runs` and pause.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::view::tz_of;
+use super::{QueryParams, RawQuery, parse_id};
+use crate::api::auth::AuthUser;
+use crate::api::{AppState, Problem};
+use crate::model::{Priority, Schedule, ScheduleStatus};
+use crate::service::timing::Timing;
+use crate::store::ScheduleFilter;
+use crate::timezone::{format_local, format_utc, utc_to_local};
+
+#[derive(Serialize)]
+pub struct Occurrences {
+    pub occurrences: Vec<OccurrenceView>,
+}
+
+#[derive(Serialize)]
+pub struct OccurrenceView {
+    pub at: String,
+    pub at_local: String,
+}
+
+/// The planned runs of `s` from its `next_run_at`, at most `n`, none after `until`. A paused,
+/// completed or cancelled schedule has none; `max_runs` caps what is left.
+fn planned(state: &AppState, s: &Schedule, n: usize, until: Option<DateTime<Utc>>) -> Vec<DateTime<Utc>> {
+    if s.status != ScheduleStatus::Active {
+        return Vec::new();
+    }
+    let left = s.max_runs.map(|m| m.saturating_sub(s.run_count) as usize).unwrap_or(usize::MAX);
+    let Ok(timing) = Timing::of(s, &state.scheduler.calendars) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut cursor = s.next_run_at;
+    while let Some(t) = cursor {
+        if out.len() >= n.min(left) || until.is_some_and(|u| t > u) {
+            break;
+        }
+        out.push(t);
+        cursor = timing.next_after(t);
+    }
+    out
+}
+
+pub async fn next(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    query: RawQuery,
+) -> Result<Json<Occurrences>, Problem> {
+    let id = parse_id(&id)?;
+    let mut q = QueryParams::new(query, &["count"])?;
+    let n = q
+        .parse("count", |s| s.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)), "an integer from 1 to 1000")
+        .unwrap_or(10);
+    q.finish()?;
+    let s = state.scheduler.get(user, id).await?;
+    let tz = tz_of(&s);
+    let occurrences = planned(&state, &s, n, None)
+        .into_iter()
+        .map(|t| OccurrenceView { at: format_utc(t), at_local: format_local(utc_to_local(&tz, t)) })
+        .collect();
+    Ok(Json(Occurrences { occurrences }))
+}
+
+#[derive(Serialize)]
+pub struct Upcoming {
+    pub executions: Vec<UpcomingView>,
+}
+
+#[derive(Serialize)]
+pub struct UpcomingView {
+    pub schedule_id: String,
+    pub name: String,
+    pub job_type: String,
+    pub priority: &'static str,
+    pub at: String,
+    pub at_local: String,
+}
+
+/// Schedules considered per request, at most, so the cost stays bounded.
+const MAX_SCHEDULES: usize = 10_000;
+
+pub async fn upcoming(State(state): State<AppState>, AuthUser(user): AuthUser, query: RawQuery) -> Result<Json<Upcoming>, Problem> {
+    let mut q = QueryParams::new(query, &["limit", "hours_ahead", "priority", "job_type"])?;
+    let limit = q.limit(50, 1000);
+    let hours = q
+        .parse("hours_ahead", |s| s.parse::<i64>().ok().filter(|h| (1..=8784).contains(h)), "an integer from 1 to 8784")
+        .unwrap_or(24);
+    let priority = q.parse("priority", Priority::parse, &format!("one of: {}", Priority::choices()));
+    let job_type = q.get("job_type").map(str::to_string);
+    q.finish()?;
+    let now = state.scheduler.clock.now();
+    let until = now + Duration::hours(hours);
+    let filter = ScheduleFilter { status: Some(ScheduleStatus::Active), job_type, priority };
+    let mut rows: Vec<(DateTime<Utc>, u8, Schedule)> = Vec::new();
+    let mut after = None;
+    let mut seen = 0;
+    while seen < MAX_SCHEDULES {
+        let page = state.scheduler.list(user, filter.clone(), after, 1000).await?;
+        seen += page.len();
+        let done = page.len() < 1000;
+        after = page.last().map(|s| s.id);
+        for s in page {
+            for t in planned(&state, &s, limit, Some(until)) {
+                rows.push((t, s.priority.rank(), s.clone()));
+            }
+        }
+        // Keep only what can still make the cut.
+        rows.sort_by(|a, b| (a.0, a.1, a.2.id).cmp(&(b.0, b.1, b.2.id)));
+        rows.truncate(limit);
+        if done {
+            break;
+        }
+    }
+    let executions = rows
+        .into_iter()
+        .map(|(t, _, s)| {
+            let tz = tz_of(&s);
+            UpcomingView {
+                schedule_id: s.id.to_string(),
+                name: s.name.clone(),
+                job_type: s.job_type.clone(),
+                priority: s.priority.as_str(),
+                at: format_utc(t),
+                at_local: format_local(utc_to_local(&tz, t)),
+            }
+        })
+        .collect();
+    Ok(Json(Upcoming { executions }))
+}
