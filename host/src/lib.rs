@@ -2,6 +2,8 @@
 
 pub mod alerts;
 pub mod api;
+pub mod bulk;
+pub mod calendar;
 pub mod cli;
 pub mod executor;
 pub mod clock;

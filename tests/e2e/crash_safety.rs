@@ -13,7 +13,9 @@ use common::{Api, Server, export_config, weekly_body};
 use serde_json::{Value, json};
 
 const WORKERS: usize = 6;
-const KILL_AFTER_MS: [u64; 16] = [50, 150, 400, 90, 250, 600, 30, 1000, 200, 500, 10, 320, 700, 120, 45, 800];
+const KILL_AFTER_MS: [u64; 16] = [
+    50, 150, 400, 90, 250, 600, 30, 1000, 200, 500, 10, 320, 700, 120, 45, 800,
+];
 
 #[derive(Debug, Clone)]
 enum Op {

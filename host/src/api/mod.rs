@@ -3,6 +3,8 @@
 //! service and renders the answers.
 
 pub mod auth;
+mod bulk;
+mod calendar;
 pub mod fields;
 mod jobs;
 mod monitoring;
@@ -58,6 +60,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/schedules", post(s::create).get(s::list))
         .route("/v1/schedules/patterns", get(reference::patterns))
         .route("/v1/schedules/upcoming", get(s::planned::upcoming))
+        .route("/v1/schedules/calendar", get(calendar::calendar))
+        .route("/v1/schedules/bulk", post(bulk::create))
+        .route("/v1/schedules/bulk/update", post(bulk::update))
+        .route("/v1/schedules/bulk/{action}", post(bulk::transition))
         .route("/v1/schedules/{id}/next", get(s::planned::next))
         .route("/v1/schedules/timezones", get(reference::timezones))
         .route("/v1/schedules/{id}", get(s::get).put(s::update).delete(s::delete))
@@ -72,8 +78,34 @@ pub fn router(state: AppState) -> Router {
             Problem::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", "method not allowed on this route")
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(too_large))
         .with_state(state)
+}
+
+/// Bodies declared over the limit get 413. Up to a bound the body is read and discarded first:
+/// answering while the client is still sending makes it see a reset instead of the 413.
+async fn too_large(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    const DRAIN_AT_MOST: usize = 16 << 20;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(n) if n > MAX_BODY_BYTES => {
+            if n <= DRAIN_AT_MOST {
+                let _ = axum::body::to_bytes(req.into_body(), DRAIN_AT_MOST).await;
+            }
+            Problem::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+            )
+            .into_response()
+        }
+        _ => next.run(req).await,
+    }
 }
 
 async fn healthz() -> &'static str {

@@ -31,7 +31,23 @@ pub async fn claim_due(sched: &Scheduler, grace: Duration, batch: usize) -> Resu
                 continue;
             }
             if now - at > grace {
-                this.catch_up(&mut s, now, &mut writes)?;
+                // Missed means late by more than the grace window: account only for the
+                // occurrences up to `now - grace`; one inside the window is still on time and
+                // runs normally below (a restart at 09:00:30 must not skip the 09:00 run).
+                let first_new = writes.put_executions.len();
+                this.catch_up(&mut s, now - grace, &mut writes)?;
+                for e in &mut writes.put_executions[first_new..] {
+                    e.created_at = now;
+                    if e.completed_at.is_some() {
+                        e.completed_at = Some(now);
+                    }
+                }
+                if let Some(next) = s.next_run_at
+                    && next <= now
+                    && s.status == ScheduleStatus::Active
+                {
+                    advance(&this, snap, &mut s, next, now, &mut writes)?;
+                }
             } else {
                 advance(&this, snap, &mut s, at, now, &mut writes)?;
             }

@@ -202,7 +202,7 @@ impl Scheduler {
     }
 
     /// A new active schedule from a checked draft, its first run computed.
-    pub(super) fn build(&self, draft: ScheduleDraft, user: UserId, now: DateTime<Utc>) -> Result<Schedule, ServiceError> {
+    pub(crate) fn build(&self, draft: ScheduleDraft, user: UserId, now: DateTime<Utc>) -> Result<Schedule, ServiceError> {
         let mut s = Schedule {
             id: Uuid::now_v7(),
             user_id: user,
@@ -249,7 +249,7 @@ impl Scheduler {
     }
 
     /// Check an update against the schedule it changes; returns the changed schedule.
-    pub(super) async fn apply_patch(
+    pub(crate) async fn apply_patch(
         &self,
         current: &Schedule,
         patch: PatchParts,
@@ -264,7 +264,7 @@ impl Scheduler {
 
     /// `apply_patch` once the job config (if any) has been judged by its plugin: no await, so
     /// it can run inside the writer on the schedule as it is there.
-    pub(super) fn patch_checked(
+    pub(crate) fn patch_checked(
         &self,
         current: &Schedule,
         patch: PatchParts,

@@ -33,6 +33,9 @@ pub enum ServiceError {
     Conflict { current: ScheduleStatus, action: StatusAction },
     #[error("{0}")]
     ConflictMessage(String),
+    /// An operation that a completed or cancelled schedule no longer allows.
+    #[error("cannot {what} a schedule that is {current}")]
+    Final { current: ScheduleStatus, what: &'static str },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("plugin: {0}")]

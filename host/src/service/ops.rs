@@ -100,7 +100,7 @@ impl Scheduler {
     ) -> Result<Schedule, ServiceError> {
         let current = self.get(user, id).await?;
         if current.status.is_final() {
-            return Err(ServiceError::ConflictMessage(format!("cannot update a schedule that is {}", current.status)));
+            return Err(ServiceError::Final { current: current.status, what: "update" });
         }
         // Validate against the current state (plugin calls are async and stay outside the
         // writer), then re-apply to the schedule as it is inside the transaction.
@@ -110,7 +110,7 @@ impl Scheduler {
         let updated = write_with(&*self.storage, move |snap| {
             let s = owned(snap, user, id)?;
             if s.status.is_final() {
-                return Err(ServiceError::ConflictMessage(format!("cannot update a schedule that is {}", s.status)));
+                return Err(ServiceError::Final { current: s.status, what: "update" });
             }
             let next = this.patch_checked(&s, patch, Vec::new(), now)?;
             Ok((one(next.clone()), next))
@@ -241,7 +241,7 @@ impl Scheduler {
         let e = write_with(&*self.storage, move |snap| {
             let mut s = owned(snap, user, id)?;
             if s.status.is_final() {
-                return Err(ServiceError::ConflictMessage(format!("cannot run a schedule that is {}", s.status)));
+                return Err(ServiceError::Final { current: s.status, what: "run" });
             }
             let e = new_execution(&s, now, now, true, opts.count_toward_max_runs);
             let mut writes = WriteSet { put_executions: vec![e.clone()], ..WriteSet::default() };

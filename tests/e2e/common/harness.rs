@@ -142,7 +142,19 @@ impl Harness {
 
     /// Start on an existing data dir (a restart).
     pub async fn start_in(dir: tempfile::TempDir, setup: Setup) -> Harness {
-        let store = Store::open(&db_path(&dir)).unwrap();
+        // After an in-process "crash" the old store's writer thread may still hold the file
+        // for a moment: retry briefly.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let store = loop {
+            match Store::open(&db_path(&dir)) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("reopen the store: {e}"),
+            }
+        };
         let mut config = PluginHostConfig { run_timeout: setup.run_timeout, ..PluginHostConfig::default() };
         if setup.hostile {
             let plugins = dir.path().join("plugins");
@@ -155,6 +167,12 @@ impl Harness {
         let sched = Scheduler::new(Arc::new(store.clone()), plugins, clock.clone());
         let dispatcher = sgsched::executor::start(sched.clone(), setup.executor).await.unwrap();
         Harness { dir, store, clock, sched, dispatcher, user: uuid::Uuid::now_v7() }
+    }
+
+    /// Stop being this harness, keeping its data dir (with everything in flight left as the
+    /// store has it).
+    pub fn into_dir(self) -> tempfile::TempDir {
+        self.dir
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -42,7 +42,11 @@ pub const MAX_RUNS_LIMIT: u64 = 1_000_000;
 pub fn create(body: &Value) -> (DraftParts, Vec<FieldError>) {
     let mut r = match Reader::new(body, "") {
         Ok(r) => r,
-        Err(e) => return (DraftParts::default(), vec![e]),
+        Err(e) => {
+            // One error for the body as a whole: its fields are not "missing" on top of it.
+            let failed = CREATE_FIELDS.iter().map(|f| f.to_string()).collect();
+            return (DraftParts { failed, ..DraftParts::default() }, vec![e]);
+        }
     };
     r.deny_unknown(CREATE_FIELDS);
     let timezone = r.timezone("timezone");

@@ -1,7 +1,7 @@
 //! `/v1/schedules` and the operations on one schedule. Handlers parse, call the service and
 //! render; the rules live in `service`.
 
-mod body;
+pub(crate) mod body;
 pub mod planned;
 pub mod view;
 
@@ -90,6 +90,11 @@ impl From<ServiceError> for Problem {
                 p
             }
             ServiceError::ConflictMessage(m) => Problem::new(StatusCode::CONFLICT, "Conflict", m),
+            ServiceError::Final { current, .. } => {
+                let mut p = Problem::new(StatusCode::CONFLICT, "Conflict", e.to_string());
+                p.current_status = Some(current.as_str());
+                p
+            }
             ServiceError::Store(e) => Problem::internal(e),
             ServiceError::Plugin(m) => Problem::new(StatusCode::BAD_GATEWAY, "Plugin Failure", m),
         }
@@ -148,7 +153,8 @@ fn decode_cursor(s: &str) -> Option<ScheduleId> {
     s.strip_prefix("s1.").and_then(|h| uuid::Uuid::parse_str(h).ok())
 }
 
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Json<ScheduleView>, Problem> {
+pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, query: RawQuery) -> Result<Json<ScheduleView>, Problem> {
+    QueryParams::new(query, &[])?.finish()?;
     let s = state.scheduler.get(user, parse_id(&id)?).await?;
     let recent = state.scheduler.storage.executions(s.id, None, None, 5).await.map_err(Problem::internal)?;
     let mut view = ScheduleView::new(&s, state.scheduler.clock.now());
@@ -171,16 +177,19 @@ pub async fn update(
     Ok(one(&s))
 }
 
-pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<StatusCode, Problem> {
+pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, query: RawQuery) -> Result<StatusCode, Problem> {
+    QueryParams::new(query, &[])?.finish()?;
     state.scheduler.delete(user, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn pause(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Json<ScheduleView>, Problem> {
+pub async fn pause(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, query: RawQuery) -> Result<Json<ScheduleView>, Problem> {
+    QueryParams::new(query, &[])?.finish()?;
     Ok(one(&state.scheduler.transition(user, parse_id(&id)?, StatusAction::Pause).await?))
 }
 
-pub async fn cancel(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Json<ScheduleView>, Problem> {
+pub async fn cancel(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, query: RawQuery) -> Result<Json<ScheduleView>, Problem> {
+    QueryParams::new(query, &[])?.finish()?;
     Ok(one(&state.scheduler.transition(user, parse_id(&id)?, StatusAction::Cancel).await?))
 }
 
@@ -201,9 +210,11 @@ pub async fn clone(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
+    query: RawQuery,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
     let id = parse_id(&id)?;
+    QueryParams::new(query, &[])?.finish()?;
     let body = json_body(&bytes, true)?;
     let source = state.scheduler.get(user, id).await?;
     let (patch, errors) = body::patch(&body, tz_of(&source));

@@ -1,0 +1,258 @@
+//! `GET /v1/schedules/calendar`: the caller's schedules laid out on the local days of a range
+//! in one timezone. Options are checked together (422 listing each bad one); a range longer
+//! than [`MAX_DAYS`] is a 400. The computation is `crate::calendar`; this module fetches the
+//! schedules and their history in the range and renders the chosen view.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::auth::AuthUser;
+use super::schedules::{QueryParams, RawQuery};
+use super::{AppState, Problem};
+use crate::calendar::{Builder, Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, week_start};
+use crate::recurrence::FieldError;
+use crate::store::ScheduleFilter;
+use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
+
+/// Schedules considered per request, at most, so the cost stays bounded.
+const MAX_SCHEDULES: usize = 10_000;
+const PAGE: usize = 1000;
+
+#[derive(Serialize)]
+pub struct CalendarView {
+    pub start_date: String,
+    pub end_date: String,
+    pub timezone: String,
+    pub group_by: &'static str,
+    /// Day and month views.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<Vec<DayView>>,
+    /// Week view: the days grouped into weeks starting on Monday.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weeks: Option<Vec<WeekView>>,
+    pub total_executions: u64,
+    /// The request's step budget ran out: some counts are short.
+    pub truncated: bool,
+}
+
+#[derive(Serialize)]
+pub struct WeekView {
+    pub week_start: String,
+    pub total_count: u64,
+    pub days: Vec<DayView>,
+}
+
+#[derive(Serialize)]
+pub struct DayView {
+    pub date: String,
+    pub total_count: u64,
+    /// Month view: how many schedules have something that day (no lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_count: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedules: Option<Vec<DaySchedule>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executions: Option<Vec<ItemView>>,
+    /// More than the listed executions happened that day (`total_count` is exact).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<bool>,
+}
+
+#[derive(Serialize)]
+pub struct DaySchedule {
+    pub schedule_id: String,
+    pub name: String,
+    pub job_type: String,
+    pub priority: &'static str,
+    pub status: &'static str,
+    pub count: u64,
+}
+
+#[derive(Serialize)]
+pub struct ItemView {
+    pub at: String,
+    /// In the calendar's timezone.
+    pub at_local: String,
+    /// `planned`, or the past execution's status.
+    pub status: &'static str,
+    pub execution_id: Option<String>,
+    pub schedule_id: String,
+    pub name: String,
+    pub job_type: String,
+    pub priority: &'static str,
+    pub schedule_status: &'static str,
+}
+
+const KNOWN: &[&str] =
+    &["start_date", "end_date", "timezone", "include_completed", "include_cancelled", "job_type", "group_by"];
+
+fn parse_query(raw: RawQuery) -> Result<CalendarQuery, Problem> {
+    let mut q = QueryParams::new(raw, KNOWN)?;
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let start = q.parse("start_date", date, "a date YYYY-MM-DD");
+    let end = q.parse("end_date", date, "a date YYYY-MM-DD");
+    for name in ["start_date", "end_date"] {
+        if q.get(name).is_none() {
+            q.errors.push(FieldError::new(name, "is required"));
+        }
+    }
+    let tz: Tz = q.parse("timezone", |s| parse_timezone(s).ok(), "an IANA timezone name").unwrap_or(chrono_tz::UTC);
+    let group_by = q.parse("group_by", GroupBy::parse, "one of: day, week, month").unwrap_or(GroupBy::Day);
+    let include_completed = q.flag("include_completed");
+    let include_cancelled = q.flag("include_cancelled");
+    let job_type = q.parse("job_type", |s| (!s.is_empty() && s.len() <= 64).then(|| s.to_string()), "a job type");
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        q.errors.push(FieldError::new("end_date", "must not be before start_date"));
+    }
+    q.finish()?;
+    let (start, end) = (start.expect("checked"), end.expect("checked"));
+    if (end - start).num_days() + 1 > MAX_DAYS {
+        return Err(Problem::bad_request(format!("the range is longer than {MAX_DAYS} days")));
+    }
+    Ok(CalendarQuery { start, end, tz, group_by, include_completed, include_cancelled, job_type })
+}
+
+pub async fn calendar(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    query: RawQuery,
+) -> Result<Json<CalendarView>, Problem> {
+    let query = parse_query(query)?;
+    let calendars = state.scheduler.calendars.clone();
+    let mut builder = Builder::new(query.clone(), &calendars);
+    let (lo, hi) = builder.range();
+    let filter = ScheduleFilter { job_type: query.job_type.clone(), ..ScheduleFilter::default() };
+    let mut after = None;
+    let mut seen = 0;
+    while seen < MAX_SCHEDULES {
+        let page = state.scheduler.list(user, filter.clone(), after, PAGE).await?;
+        seen += page.len();
+        let done = page.len() < PAGE;
+        after = page.last().map(|s| s.id);
+        for s in page.into_iter().filter(|s| query.wants(s)) {
+            let history = history_in(&state, s.id, lo, hi).await?;
+            builder.add(s, &history);
+        }
+        if done {
+            break;
+        }
+    }
+    Ok(Json(render(&query, builder.finish())))
+}
+
+/// A schedule's executions with `scheduled_for` in `[lo, hi)`, read newest first from `hi`.
+async fn history_in(
+    state: &AppState,
+    id: crate::model::ScheduleId,
+    lo: chrono::DateTime<chrono::Utc>,
+    hi: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<crate::model::Execution>, Problem> {
+    let mut out = Vec::new();
+    // The cursor is exclusive and nil is the smallest id: everything strictly before `hi`.
+    let mut cursor = Some((hi, uuid::Uuid::nil()));
+    loop {
+        let page = state.scheduler.storage.executions(id, None, cursor, PAGE).await.map_err(Problem::internal)?;
+        let full = page.len() == PAGE;
+        cursor = page.last().map(|e| (e.scheduled_for, e.id));
+        let before = page.iter().any(|e| e.scheduled_for < lo);
+        out.extend(page.into_iter().filter(|e| e.scheduled_for >= lo));
+        if !full || before {
+            return Ok(out);
+        }
+    }
+}
+
+fn render(q: &CalendarQuery, c: Calendar) -> CalendarView {
+    let days: Vec<DayView> = c.days.iter().map(|d| day_view(q, &c, d)).collect();
+    let (days, weeks) = match q.group_by {
+        GroupBy::Week => {
+            let mut weeks: Vec<WeekView> = Vec::new();
+            for (d, view) in c.days.iter().zip(days) {
+                let start = week_start(d.date).to_string();
+                match weeks.last_mut() {
+                    Some(w) if w.week_start == start => {
+                        w.total_count += view.total_count;
+                        w.days.push(view);
+                    }
+                    _ => weeks.push(WeekView { week_start: start, total_count: view.total_count, days: vec![view] }),
+                }
+            }
+            (None, Some(weeks))
+        }
+        _ => (Some(days), None),
+    };
+    CalendarView {
+        start_date: q.start.to_string(),
+        end_date: q.end.to_string(),
+        timezone: q.tz.name().to_string(),
+        group_by: q.group_by.as_str(),
+        days,
+        weeks,
+        total_executions: c.total,
+        truncated: c.truncated,
+    }
+}
+
+fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
+    let date = d.date.to_string();
+    if !q.group_by.lists_items() {
+        return DayView {
+            date,
+            total_count: d.total_count,
+            schedule_count: Some(d.schedules.len()),
+            schedules: None,
+            executions: None,
+            truncated: None,
+        };
+    }
+    let schedules = d
+        .schedules
+        .iter()
+        .map(|(i, n)| {
+            let s = &c.schedules[*i];
+            DaySchedule {
+                schedule_id: s.id.to_string(),
+                name: s.name.clone(),
+                job_type: s.job_type.clone(),
+                priority: s.priority.as_str(),
+                status: s.status.as_str(),
+                count: *n,
+            }
+        })
+        .collect();
+    let executions = d
+        .items
+        .iter()
+        .map(|it| {
+            let s = &c.schedules[it.schedule];
+            let (status, execution_id) = match it.kind {
+                ItemKind::Past { status, execution_id } => (status.as_str(), Some(execution_id.to_string())),
+                ItemKind::Planned => ("planned", None),
+            };
+            ItemView {
+                at: format_utc(it.at),
+                at_local: format_local(utc_to_local(&q.tz, it.at)),
+                status,
+                execution_id,
+                schedule_id: s.id.to_string(),
+                name: s.name.clone(),
+                job_type: s.job_type.clone(),
+                priority: s.priority.as_str(),
+                schedule_status: s.status.as_str(),
+            }
+        })
+        .collect();
+    DayView {
+        date,
+        total_count: d.total_count,
+        schedule_count: None,
+        schedules: Some(schedules),
+        executions: Some(executions),
+        truncated: Some(d.truncated),
+    }
+}

@@ -1,0 +1,2 @@
+//! Bulk operations over HTTP (in progress).
+mod common;
