@@ -77,18 +77,38 @@ fn schedule(user: UserId, at: chrono::DateTime<Utc>) -> Schedule {
 async fn put_all(store: &Store, schedules: Vec<Schedule>) {
     for chunk in schedules.chunks(2000) {
         let put = chunk.to_vec();
-        write_with(store, move |_| Ok::<_, ()>((WriteSet { put_schedules: put, ..WriteSet::default() }, ())))
-            .await
-            .unwrap()
-            .unwrap();
+        write_with(store, move |_| {
+            Ok::<_, ()>((
+                WriteSet {
+                    put_schedules: put,
+                    ..WriteSet::default()
+                },
+                (),
+            ))
+        })
+        .await
+        .unwrap()
+        .unwrap();
     }
 }
 
-async fn open(dir: &std::path::Path, group_commit: bool, clock: Arc<dyn Clock>) -> (Store, Scheduler) {
-    let store = Store::open_with(&dir.join("sgsched.redb"), StoreOptions { group_commit, ..StoreOptions::default() })
-        .unwrap();
+async fn open(
+    dir: &std::path::Path,
+    group_commit: bool,
+    clock: Arc<dyn Clock>,
+) -> (Store, Scheduler) {
+    let store = Store::open_with(
+        &dir.join("sgsched.redb"),
+        StoreOptions {
+            group_commit,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
     let jobs = Arc::new(LocalJobSystem::new(store.clone()));
-    let plugins = PluginHost::load(PluginHostConfig::default(), jobs).await.unwrap();
+    let plugins = PluginHost::load(PluginHostConfig::default(), jobs)
+        .await
+        .unwrap();
     let sched = Scheduler::new(Arc::new(store.clone()), plugins, clock);
     (store, sched)
 }
@@ -102,19 +122,31 @@ async fn throughput(group_commit: bool) -> f64 {
     let user = Uuid::now_v7();
     let at = t0 + chrono::Duration::minutes(1);
     put_all(&store, (0..DUE).map(|_| schedule(user, at)).collect()).await;
-    sgsched::executor::start(sched.clone(), wide()).await.unwrap();
+    sgsched::executor::start(sched.clone(), wide())
+        .await
+        .unwrap();
     let start = Instant::now();
     clock.set(at);
     sched.wake.notify_one();
     loop {
-        let done = store.executions_with_status(ExecutionStatus::Completed, DUE + 1).await.unwrap().len();
+        let done = store
+            .executions_with_status(ExecutionStatus::Completed, DUE + 1)
+            .await
+            .unwrap()
+            .len();
         if done == DUE {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(600), "only {done} completed");
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "only {done} completed"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let failed = store.executions_with_status(ExecutionStatus::Failed, 10).await.unwrap();
+    let failed = store
+        .executions_with_status(ExecutionStatus::Failed, 10)
+        .await
+        .unwrap();
     assert!(failed.is_empty(), "{:?}", failed[0].error_message);
     start.elapsed().as_secs_f64()
 }
@@ -126,16 +158,26 @@ async fn lag() -> (f64, f64, f64) {
     let user = Uuid::now_v7();
     let base = Utc::now() + chrono::Duration::seconds(3);
     let far = Utc::now() + chrono::Duration::days(30);
-    let mut all: Vec<Schedule> =
-        (0..LAG_SAMPLES).map(|i| schedule(user, base + chrono::Duration::milliseconds(5 * i as i64))).collect();
+    let mut all: Vec<Schedule> = (0..LAG_SAMPLES)
+        .map(|i| schedule(user, base + chrono::Duration::milliseconds(5 * i as i64)))
+        .collect();
     let due_ids: Vec<ScheduleId> = all.iter().map(|s| s.id).collect();
-    all.extend((0..ACTIVE - LAG_SAMPLES).map(|i| schedule(user, far + chrono::Duration::seconds(i as i64))));
+    all.extend(
+        (0..ACTIVE - LAG_SAMPLES)
+            .map(|i| schedule(user, far + chrono::Duration::seconds(i as i64))),
+    );
     put_all(&store, all).await;
     assert!(Utc::now() < base, "setup took too long for the lag window");
-    sgsched::executor::start(sched.clone(), wide()).await.unwrap();
+    sgsched::executor::start(sched.clone(), wide())
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let done = store.executions_with_status(ExecutionStatus::Completed, LAG_SAMPLES + 1).await.unwrap().len();
+        let done = store
+            .executions_with_status(ExecutionStatus::Completed, LAG_SAMPLES + 1)
+            .await
+            .unwrap()
+            .len();
         if done >= LAG_SAMPLES {
             break;
         }
@@ -146,7 +188,12 @@ async fn lag() -> (f64, f64, f64) {
     for id in due_ids {
         let e = store.executions(id, None, None, 1).await.unwrap();
         let e = &e[0];
-        lags.push((e.started_at.unwrap() - e.scheduled_for).num_microseconds().unwrap() as f64 / 1000.0);
+        lags.push(
+            (e.started_at.unwrap() - e.scheduled_for)
+                .num_microseconds()
+                .unwrap() as f64
+                / 1000.0,
+        );
     }
     lags.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let p = |q: f64| lags[((lags.len() as f64 * q) as usize).min(lags.len() - 1)];
@@ -154,7 +201,10 @@ async fn lag() -> (f64, f64, f64) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let grouped = throughput(true).await;
         let single = throughput(false).await;

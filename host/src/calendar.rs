@@ -92,7 +92,10 @@ impl CalendarQuery {
 /// What an item is: a run from history or one planned by the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemKind {
-    Past { status: ExecutionStatus, execution_id: ExecutionId },
+    Past {
+        status: ExecutionStatus,
+        execution_id: ExecutionId,
+    },
     Planned,
 }
 
@@ -145,13 +148,27 @@ impl<'a> Builder<'a> {
                 truncated: false,
             })
             .collect();
-        let out = Calendar { schedules: Vec::new(), days, total: 0, truncated: false };
-        Self { query, calendars, bounds, out, steps_left: MAX_STEPS }
+        let out = Calendar {
+            schedules: Vec::new(),
+            days,
+            total: 0,
+            truncated: false,
+        };
+        Self {
+            query,
+            calendars,
+            bounds,
+            out,
+            steps_left: MAX_STEPS,
+        }
     }
 
     /// The UTC span of the range: `[first day's start, last day's end)`.
     pub fn range(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        (self.bounds[0], *self.bounds.last().expect("at least one day"))
+        (
+            self.bounds[0],
+            *self.bounds.last().expect("at least one day"),
+        )
     }
 
     /// Add `s` with its history inside [`Builder::range`] (other executions are ignored).
@@ -165,8 +182,14 @@ impl<'a> Builder<'a> {
         // In place before its items, so trimming orders them by its priority and id.
         self.out.schedules.push(s);
         let mut per_day = vec![0u64; self.out.days.len()];
-        for e in history.iter().filter(|e| e.scheduled_for >= lo && e.scheduled_for < hi) {
-            let kind = ItemKind::Past { status: e.status, execution_id: e.id };
+        for e in history
+            .iter()
+            .filter(|e| e.scheduled_for >= lo && e.scheduled_for < hi)
+        {
+            let kind = ItemKind::Past {
+                status: e.status,
+                execution_id: e.id,
+            };
             self.place(idx, e.scheduled_for, kind, &mut per_day);
         }
         for t in planned {
@@ -195,7 +218,10 @@ impl<'a> Builder<'a> {
             return out;
         };
         let (lo, hi) = self.range();
-        let mut left = s.max_runs.map(|m| m.saturating_sub(s.run_count) as u64).unwrap_or(u64::MAX);
+        let mut left = s
+            .max_runs
+            .map(|m| m.saturating_sub(s.run_count) as u64)
+            .unwrap_or(u64::MAX);
         let mut cursor = Some(first);
         if s.max_runs.is_none() && first < lo {
             cursor = timing.next_from(lo);
@@ -244,7 +270,13 @@ impl<'a> Builder<'a> {
 
 /// Sort by (time, priority, schedule id) and keep the first `MAX_ITEMS_PER_DAY`.
 fn trim(items: &mut Vec<Item>, schedules: &[Schedule]) {
-    items.sort_by_key(|i| (i.at, schedules[i.schedule].priority.rank(), schedules[i.schedule].id));
+    items.sort_by_key(|i| {
+        (
+            i.at,
+            schedules[i.schedule].priority.rank(),
+            schedules[i.schedule].id,
+        )
+    });
     items.truncate(MAX_ITEMS_PER_DAY);
 }
 
@@ -296,7 +328,9 @@ mod tests {
             stats: Default::default(),
         };
         let cals = HolidayCalendars::builtin();
-        s.next_run_at = Timing::of(&s, &cals).unwrap().next_from(Utc.timestamp_opt(0, 0).unwrap());
+        s.next_run_at = Timing::of(&s, &cals)
+            .unwrap()
+            .next_from(Utc.timestamp_opt(0, 0).unwrap());
         s
     }
 
@@ -321,25 +355,44 @@ mod tests {
         let cals = HolidayCalendars::builtin();
         let tz = chrono_tz::Europe::Berlin;
         let mut b = Builder::new(query("2027-03-27", "2027-03-29", tz, GroupBy::Day), &cals);
-        b.add(hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"), &[]);
+        b.add(
+            hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"),
+            &[],
+        );
         let c = b.finish();
         assert_eq!(counts(&c), [24, 23, 24]);
         // 01:00 local is 00:00Z, then 03:00 CEST is 01:00Z: the gap hour does not exist.
         let spring = &c.days[1].items;
-        assert_eq!(spring[1].at, Utc.with_ymd_and_hms(2027, 3, 28, 0, 0, 0).unwrap());
-        assert_eq!(spring[2].at, Utc.with_ymd_and_hms(2027, 3, 28, 1, 0, 0).unwrap());
+        assert_eq!(
+            spring[1].at,
+            Utc.with_ymd_and_hms(2027, 3, 28, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            spring[2].at,
+            Utc.with_ymd_and_hms(2027, 3, 28, 1, 0, 0).unwrap()
+        );
         let mut b = Builder::new(query("2027-10-30", "2027-11-01", tz, GroupBy::Day), &cals);
-        b.add(hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"), &[]);
+        b.add(
+            hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"),
+            &[],
+        );
         assert_eq!(counts(&b.finish()), [24, 25, 24]);
     }
 
     #[test]
     fn month_view_counts_a_minutely_schedule_without_items() {
         let cals = HolidayCalendars::builtin();
-        let mut b = Builder::new(query("2027-02-01", "2027-02-28", chrono_tz::UTC, GroupBy::Month), &cals);
+        let mut b = Builder::new(
+            query("2027-02-01", "2027-02-28", chrono_tz::UTC, GroupBy::Month),
+            &cals,
+        );
         b.add(hourly("UTC", Frequency::Minutely, "2027-01-01"), &[]);
         let c = b.finish();
-        assert!(c.days.iter().all(|d| d.total_count == 1440 && d.items.is_empty()));
+        assert!(
+            c.days
+                .iter()
+                .all(|d| d.total_count == 1440 && d.items.is_empty())
+        );
         assert_eq!(c.total, 1440 * 28);
         assert_eq!(c.days[0].schedules, [(0, 1440)]);
     }
@@ -347,13 +400,19 @@ mod tests {
     #[test]
     fn day_view_caps_items_and_flags_truncation() {
         let cals = HolidayCalendars::builtin();
-        let mut b = Builder::new(query("2027-02-01", "2027-02-01", chrono_tz::UTC, GroupBy::Day), &cals);
+        let mut b = Builder::new(
+            query("2027-02-01", "2027-02-01", chrono_tz::UTC, GroupBy::Day),
+            &cals,
+        );
         b.add(hourly("UTC", Frequency::Minutely, "2027-01-01"), &[]);
         let c = b.finish();
         assert_eq!(c.days[0].total_count, 1440);
         assert_eq!(c.days[0].items.len(), MAX_ITEMS_PER_DAY);
         assert!(c.days[0].truncated);
-        assert_eq!(c.days[0].items[999].at, Utc.with_ymd_and_hms(2027, 2, 1, 16, 39, 0).unwrap());
+        assert_eq!(
+            c.days[0].items[999].at,
+            Utc.with_ymd_and_hms(2027, 2, 1, 16, 39, 0).unwrap()
+        );
     }
 
     #[test]
@@ -375,15 +434,33 @@ mod tests {
         // A completed schedule shows its history only when asked.
         let mut done = s.clone();
         done.status = ScheduleStatus::Completed;
-        let run = crate::service::new_execution(&done, Utc.with_ymd_and_hms(2027, 1, 3, 5, 0, 0).unwrap(), Utc::now(), false, true);
+        let run = crate::service::new_execution(
+            &done,
+            Utc.with_ymd_and_hms(2027, 1, 3, 5, 0, 0).unwrap(),
+            Utc::now(),
+            false,
+            true,
+        );
         let mut b = Builder::new(q.clone(), &cals);
         b.add(done.clone(), std::slice::from_ref(&run));
         assert_eq!(b.finish().total, 0);
-        let mut b = Builder::new(CalendarQuery { include_completed: true, ..q }, &cals);
+        let mut b = Builder::new(
+            CalendarQuery {
+                include_completed: true,
+                ..q
+            },
+            &cals,
+        );
         b.add(done, &[run.clone()]);
         let c = b.finish();
         assert_eq!(counts(&c), [0, 1]);
-        assert_eq!(c.days[1].items[0].kind, ItemKind::Past { status: ExecutionStatus::Pending, execution_id: run.id });
+        assert_eq!(
+            c.days[1].items[0].kind,
+            ItemKind::Past {
+                status: ExecutionStatus::Pending,
+                execution_id: run.id
+            }
+        );
     }
 
     #[test]

@@ -17,18 +17,30 @@ fn hourly_berlin() -> Value {
 }
 
 fn counts(cal: &Value) -> Vec<u64> {
-    cal["days"].as_array().unwrap().iter().map(|d| d["total_count"].as_u64().unwrap()).collect()
+    cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["total_count"].as_u64().unwrap())
+        .collect()
 }
 
 fn times(day: &Value, n: usize) -> Vec<(String, String)> {
     day["executions"].as_array().unwrap()[..n]
         .iter()
-        .map(|e| (e["at"].as_str().unwrap().to_string(), e["at_local"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["at"].as_str().unwrap().to_string(),
+                e["at_local"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
 fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 #[tokio::test]
@@ -65,8 +77,12 @@ async fn day_and_week_views_across_dst_in_berlin() {
         ])
     );
     // 18:00 local is 16:00Z after the change; the high-priority run sorts first at that instant.
-    let at_18: Vec<&Value> =
-        spring["executions"].as_array().unwrap().iter().filter(|e| e["at"] == "2027-03-28T16:00:00Z").collect();
+    let at_18: Vec<&Value> = spring["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["at"] == "2027-03-28T16:00:00Z")
+        .collect();
     assert_eq!(at_18.len(), 2);
     assert_eq!(at_18[0]["name"], "Berlin 18:00");
     assert_eq!(at_18[0]["priority"], "high");
@@ -77,7 +93,12 @@ async fn day_and_week_views_across_dst_in_berlin() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["schedule_id"].as_str().unwrap().to_string(), s["count"].as_u64().unwrap()))
+        .map(|s| {
+            (
+                s["schedule_id"].as_str().unwrap().to_string(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(day_schedules, [(id.clone(), 23), (Api::id(&daily), 1)]);
     assert_eq!(spring["truncated"], false);
@@ -93,7 +114,12 @@ async fn day_and_week_views_across_dst_in_berlin() {
         .iter()
         .filter(|e| e["name"] == "Berlin hourly")
         .take(5)
-        .map(|e| (e["at"].as_str().unwrap().to_string(), e["at_local"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["at"].as_str().unwrap().to_string(),
+                e["at_local"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         hourly,
@@ -107,7 +133,10 @@ async fn day_and_week_views_across_dst_in_berlin() {
     );
 
     // The same runs on UTC days: every day has 24 hourly runs.
-    let cal = api.get("/v1/schedules/calendar?start_date=2027-03-27&end_date=2027-03-29").await.expect(200);
+    let cal = api
+        .get("/v1/schedules/calendar?start_date=2027-03-27&end_date=2027-03-29")
+        .await
+        .expect(200);
     assert_eq!(cal["timezone"], "UTC");
     assert_eq!(counts(&cal), [25, 25, 25]);
 
@@ -122,21 +151,42 @@ async fn day_and_week_views_across_dst_in_berlin() {
         .unwrap()
         .iter()
         .map(|w| {
-            let days = w["days"].as_array().unwrap().iter().map(|d| d["date"].as_str().unwrap().to_string()).collect();
-            (w["week_start"].as_str().unwrap().to_string(), days, w["total_count"].as_u64().unwrap())
+            let days = w["days"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["date"].as_str().unwrap().to_string())
+                .collect();
+            (
+                w["week_start"].as_str().unwrap().to_string(),
+                days,
+                w["total_count"].as_u64().unwrap(),
+            )
         })
         .collect();
     assert_eq!(
         weeks,
         [
-            ("2027-03-22".to_string(), vec!["2027-03-27".to_string(), "2027-03-28".to_string()], 49),
+            (
+                "2027-03-22".to_string(),
+                vec!["2027-03-27".to_string(), "2027-03-28".to_string()],
+                49
+            ),
             ("2027-03-29".to_string(), vec!["2027-03-29".to_string()], 25),
         ]
     );
-    assert_eq!(cal["weeks"][1]["days"][0]["executions"].as_array().unwrap().len(), 25);
+    assert_eq!(
+        cal["weeks"][1]["days"][0]["executions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        25
+    );
 
     // Paused: nothing planned; resumed: planned again.
-    api.post(&format!("/v1/schedules/{id}/pause"), &json!({})).await.expect(200);
+    api.post(&format!("/v1/schedules/{id}/pause"), &json!({}))
+        .await
+        .expect(200);
     let cal = api
         .get("/v1/schedules/calendar?start_date=2027-03-28&end_date=2027-03-28&timezone=Europe/Berlin")
         .await
@@ -145,10 +195,16 @@ async fn day_and_week_views_across_dst_in_berlin() {
 
     // Another user sees nothing of it.
     let other = api.with_token(Some(&_server.token(&uuid::Uuid::new_v4().to_string())));
-    let cal = other.get("/v1/schedules/calendar?start_date=2027-03-27&end_date=2027-03-29").await.expect(200);
+    let cal = other
+        .get("/v1/schedules/calendar?start_date=2027-03-27&end_date=2027-03-29")
+        .await
+        .expect(200);
     assert_eq!(counts(&cal), [0, 0, 0]);
     assert_eq!(cal["days"][0]["executions"], json!([]));
-    let r = api.with_token(None).get("/v1/schedules/calendar?start_date=2027-03-27&end_date=2027-03-29").await;
+    let r = api
+        .with_token(None)
+        .get("/v1/schedules/calendar?start_date=2027-03-27&end_date=2027-03-29")
+        .await;
     assert_eq!(r.status, 401);
 }
 
@@ -162,17 +218,25 @@ async fn month_view_of_a_minutely_schedule_is_counted_not_listed() {
     }))
     .await;
     let started = std::time::Instant::now();
-    let r = api.get("/v1/schedules/calendar?start_date=2027-02-01&end_date=2027-02-28&group_by=month").await;
+    let r = api
+        .get("/v1/schedules/calendar?start_date=2027-02-01&end_date=2027-02-28&group_by=month")
+        .await;
     let elapsed = started.elapsed();
     let cal = r.expect(200);
     assert_eq!(counts(&cal), vec![1440; 28]);
     assert_eq!(cal["total_executions"], 1440 * 28);
-    assert_eq!(cal["days"][0], json!({ "date": "2027-02-01", "total_count": 1440, "schedule_count": 1 }));
+    assert_eq!(
+        cal["days"][0],
+        json!({ "date": "2027-02-01", "total_count": 1440, "schedule_count": 1 })
+    );
     assert!(r.text.len() < 4096, "{} bytes", r.text.len());
     assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
 
     // Day view lists at most 1,000 a day and says so.
-    let cal = api.get("/v1/schedules/calendar?start_date=2027-02-01&end_date=2027-02-02").await.expect(200);
+    let cal = api
+        .get("/v1/schedules/calendar?start_date=2027-02-01&end_date=2027-02-02")
+        .await
+        .expect(200);
     assert_eq!(counts(&cal), [1440, 1440]);
     let items = cal["days"][0]["executions"].as_array().unwrap();
     assert_eq!(items.len(), 1000);
@@ -188,16 +252,22 @@ async fn settle(api: &Api, id: &str) -> Vec<Value> {
 #[tokio::test]
 async fn past_runs_show_their_status_and_filters_apply() {
     let (_d, _server, api) = start_with_user();
-    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let once = api.create(&common::once_body("later", &later)).await;
     let once_id = Api::id(&once);
-    api.post(&format!("/v1/schedules/{once_id}/run"), &json!({})).await.expect(201);
+    api.post(&format!("/v1/schedules/{once_id}/run"), &json!({}))
+        .await
+        .expect(201);
     let runs = settle(&api, &once_id).await;
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["status"], "completed");
     let ran_at = runs[0]["scheduled_for"].as_str().unwrap().to_string();
     let today = &ran_at[..10];
-    let tomorrow = (chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap() + chrono::Duration::days(1)).to_string();
+    let tomorrow = (chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap()
+        + chrono::Duration::days(1))
+    .to_string();
     let range = format!("start_date={today}&end_date={tomorrow}");
 
     // A schedule completed by a counted run-now, and a cancelled one with a run.
@@ -208,14 +278,23 @@ async fn past_runs_show_their_status_and_filters_apply() {
         }))
         .await;
     let done_id = Api::id(&done);
-    api.post(&format!("/v1/schedules/{done_id}/run?count_toward_max_runs=true"), &json!({})).await.expect(201);
+    api.post(
+        &format!("/v1/schedules/{done_id}/run?count_toward_max_runs=true"),
+        &json!({}),
+    )
+    .await
+    .expect(201);
     settle(&api, &done_id).await;
     assert_eq!(api.schedule(&done_id).await["status"], "completed");
     let gone = api.create(&common::once_body("gone", &later)).await;
     let gone_id = Api::id(&gone);
-    api.post(&format!("/v1/schedules/{gone_id}/run"), &json!({})).await.expect(201);
+    api.post(&format!("/v1/schedules/{gone_id}/run"), &json!({}))
+        .await
+        .expect(201);
     settle(&api, &gone_id).await;
-    api.post(&format!("/v1/schedules/{gone_id}/cancel"), &json!({})).await.expect(200);
+    api.post(&format!("/v1/schedules/{gone_id}/cancel"), &json!({}))
+        .await
+        .expect(200);
 
     let all_items = |cal: &Value| -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = cal["days"]
@@ -223,13 +302,27 @@ async fn past_runs_show_their_status_and_filters_apply() {
             .unwrap()
             .iter()
             .flat_map(|d| d["executions"].as_array().unwrap().iter())
-            .map(|e| (e["name"].as_str().unwrap().to_string(), e["status"].as_str().unwrap().to_string()))
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap().to_string(),
+                    e["status"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         v.sort();
         v
     };
-    let cal = api.get(&format!("/v1/schedules/calendar?{range}")).await.expect(200);
-    assert_eq!(all_items(&cal), [("later".into(), "completed".into()), ("later".into(), "planned".into())]);
+    let cal = api
+        .get(&format!("/v1/schedules/calendar?{range}"))
+        .await
+        .expect(200);
+    assert_eq!(
+        all_items(&cal),
+        [
+            ("later".into(), "completed".into()),
+            ("later".into(), "planned".into())
+        ]
+    );
     assert_eq!(cal["total_executions"], 2);
     let past = cal["days"]
         .as_array()
@@ -242,19 +335,39 @@ async fn past_runs_show_their_status_and_filters_apply() {
     assert_eq!(past["at"], ran_at.as_str());
     assert_eq!(past["execution_id"], runs[0]["execution_id"]);
 
-    let cal = api.get(&format!("/v1/schedules/calendar?{range}&include_completed=true")).await.expect(200);
-    let mut want: Vec<(String, String)> =
-        vec![("done".into(), "completed".into()), ("later".into(), "completed".into()), ("later".into(), "planned".into())];
+    let cal = api
+        .get(&format!(
+            "/v1/schedules/calendar?{range}&include_completed=true"
+        ))
+        .await
+        .expect(200);
+    let mut want: Vec<(String, String)> = vec![
+        ("done".into(), "completed".into()),
+        ("later".into(), "completed".into()),
+        ("later".into(), "planned".into()),
+    ];
     assert_eq!(all_items(&cal), want);
     let cal = api
-        .get(&format!("/v1/schedules/calendar?{range}&include_completed=true&include_cancelled=true"))
+        .get(&format!(
+            "/v1/schedules/calendar?{range}&include_completed=true&include_cancelled=true"
+        ))
         .await
         .expect(200);
     want.insert(1, ("gone".into(), "completed".into()));
     assert_eq!(all_items(&cal), want);
-    let cal = api.get(&format!("/v1/schedules/calendar?{range}&include_cancelled=true&job_type=video_generation")).await.expect(200);
+    let cal = api
+        .get(&format!(
+            "/v1/schedules/calendar?{range}&include_cancelled=true&job_type=video_generation"
+        ))
+        .await
+        .expect(200);
     assert_eq!(cal["total_executions"], 0);
-    let cal = api.get(&format!("/v1/schedules/calendar?{range}&include_cancelled=true&job_type=export")).await.expect(200);
+    let cal = api
+        .get(&format!(
+            "/v1/schedules/calendar?{range}&include_cancelled=true&job_type=export"
+        ))
+        .await
+        .expect(200);
     assert_eq!(cal["total_executions"], 3);
 }
 
@@ -262,7 +375,10 @@ async fn past_runs_show_their_status_and_filters_apply() {
 async fn options_are_validated() {
     let (_d, _server, api) = start_with_user();
     let fields = |r: common::Resp| r.error_fields();
-    assert_eq!(fields(api.get("/v1/schedules/calendar").await), ["end_date", "start_date"]);
+    assert_eq!(
+        fields(api.get("/v1/schedules/calendar").await),
+        ["end_date", "start_date"]
+    );
     assert_eq!(
         fields(
             api.get(
@@ -273,10 +389,22 @@ async fn options_are_validated() {
         ),
         ["bogus", "group_by", "include_cancelled", "include_completed", "start_date", "timezone"]
     );
-    assert_eq!(fields(api.get("/v1/schedules/calendar?start_date=2027-02-02&end_date=2027-02-01").await), ["end_date"]);
-    let p = api.get("/v1/schedules/calendar?start_date=2027-01-01&end_date=2028-01-02").await.problem(400);
+    assert_eq!(
+        fields(
+            api.get("/v1/schedules/calendar?start_date=2027-02-02&end_date=2027-02-01")
+                .await
+        ),
+        ["end_date"]
+    );
+    let p = api
+        .get("/v1/schedules/calendar?start_date=2027-01-01&end_date=2028-01-02")
+        .await
+        .problem(400);
     assert!(p["detail"].as_str().unwrap().contains("366"), "{p}");
     // 366 days (a leap year) is allowed.
-    let cal = api.get("/v1/schedules/calendar?start_date=2028-01-01&end_date=2028-12-31&group_by=month").await.expect(200);
+    let cal = api
+        .get("/v1/schedules/calendar?start_date=2028-01-01&end_date=2028-12-31&group_by=month")
+        .await
+        .expect(200);
     assert_eq!(cal["days"].as_array().unwrap().len(), 366);
 }

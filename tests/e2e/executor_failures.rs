@@ -19,7 +19,14 @@ use sgsched::store::{WriteSet, write_with};
 /// Run one `once` execution of `parts` now and return it, final.
 async fn run_once(h: &Harness, parts: DraftParts) -> Execution {
     let at = h.now() + Span::minutes(1);
-    let id = h.create(DraftParts { schedule_type: Some(ScheduleType::Once), scheduled_at: Some(at), ..parts }).await.id;
+    let id = h
+        .create(DraftParts {
+            schedule_type: Some(ScheduleType::Once),
+            scheduled_at: Some(at),
+            ..parts
+        })
+        .await
+        .id;
     h.set(at);
     h.settle_within(Duration::from_secs(60)).await;
     let mut e = h.executions(id).await;
@@ -44,7 +51,13 @@ async fn hostile(h: &Harness, mode: &str) -> Execution {
     s.job_config = json!({"mode": mode});
     let stored = s.clone();
     write_with(&*h.sched.storage, move |_| {
-        Ok::<_, ()>((WriteSet { put_schedules: vec![stored], ..WriteSet::default() }, ()))
+        Ok::<_, ()>((
+            WriteSet {
+                put_schedules: vec![stored],
+                ..WriteSet::default()
+            },
+            (),
+        ))
     })
     .await
     .unwrap()
@@ -59,7 +72,10 @@ async fn hostile(h: &Harness, mode: &str) -> Execution {
 fn failed_with(e: &Execution, needle: &str) {
     assert_eq!(e.status, ExecutionStatus::Failed, "{e:?}");
     let msg = e.error_message.as_deref().unwrap_or("");
-    assert!(msg.contains(needle), "error {msg:?} should mention {needle:?}");
+    assert!(
+        msg.contains(needle),
+        "error {msg:?} should mention {needle:?}"
+    );
     assert!(e.completed_at.is_some() && e.started_at.is_some());
 }
 
@@ -103,28 +119,49 @@ fn http_jobs(url: &str) -> Arc<dyn JobSystem> {
 #[tokio::test]
 async fn failing_job_system_gives_failed_executions() {
     let (stub, url) = stub(StubConfig::default()).await;
-    let h = Harness::start(Setup { executor: wide_limits(), ..Setup::new(http_jobs(&url)) }).await;
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(http_jobs(&url))
+    })
+    .await;
 
     let ok = run_once(&h, export_parts("fine")).await;
-    assert_eq!(ok.status, ExecutionStatus::Completed, "{:?}", ok.error_message);
+    assert_eq!(
+        ok.status,
+        ExecutionStatus::Completed,
+        "{:?}",
+        ok.error_message
+    );
     assert!(ok.job_id.is_some());
 
-    stub.set_faults(Faults { submit_status: Some(500), ..Faults::default() });
+    stub.set_faults(Faults {
+        submit_status: Some(500),
+        ..Faults::default()
+    });
     let e = run_once(&h, export_parts("500")).await;
     failed_with(&e, "500");
     assert!(e.job_id.is_none());
 
-    stub.set_faults(Faults { hang_ms: 2_000, ..Faults::default() });
+    stub.set_faults(Faults {
+        hang_ms: 2_000,
+        ..Faults::default()
+    });
     let e = run_once(&h, export_parts("hang")).await;
     failed_with(&e, "unreachable");
     stub.set_faults(Faults::default());
 
-    stub.set_faults(Faults { fail_jobs: true, ..Faults::default() });
+    stub.set_faults(Faults {
+        fail_jobs: true,
+        ..Faults::default()
+    });
     let e = run_once(&h, export_parts("job fails")).await;
     failed_with(&e, "injected failure");
     stub.set_faults(Faults::default());
 
-    assert_eq!(run_once(&h, export_parts("recovered")).await.status, ExecutionStatus::Completed);
+    assert_eq!(
+        run_once(&h, export_parts("recovered")).await.status,
+        ExecutionStatus::Completed
+    );
 }
 
 #[tokio::test]
@@ -134,7 +171,11 @@ async fn refused_connections_give_failed_executions() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    let h = Harness::start(Setup { executor: wide_limits(), ..Setup::new(http_jobs(&url)) }).await;
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(http_jobs(&url))
+    })
+    .await;
     let e = run_once(&h, export_parts("refused")).await;
     failed_with(&e, "unreachable");
     let msg = e.error_message.unwrap().to_lowercase();

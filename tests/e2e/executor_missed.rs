@@ -25,7 +25,19 @@ const MISSED: i64 = 144;
 fn expected(policy: MissedPolicy) -> (Vec<(DateTime<Utc>, ExecutionStatus)>, u32) {
     let all: Vec<DateTime<Utc>> = (0..MISSED).map(slot).collect();
     let mark = |run: &dyn Fn(i64) -> bool| {
-        all.iter().enumerate().map(|(k, at)| (*at, if run(k as i64) { ExecutionStatus::Completed } else { ExecutionStatus::Skipped })).collect()
+        all.iter()
+            .enumerate()
+            .map(|(k, at)| {
+                (
+                    *at,
+                    if run(k as i64) {
+                        ExecutionStatus::Completed
+                    } else {
+                        ExecutionStatus::Skipped
+                    },
+                )
+            })
+            .collect()
     };
     match policy {
         // Capped at 100: the oldest 100 run, the 44 after them are recorded skipped.
@@ -37,23 +49,49 @@ fn expected(policy: MissedPolicy) -> (Vec<(DateTime<Utc>, ExecutionStatus)>, u32
 
 async fn check(h: &Harness, id: uuid::Uuid, policy: MissedPolicy) {
     let (want, runs) = expected(policy);
-    let got: Vec<_> = h.executions(id).await.iter().map(|e| (e.scheduled_for, e.status)).collect();
-    assert_eq!(got.len(), want.len(), "{policy}: one record per missed occurrence");
+    let got: Vec<_> = h
+        .executions(id)
+        .await
+        .iter()
+        .map(|e| (e.scheduled_for, e.status))
+        .collect();
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{policy}: one record per missed occurrence"
+    );
     assert_eq!(got, want, "{policy}");
     let s = h.schedule(id).await;
     assert_eq!(s.run_count, runs, "{policy}");
     assert_eq!(s.status, ScheduleStatus::Active);
-    assert_eq!(s.next_run_at, Some(utc(2026, 3, 5, 9, 30)), "{policy}: the next occurrence after now");
+    assert_eq!(
+        s.next_run_at,
+        Some(utc(2026, 3, 5, 9, 30)),
+        "{policy}: the next occurrence after now"
+    );
     // And it carries on normally.
     h.set(utc(2026, 3, 5, 9, 30));
     h.settle().await;
     let last = h.executions(id).await.pop().unwrap();
-    assert_eq!((last.scheduled_for, last.status), (utc(2026, 3, 5, 9, 30), ExecutionStatus::Completed));
+    assert_eq!(
+        (last.scheduled_for, last.status),
+        (utc(2026, 3, 5, 9, 30), ExecutionStatus::Completed)
+    );
 }
 
 async fn downtime(policy: MissedPolicy) {
-    let h = Harness::start(Setup { executor: wide_limits(), ..Setup::new(RecordingJobs::new()) }).await;
-    let id = h.create(with_missed(recurring("every 30 min", "UTC", every_30_min()), policy)).await.id;
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(RecordingJobs::new())
+    })
+    .await;
+    let id = h
+        .create(with_missed(
+            recurring("every 30 min", "UTC", every_30_min()),
+            policy,
+        ))
+        .await
+        .id;
     assert_eq!(h.schedule(id).await.next_run_at, Some(slot(0)));
     h.set(utc(2026, 3, 5, 9, 10));
     h.settle().await;
@@ -61,12 +99,28 @@ async fn downtime(policy: MissedPolicy) {
 }
 
 async fn paused(policy: MissedPolicy) {
-    let h = Harness::start(Setup { executor: wide_limits(), ..Setup::new(RecordingJobs::new()) }).await;
-    let id = h.create(with_missed(recurring("every 30 min", "UTC", every_30_min()), policy)).await.id;
-    h.sched.transition(h.user, id, StatusAction::Pause).await.unwrap();
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(RecordingJobs::new())
+    })
+    .await;
+    let id = h
+        .create(with_missed(
+            recurring("every 30 min", "UTC", every_30_min()),
+            policy,
+        ))
+        .await
+        .id;
+    h.sched
+        .transition(h.user, id, StatusAction::Pause)
+        .await
+        .unwrap();
     h.set(utc(2026, 3, 5, 9, 10));
     h.settle().await;
-    assert!(h.executions(id).await.is_empty(), "nothing runs while paused");
+    assert!(
+        h.executions(id).await.is_empty(),
+        "nothing runs while paused"
+    );
     h.sched.resume(h.user, id, false).await.unwrap();
     h.settle().await;
     check(&h, id, policy).await;
@@ -104,11 +158,23 @@ async fn pause_skip() {
 
 #[tokio::test]
 async fn late_within_grace_is_not_missed() {
-    let h = Harness::start(Setup { executor: wide_limits(), ..Setup::new(RecordingJobs::new()) }).await;
-    let id = h.create(recurring("every 30 min", "UTC", every_30_min())).await.id;
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(RecordingJobs::new())
+    })
+    .await;
+    let id = h
+        .create(recurring("every 30 min", "UTC", every_30_min()))
+        .await
+        .id;
     h.set(slot(0) + Span::seconds(59));
     h.settle().await;
-    let got: Vec<_> = h.executions(id).await.iter().map(|e| (e.scheduled_for, e.status)).collect();
+    let got: Vec<_> = h
+        .executions(id)
+        .await
+        .iter()
+        .map(|e| (e.scheduled_for, e.status))
+        .collect();
     assert_eq!(got, [(slot(0), ExecutionStatus::Completed)]);
     assert_eq!(h.schedule(id).await.next_run_at, Some(slot(1)));
 }
@@ -117,13 +183,27 @@ async fn late_within_grace_is_not_missed() {
 async fn after_downtime_an_occurrence_within_grace_still_runs() {
     // Back at 09:00:30 on Mar 5: the 09:00 run is 30 s late, within the 60 s grace; only the
     // 143 before it are missed (policy skip).
-    let h = Harness::start(Setup { executor: wide_limits(), ..Setup::new(RecordingJobs::new()) }).await;
-    let id = h.create(recurring("every 30 min", "UTC", every_30_min())).await.id;
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(RecordingJobs::new())
+    })
+    .await;
+    let id = h
+        .create(recurring("every 30 min", "UTC", every_30_min()))
+        .await
+        .id;
     h.set(slot(MISSED - 1) + Span::seconds(30));
     h.settle().await;
     let execs = h.executions(id).await;
     assert_eq!(execs.len(), MISSED as usize);
-    assert!(execs[..143].iter().all(|e| e.status == ExecutionStatus::Skipped));
-    assert_eq!((execs[143].scheduled_for, execs[143].status), (slot(MISSED - 1), ExecutionStatus::Completed));
+    assert!(
+        execs[..143]
+            .iter()
+            .all(|e| e.status == ExecutionStatus::Skipped)
+    );
+    assert_eq!(
+        (execs[143].scheduled_for, execs[143].status),
+        (slot(MISSED - 1), ExecutionStatus::Completed)
+    );
     assert_eq!(h.schedule(id).await.run_count, 1);
 }

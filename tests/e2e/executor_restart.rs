@@ -22,13 +22,21 @@ fn running_executions_are_redispatched_with_the_same_key() {
     let at = start + Span::minutes(1);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (dir, user, ids) = rt.block_on(async {
-        let h = Harness::start(Setup { executor: wide_limits(), start, ..Setup::new(jobs.clone()) }).await;
+        let h = Harness::start(Setup {
+            executor: wide_limits(),
+            start,
+            ..Setup::new(jobs.clone())
+        })
+        .await;
         let mut ids = Vec::new();
         for i in 0..20 {
             ids.push(h.create(once_at(&format!("r{i}"), at)).await.id);
         }
         h.set(at);
-        h.until("20 runs in flight", Duration::from_secs(20), || async { jobs.log().len() == 20 }).await;
+        h.until("20 runs in flight", Duration::from_secs(20), || async {
+            jobs.log().len() == 20
+        })
+        .await;
         assert_eq!(h.count_status(ExecutionStatus::Running).await, 20);
         let user = h.user;
         (h.into_dir(), user, ids)
@@ -38,21 +46,44 @@ fn running_executions_are_redispatched_with_the_same_key() {
     jobs.open();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut h = Harness::start_in(dir, Setup { executor: wide_limits(), start: at, ..Setup::new(jobs.clone()) }).await;
+        let mut h = Harness::start_in(
+            dir,
+            Setup {
+                executor: wide_limits(),
+                start: at,
+                ..Setup::new(jobs.clone())
+            },
+        )
+        .await;
         h.user = user;
         h.settle().await;
         let log = jobs.log();
         let keys: BTreeSet<&str> = log.iter().map(|s| s.idempotency_key.as_str()).collect();
         assert_eq!(keys.len(), 20, "the same 20 keys, no new ones");
-        assert_eq!(log.iter().filter(|s| s.new_job).count(), 20, "one job per execution");
-        assert_eq!(log.len(), 40, "each re-submitted once, as a retry of its key");
+        assert_eq!(
+            log.iter().filter(|s| s.new_job).count(),
+            20,
+            "one job per execution"
+        );
+        assert_eq!(
+            log.len(),
+            40,
+            "each re-submitted once, as a retry of its key"
+        );
         for id in ids {
             let e = h.executions(id).await;
             assert_eq!(e.len(), 1, "no run lost, none duplicated");
             assert_eq!(e[0].status, ExecutionStatus::Completed);
             assert_eq!(e[0].attempt, 2);
-            let first = log.iter().find(|s| s.idempotency_key == e[0].id.to_string()).unwrap();
-            assert_eq!(e[0].job_id.as_deref(), Some(first.job_id.as_str()), "the job made before the crash");
+            let first = log
+                .iter()
+                .find(|s| s.idempotency_key == e[0].id.to_string())
+                .unwrap();
+            assert_eq!(
+                e[0].job_id.as_deref(),
+                Some(first.job_id.as_str()),
+                "the job made before the crash"
+            );
         }
     });
 }
@@ -83,7 +114,10 @@ fn serve_args(url: &str) -> Vec<String> {
 async fn sigkill_with_1000_runs_in_flight_loses_none_and_duplicates_none() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let stub = Stub::new(StubConfig { complete_after: Duration::from_secs(3), ..StubConfig::default() });
+    let stub = Stub::new(StubConfig {
+        complete_after: Duration::from_secs(3),
+        ..StubConfig::default()
+    });
     tokio::spawn(stub.clone().serve(listener, std::future::pending()));
 
     let dir = tempfile::tempdir().unwrap();
@@ -115,13 +149,20 @@ async fn sigkill_with_1000_runs_in_flight_loses_none_and_duplicates_none() {
     // Kill while many runs are in flight (the plugin host runs 256 at once; each job takes 3 s).
     let deadline = Instant::now() + Duration::from_secs(90);
     while stub.stats().jobs < 300 {
-        assert!(Instant::now() < deadline, "runs never reached the job system: {:?}", stub.stats().jobs);
+        assert!(
+            Instant::now() < deadline,
+            "runs never reached the job system: {:?}",
+            stub.stats().jobs
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let before = stub.stats().jobs;
-    assert!(before < RUNS as u64, "the kill came while runs were in flight ({before} jobs)");
+    assert!(
+        before < RUNS as u64,
+        "the kill came while runs were in flight ({before} jobs)"
+    );
     drop(server);
 
     let server = tokio::task::block_in_place(|| Server::start(dir.path(), &args));
@@ -133,23 +174,40 @@ async fn sigkill_with_1000_runs_in_flight_loses_none_and_duplicates_none() {
             let e = api.executions(id).await;
             assert_eq!(e.len(), 1, "schedule {id}: exactly one execution: {e:?}");
             if e[0]["status"] == "completed" {
-                executions.insert(e[0]["execution_id"].as_str().unwrap().to_string(), e[0].clone());
+                executions.insert(
+                    e[0]["execution_id"].as_str().unwrap().to_string(),
+                    e[0].clone(),
+                );
                 break;
             }
             assert_ne!(e[0]["status"], "failed", "{}", e[0]);
-            assert!(Instant::now() < deadline, "schedule {id} never completed: {}", e[0]);
+            assert!(
+                Instant::now() < deadline,
+                "schedule {id} never completed: {}",
+                e[0]
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
     let stats = stub.stats();
     assert_eq!(executions.len(), RUNS, "no run lost");
-    assert_eq!(stats.jobs, RUNS as u64, "one job per execution, none submitted twice as a new job");
+    assert_eq!(
+        stats.jobs, RUNS as u64,
+        "one job per execution, none submitted twice as a new job"
+    );
     let keys: BTreeSet<&String> = stats.by_idempotency_key.keys().collect();
     let exec_ids: BTreeSet<&String> = executions.keys().collect();
     assert_eq!(keys, exec_ids, "every job's key is an execution id");
     // Repeated keys are retries of in-flight runs after the restart, never new jobs.
-    assert!(stats.duplicate_keys.len() as u64 <= before, "{} duplicates", stats.duplicate_keys.len());
-    eprintln!("killed with {before} jobs made; {} keys re-submitted after the restart", stats.duplicate_keys.len());
+    assert!(
+        stats.duplicate_keys.len() as u64 <= before,
+        "{} duplicates",
+        stats.duplicate_keys.len()
+    );
+    eprintln!(
+        "killed with {before} jobs made; {} keys re-submitted after the restart",
+        stats.duplicate_keys.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,10 +215,10 @@ async fn sigkill_with_1000_runs_in_flight_loses_none_and_duplicates_none() {
 async fn tokens_first_use_is_race_free() {
     let dir = tempfile::tempdir().unwrap();
     let server = tokio::task::block_in_place(|| Server::start(dir.path(), &[]));
-    for _ in 0..5 {
+    for _ in 0..20 {
         let token = tokio::task::block_in_place(|| server.token(&uuid::Uuid::now_v7().to_string()));
         let api = Api::new(&server, Some(token));
-        let calls: Vec<_> = (0..16)
+        let calls: Vec<_> = (0..32)
             .map(|_| {
                 let api = api.clone();
                 tokio::spawn(async move { api.get("/v1/schedules").await.status })

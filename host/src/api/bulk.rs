@@ -48,10 +48,19 @@ pub struct ItemResult {
 }
 
 /// `atomic`: an all-or-nothing batch, answered 422 when any item failed.
-fn respond(ok: StatusCode, atomic: bool, done: &'static str, ids: &[Option<ScheduleId>], outcomes: Vec<Outcome>) -> Response {
+fn respond(
+    ok: StatusCode,
+    atomic: bool,
+    done: &'static str,
+    ids: &[Option<ScheduleId>],
+    outcomes: Vec<Outcome>,
+) -> Response {
     let now = chrono::Utc::now();
     let failure_count = outcomes.iter().filter(|o| o.is_failed()).count();
-    let success_count = outcomes.iter().filter(|o| matches!(o, Outcome::Done(_))).count();
+    let success_count = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Done(_)))
+        .count();
     let results: Vec<ItemResult> = outcomes
         .into_iter()
         .enumerate()
@@ -74,7 +83,10 @@ fn respond(ok: StatusCode, atomic: bool, done: &'static str, ids: &[Option<Sched
                     r.errors = Some(
                         errors
                             .into_iter()
-                            .map(|e| super::ProblemFieldError { field: e.field, message: e.message })
+                            .map(|e| super::ProblemFieldError {
+                                field: e.field,
+                                message: e.message,
+                            })
                             .collect(),
                     )
                 }
@@ -82,8 +94,17 @@ fn respond(ok: StatusCode, atomic: bool, done: &'static str, ids: &[Option<Sched
             r
         })
         .collect();
-    let code = if atomic && failure_count > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { ok };
-    let body = BulkResponse { total_count: results.len(), success_count, failure_count, results };
+    let code = if atomic && failure_count > 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        ok
+    };
+    let body = BulkResponse {
+        total_count: results.len(),
+        success_count,
+        failure_count,
+        results,
+    };
     (code, Json(body)).into_response()
 }
 
@@ -106,7 +127,11 @@ pub fn deep_merge(base: &Value, over: &Value) -> Value {
 }
 
 fn check(errors: Vec<FieldError>) -> Result<(), Problem> {
-    if errors.is_empty() { Ok(()) } else { Err(Problem::invalid_fields(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::invalid_fields(errors))
+    }
 }
 
 /// A required array of 1 to `MAX_ITEMS` elements.
@@ -118,7 +143,10 @@ fn items<'a>(r: &mut Reader<'a>, field: &str) -> Option<&'a Vec<Value>> {
         }
         Some(Value::Array(a)) if (1..=MAX_ITEMS).contains(&a.len()) => Some(a),
         Some(Value::Array(a)) => {
-            r.errors.push(FieldError::new(field, format!("must have 1 to {MAX_ITEMS} items, not {}", a.len())));
+            r.errors.push(FieldError::new(
+                field,
+                format!("must have 1 to {MAX_ITEMS} items, not {}", a.len()),
+            ));
             None
         }
         Some(_) => {
@@ -128,7 +156,11 @@ fn items<'a>(r: &mut Reader<'a>, field: &str) -> Option<&'a Vec<Value>> {
     }
 }
 
-pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, bytes: Bytes) -> Result<Response, Problem> {
+pub async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
     let body = json_body(&bytes, false)?;
     let mut r = Reader::new(&body, "").map_err(|e| Problem::invalid_fields(vec![e]))?;
     r.deny_unknown(&["schedules", "shared_config", "naming_pattern"]);
@@ -136,7 +168,8 @@ pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, byt
     let shared = match r.value("shared_config") {
         Some(Value::Object(_)) | None => r.value("shared_config"),
         Some(_) => {
-            r.errors.push(FieldError::new("shared_config", "must be a JSON object"));
+            r.errors
+                .push(FieldError::new("shared_config", "must be a JSON object"));
             None
         }
     };
@@ -169,15 +202,24 @@ fn ids_of(r: &mut Reader, field: &str) -> Option<Vec<ScheduleId>> {
     let before = r.errors.len();
     for (i, v) in list.iter().enumerate() {
         match v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) {
-            Some(id) if out.contains(&id) => r.errors.push(FieldError::new(format!("{field}[{i}]"), "is a duplicate")),
+            Some(id) if out.contains(&id) => r
+                .errors
+                .push(FieldError::new(format!("{field}[{i}]"), "is a duplicate")),
             Some(id) => out.push(id),
-            None => r.errors.push(FieldError::new(format!("{field}[{i}]"), "must be a schedule id (UUID)")),
+            None => r.errors.push(FieldError::new(
+                format!("{field}[{i}]"),
+                "must be a schedule id (UUID)",
+            )),
         }
     }
     (r.errors.len() == before).then_some(out)
 }
 
-pub async fn update(State(state): State<AppState>, AuthUser(user): AuthUser, bytes: Bytes) -> Result<Response, Problem> {
+pub async fn update(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
     let body = json_body(&bytes, false)?;
     let mut r = Reader::new(&body, "").map_err(|e| Problem::invalid_fields(vec![e]))?;
     r.deny_unknown(&["schedule_ids", "changes"]);
@@ -185,7 +227,8 @@ pub async fn update(State(state): State<AppState>, AuthUser(user): AuthUser, byt
     let changes = match r.value("changes") {
         Some(c @ Value::Object(_)) => Some(c.clone()),
         Some(_) => {
-            r.errors.push(FieldError::new("changes", "must be a JSON object"));
+            r.errors
+                .push(FieldError::new("changes", "must be a JSON object"));
             None
         }
         None => {
@@ -195,7 +238,10 @@ pub async fn update(State(state): State<AppState>, AuthUser(user): AuthUser, byt
     };
     check(r.errors)?;
     let (ids, changes) = (ids.expect("checked"), changes.expect("checked"));
-    let outcomes = crate::bulk::update(&state.scheduler, user, &ids, |s| body::patch(&changes, tz_of(s))).await?;
+    let outcomes = crate::bulk::update(&state.scheduler, user, &ids, |s| {
+        body::patch(&changes, tz_of(s))
+    })
+    .await?;
     let ids: Vec<Option<ScheduleId>> = ids.into_iter().map(Some).collect();
     Ok(respond(StatusCode::OK, true, "updated", &ids, outcomes))
 }
@@ -223,7 +269,8 @@ pub async fn transition(
             Some(matching(&state, user, filter.expect("checked"), action).await?)
         }
         _ => {
-            r.errors.push(FieldError::new("", "give either schedule_ids or filter"));
+            r.errors
+                .push(FieldError::new("", "give either schedule_ids or filter"));
             None
         }
     };
@@ -236,7 +283,8 @@ pub async fn transition(
 
 fn read_filter(r: &mut Reader) -> Option<ScheduleFilter> {
     let Some(v) = r.value("filter") else {
-        r.errors.push(FieldError::new("filter", "must be a JSON object"));
+        r.errors
+            .push(FieldError::new("filter", "must be a JSON object"));
         return None;
     };
     let mut f = match Reader::new(v, "filter") {
@@ -267,10 +315,17 @@ async fn matching(
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let page = state.scheduler.list(user, filter.clone(), after, 1000).await?;
+        let page = state
+            .scheduler
+            .list(user, filter.clone(), after, 1000)
+            .await?;
         let done = page.len() < 1000;
         after = page.last().map(|s| s.id);
-        out.extend(page.iter().filter(|s| applies_to(action, s.status)).map(|s| s.id));
+        out.extend(
+            page.iter()
+                .filter(|s| applies_to(action, s.status))
+                .map(|s| s.id),
+        );
         if out.len() > MAX_ITEMS {
             return Err(Problem::invalid_fields(vec![FieldError::new(
                 "filter",

@@ -12,7 +12,9 @@ use serde::Serialize;
 use super::auth::AuthUser;
 use super::schedules::{QueryParams, RawQuery};
 use super::{AppState, Problem};
-use crate::calendar::{Builder, Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, week_start};
+use crate::calendar::{
+    Builder, Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, week_start,
+};
 use crate::recurrence::FieldError;
 use crate::store::ScheduleFilter;
 use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
@@ -86,8 +88,15 @@ pub struct ItemView {
     pub schedule_status: &'static str,
 }
 
-const KNOWN: &[&str] =
-    &["start_date", "end_date", "timezone", "include_completed", "include_cancelled", "job_type", "group_by"];
+const KNOWN: &[&str] = &[
+    "start_date",
+    "end_date",
+    "timezone",
+    "include_completed",
+    "include_cancelled",
+    "job_type",
+    "group_by",
+];
 
 fn parse_query(raw: RawQuery) -> Result<CalendarQuery, Problem> {
     let mut q = QueryParams::new(raw, KNOWN)?;
@@ -99,22 +108,45 @@ fn parse_query(raw: RawQuery) -> Result<CalendarQuery, Problem> {
             q.errors.push(FieldError::new(name, "is required"));
         }
     }
-    let tz: Tz = q.parse("timezone", |s| parse_timezone(s).ok(), "an IANA timezone name").unwrap_or(chrono_tz::UTC);
-    let group_by = q.parse("group_by", GroupBy::parse, "one of: day, week, month").unwrap_or(GroupBy::Day);
+    let tz: Tz = q
+        .parse(
+            "timezone",
+            |s| parse_timezone(s).ok(),
+            "an IANA timezone name",
+        )
+        .unwrap_or(chrono_tz::UTC);
+    let group_by = q
+        .parse("group_by", GroupBy::parse, "one of: day, week, month")
+        .unwrap_or(GroupBy::Day);
     let include_completed = q.flag("include_completed");
     let include_cancelled = q.flag("include_cancelled");
-    let job_type = q.parse("job_type", |s| (!s.is_empty() && s.len() <= 64).then(|| s.to_string()), "a job type");
+    let job_type = q.parse(
+        "job_type",
+        |s| (!s.is_empty() && s.len() <= 64).then(|| s.to_string()),
+        "a job type",
+    );
     if let (Some(s), Some(e)) = (start, end)
         && e < s
     {
-        q.errors.push(FieldError::new("end_date", "must not be before start_date"));
+        q.errors
+            .push(FieldError::new("end_date", "must not be before start_date"));
     }
     q.finish()?;
     let (start, end) = (start.expect("checked"), end.expect("checked"));
     if (end - start).num_days() + 1 > MAX_DAYS {
-        return Err(Problem::bad_request(format!("the range is longer than {MAX_DAYS} days")));
+        return Err(Problem::bad_request(format!(
+            "the range is longer than {MAX_DAYS} days"
+        )));
     }
-    Ok(CalendarQuery { start, end, tz, group_by, include_completed, include_cancelled, job_type })
+    Ok(CalendarQuery {
+        start,
+        end,
+        tz,
+        group_by,
+        include_completed,
+        include_cancelled,
+        job_type,
+    })
 }
 
 pub async fn calendar(
@@ -126,11 +158,17 @@ pub async fn calendar(
     let calendars = state.scheduler.calendars.clone();
     let mut builder = Builder::new(query.clone(), &calendars);
     let (lo, hi) = builder.range();
-    let filter = ScheduleFilter { job_type: query.job_type.clone(), ..ScheduleFilter::default() };
+    let filter = ScheduleFilter {
+        job_type: query.job_type.clone(),
+        ..ScheduleFilter::default()
+    };
     let mut after = None;
     let mut seen = 0;
     while seen < MAX_SCHEDULES {
-        let page = state.scheduler.list(user, filter.clone(), after, PAGE).await?;
+        let page = state
+            .scheduler
+            .list(user, filter.clone(), after, PAGE)
+            .await?;
         seen += page.len();
         let done = page.len() < PAGE;
         after = page.last().map(|s| s.id);
@@ -156,7 +194,12 @@ async fn history_in(
     // The cursor is exclusive and nil is the smallest id: everything strictly before `hi`.
     let mut cursor = Some((hi, uuid::Uuid::nil()));
     loop {
-        let page = state.scheduler.storage.executions(id, None, cursor, PAGE).await.map_err(Problem::internal)?;
+        let page = state
+            .scheduler
+            .storage
+            .executions(id, None, cursor, PAGE)
+            .await
+            .map_err(Problem::internal)?;
         let full = page.len() == PAGE;
         cursor = page.last().map(|e| (e.scheduled_for, e.id));
         let before = page.iter().any(|e| e.scheduled_for < lo);
@@ -179,7 +222,11 @@ fn render(q: &CalendarQuery, c: Calendar) -> CalendarView {
                         w.total_count += view.total_count;
                         w.days.push(view);
                     }
-                    _ => weeks.push(WeekView { week_start: start, total_count: view.total_count, days: vec![view] }),
+                    _ => weeks.push(WeekView {
+                        week_start: start,
+                        total_count: view.total_count,
+                        days: vec![view],
+                    }),
                 }
             }
             (None, Some(weeks))
@@ -231,7 +278,10 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
         .map(|it| {
             let s = &c.schedules[it.schedule];
             let (status, execution_id) = match it.kind {
-                ItemKind::Past { status, execution_id } => (status.as_str(), Some(execution_id.to_string())),
+                ItemKind::Past {
+                    status,
+                    execution_id,
+                } => (status.as_str(), Some(execution_id.to_string())),
                 ItemKind::Planned => ("planned", None),
             };
             ItemView {

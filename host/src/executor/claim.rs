@@ -12,7 +12,11 @@ use crate::service::{Scheduler, ServiceError, new_execution};
 use crate::store::{Snapshot, WriteSet, write_with};
 
 /// Claim up to `batch` due schedules; returns the pending executions created.
-pub async fn claim_due(sched: &Scheduler, grace: Duration, batch: usize) -> Result<Vec<Execution>, ServiceError> {
+pub async fn claim_due(
+    sched: &Scheduler,
+    grace: Duration,
+    batch: usize,
+) -> Result<Vec<Execution>, ServiceError> {
     let now = sched.clock.now();
     let due = sched.storage.due(now, batch).await?;
     if due.is_empty() {
@@ -25,7 +29,9 @@ pub async fn claim_due(sched: &Scheduler, grace: Duration, batch: usize) -> Resu
         for id in ids {
             // Re-read inside the transaction: the schedule may have been paused, edited or
             // deleted since the index scan.
-            let Some(mut s) = snap.schedule(id)? else { continue };
+            let Some(mut s) = snap.schedule(id)? else {
+                continue;
+            };
             let Some(at) = s.next_run_at else { continue };
             if s.status != ScheduleStatus::Active || at > now {
                 continue;
@@ -55,8 +61,12 @@ pub async fn claim_due(sched: &Scheduler, grace: Duration, batch: usize) -> Resu
             s.revision += 1;
             writes.put_schedules.push(s);
         }
-        let created: Vec<Execution> =
-            writes.put_executions.iter().filter(|e| e.status == ExecutionStatus::Pending).cloned().collect();
+        let created: Vec<Execution> = writes
+            .put_executions
+            .iter()
+            .filter(|e| e.status == ExecutionStatus::Pending)
+            .cloned()
+            .collect();
         Ok::<_, ServiceError>((writes, created))
     })
     .await??;
@@ -72,21 +82,30 @@ fn advance(
     now: DateTime<Utc>,
     writes: &mut WriteSet,
 ) -> Result<(), ServiceError> {
-    let busy = !snap.executions_of(s.id, Some(ExecutionStatus::Running), 1)?.is_empty()
-        || snap.executions_of(s.id, Some(ExecutionStatus::Pending), 1)?.iter().any(|e| !e.is_manual);
+    let busy = !snap
+        .executions_of(s.id, Some(ExecutionStatus::Running), 1)?
+        .is_empty()
+        || snap
+            .executions_of(s.id, Some(ExecutionStatus::Pending), 1)?
+            .iter()
+            .any(|e| !e.is_manual);
     if busy && s.overlap_policy == OverlapPolicy::Skip {
         let mut e = new_execution(s, at, now, false, false);
         e.status = ExecutionStatus::Skipped;
         e.completed_at = Some(now);
-        e.error_message = Some("skipped: the previous run was still running (overlap policy skip)".into());
+        e.error_message =
+            Some("skipped: the previous run was still running (overlap policy skip)".into());
         writes.put_executions.push(e);
         s.stats.skipped += 1;
     } else {
-        writes.put_executions.push(new_execution(s, at, now, false, true));
+        writes
+            .put_executions
+            .push(new_execution(s, at, now, false, true));
         s.run_count += 1;
         s.last_run_at = Some(at);
     }
-    let timing = Timing::of(s, &sched.calendars).map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
+    let timing = Timing::of(s, &sched.calendars)
+        .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
     s.next_run_at = timing.next_after(at);
     if s.next_run_at.is_none() || s.max_runs.is_some_and(|m| s.run_count >= m) {
         s.status = ScheduleStatus::Completed;

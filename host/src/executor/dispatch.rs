@@ -10,8 +10,8 @@ use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 
-use super::queue::{Admit, Limits, Queue};
 use super::ExecutorConfig;
+use super::queue::{Admit, Limits, Queue};
 use crate::model::{Execution, ExecutionStatus, UserId};
 use crate::plugins::RunRequest;
 use crate::service::{Scheduler, ServiceError};
@@ -69,7 +69,10 @@ impl Dispatcher {
         let mut wait: Option<Duration> = None;
         let mut note = |d: Duration| wait = Some(wait.map_or(d, |w| w.min(d)));
         {
-            let mut blocked = self.global_blocked_until.lock().unwrap_or_else(|p| p.into_inner());
+            let mut blocked = self
+                .global_blocked_until
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             match *blocked {
                 Some(until) if until > Instant::now() => {
                     drop(blocked);
@@ -92,8 +95,10 @@ impl Dispatcher {
                         Ok(()) => Admit::Yes,
                         Err(not_until) => {
                             let d = not_until.wait_time_from(self.global_rate.clock().now());
-                            *self.global_blocked_until.lock().unwrap_or_else(|p| p.into_inner()) =
-                                Some(Instant::now() + d);
+                            *self
+                                .global_blocked_until
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + d);
                             note(d);
                             Admit::Stop
                         }
@@ -123,18 +128,28 @@ impl Dispatcher {
         let id = e.id;
         // Mark it running; a run deleted or cancelled meanwhile is dropped here.
         let started = write_with(&*self.sched.storage, move |snap| {
-            let Some(mut cur) = snap.execution(id)? else { return Ok((WriteSet::default(), None)) };
+            let Some(mut cur) = snap.execution(id)? else {
+                return Ok((WriteSet::default(), None));
+            };
             if cur.status != ExecutionStatus::Pending {
                 return Ok((WriteSet::default(), None));
             }
             cur.status = ExecutionStatus::Running;
             cur.started_at = Some(now);
             cur.attempt += 1;
-            Ok::<_, ServiceError>((WriteSet { put_executions: vec![cur.clone()], ..WriteSet::default() }, Some(cur)))
+            Ok::<_, ServiceError>((
+                WriteSet {
+                    put_executions: vec![cur.clone()],
+                    ..WriteSet::default()
+                },
+                Some(cur),
+            ))
         })
         .await??;
         let Some(cur) = started else { return Ok(()) };
-        crate::metrics::scheduling_lag((now - cur.scheduled_for).num_milliseconds() as f64 / 1000.0);
+        crate::metrics::scheduling_lag(
+            (now - cur.scheduled_for).num_milliseconds() as f64 / 1000.0,
+        );
         let request = RunRequest {
             execution_id: cur.id.to_string(),
             schedule_id: cur.schedule_id.to_string(),
@@ -150,7 +165,9 @@ impl Dispatcher {
         let done = self.sched.clock.now();
         write_with(&*self.sched.storage, move |snap| {
             // The schedule may have been deleted with its history while this ran.
-            let Some(mut cur) = snap.execution(id)? else { return Ok((WriteSet::default(), ())) };
+            let Some(mut cur) = snap.execution(id)? else {
+                return Ok((WriteSet::default(), ()));
+            };
             cur.completed_at = Some(done);
             match outcome {
                 Ok(out) => {
@@ -168,7 +185,8 @@ impl Dispatcher {
             let mut writes = WriteSet::default();
             if let Some(mut s) = snap.schedule(cur.schedule_id)? {
                 let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
-                s.stats.record(cur.status, duration, cur.error_message.as_deref());
+                s.stats
+                    .record(cur.status, duration, cur.error_message.as_deref());
                 writes.put_schedules.push(s);
             }
             crate::metrics::execution_finished(&cur.job_type, cur.status.as_str());

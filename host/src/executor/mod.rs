@@ -49,7 +49,10 @@ const RATE_RETRY_MIN: Duration = Duration::from_millis(1);
 const RATE_RETRY_MAX: Duration = Duration::from_secs(1);
 
 /// Start the executor's tasks. They run until the runtime shuts down.
-pub async fn start(sched: Scheduler, config: ExecutorConfig) -> Result<Arc<Dispatcher>, ServiceError> {
+pub async fn start(
+    sched: Scheduler,
+    config: ExecutorConfig,
+) -> Result<Arc<Dispatcher>, ServiceError> {
     let dispatcher = Arc::new(Dispatcher::new(sched.clone(), &config));
     recover(&sched, &dispatcher).await?;
     tokio::spawn(claim_loop(sched.clone(), config, dispatcher.clone()));
@@ -61,11 +64,17 @@ pub async fn start(sched: Scheduler, config: ExecutorConfig) -> Result<Arc<Dispa
 /// idempotency key); everything pending is queued again.
 async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), ServiceError> {
     loop {
-        let running = sched.storage.executions_with_status(ExecutionStatus::Running, 1000).await?;
+        let running = sched
+            .storage
+            .executions_with_status(ExecutionStatus::Running, 1000)
+            .await?;
         if running.is_empty() {
             break;
         }
-        tracing::warn!(count = running.len(), "re-dispatching executions left running by a previous process");
+        tracing::warn!(
+            count = running.len(),
+            "re-dispatching executions left running by a previous process"
+        );
         write_with(&*sched.storage, move |_| {
             let put_executions = running
                 .into_iter()
@@ -74,7 +83,13 @@ async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), Servi
                     e
                 })
                 .collect();
-            Ok::<_, ServiceError>((WriteSet { put_executions, ..WriteSet::default() }, ()))
+            Ok::<_, ServiceError>((
+                WriteSet {
+                    put_executions,
+                    ..WriteSet::default()
+                },
+                (),
+            ))
         })
         .await??;
     }
@@ -82,7 +97,10 @@ async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), Servi
 }
 
 async fn load_pending(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), ServiceError> {
-    let pending = sched.storage.executions_with_status(ExecutionStatus::Pending, 100_000).await?;
+    let pending = sched
+        .storage
+        .executions_with_status(ExecutionStatus::Pending, 100_000)
+        .await?;
     dispatcher.enqueue(pending);
     Ok(())
 }
@@ -107,7 +125,10 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
             }
         }
         let sleep = match sched.storage.next_due_at().await {
-            Ok(Some(at)) => (at - sched.clock.now()).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP),
+            Ok(Some(at)) => (at - sched.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_SLEEP),
             Ok(None) => MAX_SLEEP,
             Err(e) => {
                 tracing::error!(error = %e, "reading the next due time failed");

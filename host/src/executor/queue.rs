@@ -66,13 +66,18 @@ impl Queue {
 
     /// The first execution in queue order that the limits allow to start now, for which
     /// `admit` (the rate limiters) also says yes. It is moved to the running set.
-    pub fn take_next(&mut self, limits: Limits, mut admit: impl FnMut(&Execution) -> Admit) -> Option<Execution> {
+    pub fn take_next(
+        &mut self,
+        limits: Limits,
+        mut admit: impl FnMut(&Execution) -> Admit,
+    ) -> Option<Execution> {
         if self.running.len() >= limits.max_concurrent {
             return None;
         }
         let mut chosen = None;
         for (k, e) in &self.order {
-            let user_busy = self.running_by_user.get(&e.user_id).copied().unwrap_or(0) >= limits.max_concurrent_per_user;
+            let user_busy = self.running_by_user.get(&e.user_id).copied().unwrap_or(0)
+                >= limits.max_concurrent_per_user;
             if user_busy || self.running_schedules.contains(&e.schedule_id) {
                 continue;
             }
@@ -146,8 +151,14 @@ mod tests {
         }
     }
 
-    const ONE: Limits = Limits { max_concurrent: 1, max_concurrent_per_user: 1 };
-    const WIDE: Limits = Limits { max_concurrent: 16, max_concurrent_per_user: 4 };
+    const ONE: Limits = Limits {
+        max_concurrent: 1,
+        max_concurrent_per_user: 1,
+    };
+    const WIDE: Limits = Limits {
+        max_concurrent: 16,
+        max_concurrent_per_user: 4,
+    };
 
     #[test]
     fn priority_then_time_then_creation() {
@@ -166,13 +177,25 @@ mod tests {
             got.push(e.id);
             q.finish(e.id);
         }
-        assert_eq!(got, [urgent.id, high.id, normal_a.id, normal_b.id, normal_late.id, low.id]);
+        assert_eq!(
+            got,
+            [
+                urgent.id,
+                high.id,
+                normal_a.id,
+                normal_b.id,
+                normal_late.id,
+                low.id
+            ]
+        );
     }
 
     #[test]
     fn per_user_quota_and_one_run_per_schedule() {
         let mut q = Queue::default();
-        let a: Vec<Execution> = (0..6).map(|i| exec(1, 100 + i, Priority::Normal, i as u32)).collect();
+        let a: Vec<Execution> = (0..6)
+            .map(|i| exec(1, 100 + i, Priority::Normal, i as u32))
+            .collect();
         let b = exec(2, 200, Priority::Low, 0);
         let same_schedule = exec(3, 300, Priority::Normal, 0);
         let same_schedule_2 = exec(3, 300, Priority::Normal, 1);
@@ -185,11 +208,20 @@ mod tests {
         }
         // User 1 gets 4 slots; user 2's low-priority run is not held behind the quota; the second
         // run of schedule 300 waits for the first. Equal priority and time: creation order.
-        assert_eq!(started, [a[0].id, same_schedule.id, a[1].id, a[2].id, a[3].id, b.id]);
+        assert_eq!(
+            started,
+            [a[0].id, same_schedule.id, a[1].id, a[2].id, a[3].id, b.id]
+        );
         q.finish(same_schedule.id);
-        assert_eq!(q.take_next(WIDE, |_| Admit::Yes).map(|e| e.id), Some(same_schedule_2.id));
+        assert_eq!(
+            q.take_next(WIDE, |_| Admit::Yes).map(|e| e.id),
+            Some(same_schedule_2.id)
+        );
         q.finish(a[0].id);
-        assert_eq!(q.take_next(WIDE, |_| Admit::Yes).map(|e| e.id), Some(a[4].id));
+        assert_eq!(
+            q.take_next(WIDE, |_| Admit::Yes).map(|e| e.id),
+            Some(a[4].id)
+        );
         assert_eq!(q.len(), 1);
     }
 
@@ -201,7 +233,15 @@ mod tests {
         q.push(x.clone());
         q.push(y.clone());
         let user1 = x.user_id;
-        assert_eq!(q.take_next(WIDE, |e| if e.user_id != user1 { Admit::Yes } else { Admit::No }).map(|e| e.id), Some(y.id));
+        assert_eq!(
+            q.take_next(WIDE, |e| if e.user_id != user1 {
+                Admit::Yes
+            } else {
+                Admit::No
+            })
+            .map(|e| e.id),
+            Some(y.id)
+        );
         assert_eq!(q.len(), 1);
         assert_eq!(q.take_next(WIDE, |_| Admit::Yes).map(|e| e.id), Some(x.id));
     }

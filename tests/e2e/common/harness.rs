@@ -14,8 +14,8 @@ use sgsched::clock::ManualClock;
 use sgsched::executor::{Dispatcher, ExecutorConfig};
 use sgsched::jobsystem::{JobState, JobStatus, JobSystem, JobSystemError, SubmitRequest};
 use sgsched::model::{
-    Execution, ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleId, ScheduleStatus,
-    ScheduleType,
+    Execution, ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleId,
+    ScheduleStatus, ScheduleType,
 };
 use sgsched::plugins::{PluginHost, PluginHostConfig};
 use sgsched::service::{DraftParts, Scheduler};
@@ -43,7 +43,11 @@ pub struct RecordingJobs {
 
 impl RecordingJobs {
     pub fn new() -> Arc<Self> {
-        Arc::new(Self { log: Mutex::new(Vec::new()), by_key: Mutex::new(HashMap::new()), gate: watch::Sender::new(true) })
+        Arc::new(Self {
+            log: Mutex::new(Vec::new()),
+            by_key: Mutex::new(HashMap::new()),
+            gate: watch::Sender::new(true),
+        })
     }
 
     /// Jobs submitted from now on (and those waiting) stay unfinished until `open`.
@@ -89,9 +93,19 @@ impl JobSystem for RecordingJobs {
 
     async fn wait(&self, _job_id: &str, timeout: Duration) -> Result<JobStatus, JobSystemError> {
         let mut rx = self.gate.subscribe();
-        let open = tokio::time::timeout(timeout, rx.wait_for(|open| *open)).await.is_ok();
-        let state = if open { JobState::Succeeded } else { JobState::Running };
-        Ok(JobStatus { state, result: Some(json!({"recorded": true})), error: None })
+        let open = tokio::time::timeout(timeout, rx.wait_for(|open| *open))
+            .await
+            .is_ok();
+        let state = if open {
+            JobState::Succeeded
+        } else {
+            JobState::Running
+        };
+        Ok(JobStatus {
+            state,
+            result: Some(json!({"recorded": true})),
+            error: None,
+        })
     }
 
     fn kind(&self) -> &'static str {
@@ -155,7 +169,10 @@ impl Harness {
                 Err(e) => panic!("reopen the store: {e}"),
             }
         };
-        let mut config = PluginHostConfig { run_timeout: setup.run_timeout, ..PluginHostConfig::default() };
+        let mut config = PluginHostConfig {
+            run_timeout: setup.run_timeout,
+            ..PluginHostConfig::default()
+        };
         if setup.hostile {
             let plugins = dir.path().join("plugins");
             std::fs::create_dir_all(&plugins).unwrap();
@@ -165,8 +182,17 @@ impl Harness {
         let plugins = PluginHost::load(config, setup.jobs).await.unwrap();
         let clock = Arc::new(ManualClock::new(setup.start));
         let sched = Scheduler::new(Arc::new(store.clone()), plugins, clock.clone());
-        let dispatcher = sgsched::executor::start(sched.clone(), setup.executor).await.unwrap();
-        Harness { dir, store, clock, sched, dispatcher, user: uuid::Uuid::now_v7() }
+        let dispatcher = sgsched::executor::start(sched.clone(), setup.executor)
+            .await
+            .unwrap();
+        Harness {
+            dir,
+            store,
+            clock,
+            sched,
+            dispatcher,
+            user: uuid::Uuid::now_v7(),
+        }
     }
 
     /// Stop being this harness, keeping its data dir (with everything in flight left as the
@@ -196,24 +222,43 @@ impl Harness {
     }
 
     pub async fn create_for(&self, user: uuid::Uuid, parts: DraftParts) -> Schedule {
-        let draft = self.sched.prepare_create(parts, vec![]).await.unwrap_or_else(|e| panic!("prepare_create: {e:?}"));
+        let draft = self
+            .sched
+            .prepare_create(parts, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("prepare_create: {e:?}"));
         self.sched.create(user, draft).await.unwrap()
     }
 
     /// A schedule of the harness user, as stored now.
     pub async fn schedule(&self, id: ScheduleId) -> Schedule {
-        self.sched.storage.schedule(self.user, id).await.unwrap().unwrap_or_else(|| panic!("no schedule {id}"))
+        self.sched
+            .storage
+            .schedule(self.user, id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no schedule {id}"))
     }
 
     /// Every execution of a schedule, oldest `scheduled_for` first.
     pub async fn executions(&self, id: ScheduleId) -> Vec<Execution> {
-        let mut v = self.sched.storage.executions(id, None, None, 100_000).await.unwrap();
+        let mut v = self
+            .sched
+            .storage
+            .executions(id, None, None, 100_000)
+            .await
+            .unwrap();
         v.reverse();
         v
     }
 
     pub async fn count_status(&self, status: ExecutionStatus) -> usize {
-        self.sched.storage.executions_with_status(status, 1_000_000).await.unwrap().len()
+        self.sched
+            .storage
+            .executions_with_status(status, 1_000_000)
+            .await
+            .unwrap()
+            .len()
     }
 
     /// Wait until nothing is due at the current instant and nothing is pending or running.
@@ -247,7 +292,10 @@ impl Harness {
     {
         let deadline = Instant::now() + limit;
         while !check().await {
-            assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {limit:?} waiting for {what}"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -264,7 +312,11 @@ pub fn export_parts(name: &str) -> DraftParts {
 }
 
 pub fn once_at(name: &str, at: DateTime<Utc>) -> DraftParts {
-    DraftParts { schedule_type: Some(ScheduleType::Once), scheduled_at: Some(at), ..export_parts(name) }
+    DraftParts {
+        schedule_type: Some(ScheduleType::Once),
+        scheduled_at: Some(at),
+        ..export_parts(name)
+    }
 }
 
 /// A recurring draft from a recurrence rule given as API JSON, in `tz`.
@@ -316,5 +368,8 @@ pub fn instants(v: &[Execution]) -> Vec<DateTime<Utc>> {
 }
 
 pub fn is_final(s: &Schedule) -> bool {
-    matches!(s.status, ScheduleStatus::Completed | ScheduleStatus::Cancelled)
+    matches!(
+        s.status,
+        ScheduleStatus::Completed | ScheduleStatus::Cancelled
+    )
 }

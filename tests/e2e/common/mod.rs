@@ -44,7 +44,10 @@ impl Server {
             .arg(data_dir)
             .args(args)
             // Quiet servers keep test output readable; RUST_LOG still wins when set.
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(if log.is_some() {
                 Stdio::piped()
