@@ -24,7 +24,7 @@ pub const MAX_ITEMS: usize = 1000;
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// Written (created, updated or transitioned).
-    Done(Schedule),
+    Done(Box<Schedule>),
     /// Valid, but not written because another item of an all-or-nothing batch failed.
     NotWritten,
     Failed(Vec<FieldError>),
@@ -108,7 +108,7 @@ pub async fn create(
                     s.name = render_name(p, i + 1, &s).trim().to_string();
                 }
                 match s.name.chars().count() {
-                    1..=200 => Outcome::Done(s),
+                    1..=200 => Outcome::Done(Box::new(s)),
                     _ => Outcome::Failed(vec![FieldError::new(
                         format!("{prefix}.name"),
                         "must be 1 to 200 characters (after naming_pattern)",
@@ -124,7 +124,7 @@ pub async fn create(
     let schedules: Vec<Schedule> = outcomes
         .iter()
         .filter_map(|o| match o {
-            Outcome::Done(s) => Some(s.clone()),
+            Outcome::Done(s) => Some((**s).clone()),
             _ => None,
         })
         .collect();
@@ -198,7 +198,7 @@ pub async fn update(
         {
             Ok(s) => {
                 patches.push((*id, patch));
-                outcomes.push(Outcome::Done(s));
+                outcomes.push(Outcome::Done(Box::new(s)));
             }
             Err(e) => outcomes.push(Outcome::Failed(prefixed("changes", invalid_of(e)?))),
         }
@@ -231,7 +231,10 @@ pub async fn update(
     })
     .await??;
     sched.wake.notify_one();
-    Ok(written.into_iter().map(Outcome::Done).collect())
+    Ok(written
+        .into_iter()
+        .map(|s| Outcome::Done(Box::new(s)))
+        .collect())
 }
 
 /// Apply `action` (pause, resume or cancel) to each of `ids` that allows it, in one
@@ -255,7 +258,7 @@ pub async fn transition(
             match apply_action(&this, s, action, now, &mut writes) {
                 Ok(s) => {
                     writes.put_schedules.push(s.clone());
-                    out.push(Outcome::Done(s));
+                    out.push(Outcome::Done(Box::new(s)));
                 }
                 Err(e) => out.push(Outcome::Failed(vec![FieldError::new("status", e)])),
             }

@@ -451,7 +451,7 @@ mod tests {
             },
             &cals,
         );
-        b.add(done, &[run.clone()]);
+        b.add(done, std::slice::from_ref(&run));
         let c = b.finish();
         assert_eq!(counts(&c), [0, 1]);
         assert_eq!(

@@ -64,21 +64,27 @@ string_enum!(ExecutionStatus {
 });
 string_enum!(SeriesStatus { Active = "active", Paused = "paused", Completed = "completed", Cancelled = "cancelled" });
 
+// The enums come from `string_enum!`, which has no place for `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for Priority {
     fn default() -> Self {
-        Priority::Normal
+        Self::Normal
     }
 }
 
+// The enums come from `string_enum!`, which has no place for `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for MissedPolicy {
     fn default() -> Self {
-        MissedPolicy::Skip
+        Self::Skip
     }
 }
 
+// The enums come from `string_enum!`, which has no place for `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for OverlapPolicy {
     fn default() -> Self {
-        OverlapPolicy::Skip
+        Self::Skip
     }
 }
 

@@ -198,3 +198,43 @@ async fn api_rate_limit_answers_429_with_retry_after() {
     let r = api.http.get(api.server.url("/v1/schedules")).bearer_auth(&other).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn patterns_and_timezones() {
+    let (_d, api) = Api::start(&[]);
+    let (code, p) = api.get("/v1/schedules/patterns").await;
+    assert_eq!(code, 200);
+    let patterns = p["patterns"].as_array().unwrap();
+    assert!(patterns.len() >= 12, "{}", patterns.len());
+    let by_name = |n: &str| patterns.iter().find(|x| x["name"] == n).unwrap_or_else(|| panic!("no preset {n}: {p}"));
+    // The brief's six common patterns are there with the brief's rules.
+    let weekdays = by_name("weekdays_6pm");
+    assert_eq!(weekdays["recurrence_rule"]["days_of_week"], json!([1, 2, 3, 4, 5]));
+    assert_eq!(weekdays["recurrence_rule"]["time_of_day"], "18:00");
+    assert_eq!(by_name("daily_9am")["recurrence_rule"]["frequency"], "daily");
+    assert_eq!(by_name("first_of_month")["recurrence_rule"]["days_of_month"], json!([1]));
+    assert_eq!(by_name("every_2_weeks")["recurrence_rule"]["interval"], 2);
+    for x in patterns {
+        assert!(x["description"].as_str().is_some_and(|d| !d.is_empty()));
+        assert!(x["rrule"].as_str().is_some_and(|r| r.contains("FREQ=")), "{x}");
+        // Every preset is accepted as a schedule's rule.
+        let (code, s) = api
+            .post(
+                "/v1/schedules",
+                json!({ "name": x["name"], "job_type": "export", "job_config": export_config(),
+                        "schedule_type": "recurring", "recurrence_rule": x["recurrence_rule"] }),
+            )
+            .await;
+        assert_eq!(code, 201, "{x}: {s}");
+    }
+    let (code, tz) = api.get("/v1/schedules/timezones").await;
+    assert_eq!(code, 200);
+    let zones = tz["timezones"].as_array().unwrap();
+    assert!(zones.len() > 400);
+    let find = |n: &str| zones.iter().find(|z| z["name"] == n).unwrap().clone();
+    assert_eq!(find("UTC")["utc_offset"], "+00:00");
+    assert_eq!(find("Asia/Kolkata")["utc_offset_seconds"], 19800);
+    assert_eq!(find("Asia/Kolkata")["utc_offset"], "+05:30");
+    let ny = find("America/New_York")["utc_offset_seconds"].as_i64().unwrap();
+    assert!(ny == -18000 || ny == -14400, "{ny}");
+}

@@ -159,7 +159,7 @@ async fn dispatch_loop(dispatcher: Arc<Dispatcher>) {
         notified.as_mut().enable();
         let waiting_on_rate = dispatcher.start_ready();
         ticks += 1;
-        if ticks % 1024 == 0 {
+        if ticks.is_multiple_of(1024) {
             // governor's keyed state grows with every key seen.
             dispatcher.retain_recent();
         }

@@ -112,7 +112,7 @@ pub async fn upcoming(State(state): State<AppState>, AuthUser(user): AuthUser, q
             }
         }
         // Keep only what can still make the cut.
-        rows.sort_by(|a, b| (a.0, a.1, a.2.id).cmp(&(b.0, b.1, b.2.id)));
+        rows.sort_by_key(|r| (r.0, r.1, r.2.id));
         rows.truncate(limit);
         if done {
             break;
