@@ -71,6 +71,7 @@ fn schedule(user: UserId, at: chrono::DateTime<Utc>) -> Schedule {
         created_at: at,
         updated_at: at,
         revision: 1,
+        stats: Default::default(),
     }
 }
 
