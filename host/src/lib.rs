@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod plugins;
 pub mod recurrence;
+pub mod series;
 pub mod server;
 pub mod service;
 pub mod store;

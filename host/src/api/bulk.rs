@@ -25,7 +25,7 @@ use crate::model::{Priority, ScheduleId, ScheduleStatus, StatusAction, UserId};
 use crate::recurrence::FieldError;
 use crate::store::ScheduleFilter;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct BulkResponse {
     pub total_count: usize,
     pub success_count: usize,
@@ -33,11 +33,12 @@ pub struct BulkResponse {
     pub results: Vec<ItemResult>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ItemResult {
     pub index: usize,
     /// `created`, `updated`, `paused`, `resumed`, `cancelled`; `failed`; or `not_written` (valid,
     /// but its all-or-nothing batch had a failing item).
+    /// `created`, `updated`, `paused`, `resumed`, `cancelled`, `failed` or `not_written`.
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_id: Option<String>,

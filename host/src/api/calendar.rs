@@ -23,11 +23,12 @@ use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
 const MAX_SCHEDULES: usize = 10_000;
 const PAGE: usize = 1000;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CalendarView {
     pub start_date: String,
     pub end_date: String,
     pub timezone: String,
+    #[schema(value_type = crate::api::openapi::types::CalendarGroupBy)]
     pub group_by: &'static str,
     /// Day and month views.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,14 +41,14 @@ pub struct CalendarView {
     pub truncated: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WeekView {
     pub week_start: String,
     pub total_count: u64,
     pub days: Vec<DayView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DayView {
     pub date: String,
     pub total_count: u64,
@@ -63,28 +64,33 @@ pub struct DayView {
     pub truncated: Option<bool>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DaySchedule {
     pub schedule_id: String,
     pub name: String,
     pub job_type: String,
+    #[schema(value_type = crate::api::openapi::types::PrioritySchema)]
     pub priority: &'static str,
+    #[schema(value_type = crate::api::openapi::types::ScheduleStatusSchema)]
     pub status: &'static str,
     pub count: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ItemView {
     pub at: String,
     /// In the calendar's timezone.
     pub at_local: String,
     /// `planned`, or the past execution's status.
+    #[schema(value_type = crate::api::openapi::types::CalendarItemStatusSchema)]
     pub status: &'static str,
     pub execution_id: Option<String>,
     pub schedule_id: String,
     pub name: String,
     pub job_type: String,
+    #[schema(value_type = crate::api::openapi::types::PrioritySchema)]
     pub priority: &'static str,
+    #[schema(value_type = crate::api::openapi::types::ScheduleStatusSchema)]
     pub schedule_status: &'static str,
 }
 

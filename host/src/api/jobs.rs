@@ -16,17 +16,18 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct JobList {
     pub items: Vec<JobView>,
     pub next_cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct JobView {
     pub job_id: String,
     pub user_id: String,
     pub job_type: String,
+    #[schema(value_type = crate::api::openapi::types::JobStateSchema)]
     pub status: crate::jobsystem::JobState,
     pub idempotency_key: String,
     pub payload: serde_json::Value,

@@ -8,10 +8,12 @@ mod calendar;
 pub mod fields;
 mod jobs;
 mod monitoring;
+mod openapi;
 mod plugins;
 mod problem;
 mod reference;
 pub mod schedules;
+mod series;
 
 use std::future::Future;
 
@@ -53,12 +55,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(monitoring::metrics))
+        .route("/v1/openapi.json", get(openapi::serve))
         .route("/v1/alerts", get(monitoring::alerts))
         .route("/v1/plugins", get(plugins::list))
         .route("/v1/jobs", get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get))
         .route("/v1/schedules", post(s::create).get(s::list))
         .route("/v1/schedules/patterns", get(reference::patterns))
+        .route("/v1/schedules/series", post(series::create))
+        .route("/v1/schedules/series/{id}", get(series::get).delete(series::cancel))
         .route("/v1/schedules/upcoming", get(s::planned::upcoming))
         .route("/v1/schedules/calendar", get(calendar::calendar))
         .route("/v1/schedules/bulk", post(bulk::create))

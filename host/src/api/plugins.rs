@@ -8,12 +8,12 @@ use super::AppState;
 use super::auth::AuthUser;
 use crate::plugins::PluginOrigin;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PluginList {
     pub plugins: Vec<PluginView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PluginView {
     pub job_type: String,
     pub version: String,

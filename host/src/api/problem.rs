@@ -5,13 +5,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProblemFieldError {
     pub field: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -22,6 +22,7 @@ pub struct Problem {
     pub errors: Vec<ProblemFieldError>,
     /// On a 409 for a forbidden transition: the status the schedule is in.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::api::openapi::types::ScheduleStatusSchema>)]
     pub current_status: Option<&'static str>,
     /// Sent as `Retry-After` (seconds) on a 429.
     #[serde(skip)]

@@ -7,15 +7,16 @@ use super::auth::AuthUser;
 use crate::recurrence::presets;
 use crate::timezone::zones_with_offsets;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PatternList {
     pub patterns: Vec<PatternView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PatternView {
     pub name: &'static str,
     pub description: &'static str,
+    #[schema(value_type = crate::api::openapi::types::RecurrenceRuleSchema)]
     pub recurrence_rule: serde_json::Value,
     pub rrule: String,
 }
@@ -33,12 +34,12 @@ pub async fn patterns(_: AuthUser) -> Json<PatternList> {
     Json(PatternList { patterns })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TimezoneList {
     pub timezones: Vec<TimezoneView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TimezoneView {
     pub name: &'static str,
     /// The offset from UTC right now, in seconds and as `+HH:MM`.

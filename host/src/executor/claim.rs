@@ -36,6 +36,13 @@ pub async fn claim_due(
             if s.status != ScheduleStatus::Active || at > now {
                 continue;
             }
+            // A series episode waits for its predecessor to complete.
+            if let Some(later) = crate::series::claim_gate(snap, &s, now)? {
+                s.next_run_at = Some(later);
+                s.revision += 1;
+                writes.put_schedules.push(s);
+                continue;
+            }
             if now - at > grace {
                 // Missed means late by more than the grace window: account only for the
                 // occurrences up to `now - grace`; one inside the window is still on time and

@@ -163,6 +163,7 @@ impl Dispatcher {
         };
         let outcome = self.sched.plugins.run(request).await;
         let done = self.sched.clock.now();
+        let calendars = self.sched.calendars.clone();
         write_with(&*self.sched.storage, move |snap| {
             // The schedule may have been deleted with its history while this ran.
             let Some(mut cur) = snap.execution(id)? else {
@@ -189,6 +190,8 @@ impl Dispatcher {
                     .record(cur.status, duration, cur.error_message.as_deref());
                 writes.put_schedules.push(s);
             }
+            // A series moves on (or re-plans a failed episode) in the same transaction.
+            crate::series::on_finished(&calendars, snap, &cur, done, &mut writes)?;
             crate::metrics::execution_finished(&cur.job_type, cur.status.as_str());
             writes.put_executions.push(cur);
             Ok::<_, ServiceError>((writes, ()))

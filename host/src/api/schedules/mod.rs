@@ -21,7 +21,7 @@ use crate::recurrence::FieldError;
 use crate::service::{RunOptions, ServiceError};
 use crate::store::ScheduleFilter;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

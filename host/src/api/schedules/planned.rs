@@ -16,12 +16,12 @@ use crate::service::timing::Timing;
 use crate::store::ScheduleFilter;
 use crate::timezone::{format_local, format_utc, utc_to_local};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Occurrences {
     pub occurrences: Vec<OccurrenceView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OccurrenceView {
     pub at: String,
     pub at_local: String,
@@ -68,16 +68,17 @@ pub async fn next(
     Ok(Json(Occurrences { occurrences }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Upcoming {
     pub executions: Vec<UpcomingView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UpcomingView {
     pub schedule_id: String,
     pub name: String,
     pub job_type: String,
+    #[schema(value_type = crate::api::openapi::types::PrioritySchema)]
     pub priority: &'static str,
     pub at: String,
     pub at_local: String,

@@ -9,21 +9,25 @@ use serde_json::Value;
 use crate::model::{Execution, Schedule};
 use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ScheduleView {
     pub schedule_id: String,
     pub name: String,
     pub description: Option<String>,
     pub job_type: String,
     pub job_config: Value,
+    #[schema(value_type = crate::api::openapi::types::ScheduleTypeSchema)]
     pub schedule_type: &'static str,
     pub scheduled_at: Option<String>,
     pub scheduled_at_local: Option<String>,
+    #[schema(value_type = Option<crate::api::openapi::types::RecurrenceRuleSchema>)]
     pub recurrence_rule: Option<Value>,
     /// The rule as RFC 5545 text.
     pub rrule: Option<String>,
     pub timezone: String,
+    #[schema(value_type = crate::api::openapi::types::ScheduleStatusSchema)]
     pub status: &'static str,
+    #[schema(value_type = crate::api::openapi::types::PrioritySchema)]
     pub priority: &'static str,
     pub next_run_at: Option<String>,
     pub next_run_at_local: Option<String>,
@@ -31,7 +35,9 @@ pub struct ScheduleView {
     pub last_run_at_local: Option<String>,
     pub run_count: u32,
     pub max_runs: Option<u32>,
+    #[schema(value_type = crate::api::openapi::types::MissedPolicySchema)]
     pub missed_policy: &'static str,
+    #[schema(value_type = crate::api::openapi::types::OverlapPolicySchema)]
     pub overlap_policy: &'static str,
     pub series_id: Option<String>,
     pub episode: Option<u32>,
@@ -106,11 +112,12 @@ impl ScheduleView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExecutionView {
     pub execution_id: String,
     pub schedule_id: String,
     pub job_id: Option<String>,
+    #[schema(value_type = crate::api::openapi::types::ExecutionStatusSchema)]
     pub status: &'static str,
     pub scheduled_for: String,
     pub scheduled_for_local: String,

@@ -1,0 +1,114 @@
+//! The OpenAPI 3.1 document served at `GET /v1/openapi.json`, generated with `utoipa` from the
+//! API's response types and the request schemas in `types`. Every route of `api::router` has
+//! an entry in `paths`; `tests/e2e/openapi.rs` walks them against the server.
+
+mod paths;
+pub mod types;
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+use crate::api::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sgsched", description = "Story-Genius job scheduler API. Errors are RFC 9457 problem+json."),
+    paths(
+        paths::healthz,
+        paths::metrics,
+        paths::openapi,
+        paths::alerts,
+        paths::plugins,
+        paths::jobs_list,
+        paths::jobs_get,
+        paths::schedules_create,
+        paths::schedules_list,
+        paths::patterns,
+        paths::timezones,
+        paths::upcoming,
+        paths::calendar,
+        paths::bulk_create,
+        paths::bulk_update,
+        paths::bulk_transition,
+        paths::next,
+        paths::schedules_get,
+        paths::schedules_update,
+        paths::schedules_delete,
+        paths::pause,
+        paths::resume,
+        paths::cancel,
+        paths::clone,
+        paths::run,
+        paths::executions,
+        paths::series_create,
+        paths::series_get,
+        paths::series_cancel,
+    ),
+    components(schemas(
+        Problem,
+        crate::api::ProblemFieldError,
+        types::WeekdayNumber,
+        types::DayOfMonth,
+        types::Month,
+        types::Hour,
+        types::Minute,
+        types::SetPosition,
+    )),
+    security(("bearer" = [])),
+    modifiers(&Common),
+)]
+struct ApiDoc;
+
+/// The bearer scheme, and the answers every route shares: 401/429 where a token is needed,
+/// 400 for malformed JSON or query strings, 413 for bodies over the limit.
+struct Common;
+
+fn problem(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+        .build()
+}
+
+impl utoipa::Modify for Common {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                // `security(())` on a path marks it public: an empty requirement.
+                let public = op.security.as_ref().is_some_and(|s| {
+                    serde_json::to_value(s).is_ok_and(|v| v.as_array().is_some_and(|a| a.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty()))))
+                });
+                let add = |op: &mut utoipa::openapi::path::Operation, code: &str, desc: &str| {
+                    op.responses.responses.entry(code.to_string()).or_insert_with(|| problem(desc).into());
+                };
+                if !path.starts_with("/v1/") || public {
+                    continue;
+                }
+                add(op, "400", "Malformed JSON body or query string");
+                add(op, "401", "Missing or invalid bearer token");
+                add(op, "429", "API rate limit exceeded; see `Retry-After` (seconds)");
+                if op.request_body.is_some() {
+                    add(op, "413", "Body larger than 1 MiB");
+                }
+            }
+        }
+    }
+}
+
+/// The document as a JSON value.
+pub fn document() -> &'static serde_json::Value {
+    static DOC: OnceLock<serde_json::Value> = OnceLock::new();
+    DOC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes"))
+}
+
+pub async fn serve() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], axum::Json(document()))
+}
