@@ -211,7 +211,6 @@ async fn sigkill_with_1000_runs_in_flight_loses_none_and_duplicates_none() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: api/auth.rs TokenCache::import — concurrent first uses of a new token: one moves the inbox file into storage and deletes it, another finds neither and answers 401 unknown token"]
 async fn tokens_first_use_is_race_free() {
     let dir = tempfile::tempdir().unwrap();
     let server = tokio::task::block_in_place(|| Server::start(dir.path(), &[]));

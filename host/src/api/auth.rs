@@ -51,7 +51,9 @@ impl TokenCache {
     async fn import(&self, storage: &dyn Storage, hash: [u8; 32]) -> Result<Option<UserId>, Problem> {
         let path = self.inbox.join(hex(&hash));
         let Ok(text) = tokio::fs::read_to_string(&path).await else {
-            return Ok(None);
+            // A concurrent first use may have imported and removed the file since this request
+            // looked in storage: look again before calling the token unknown.
+            return storage.token_user(hash).await.map_err(Problem::internal);
         };
         let Ok(user) = uuid::Uuid::parse_str(text.trim()) else {
             tracing::warn!(file = %path.display(), "ignoring a malformed token file");
