@@ -42,7 +42,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/v1/schedules/series/{id}"),
 ];
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
 
 fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
@@ -59,7 +61,8 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
 /// A schema of the document made standalone: refs resolve against the copied components.
 fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
     let wrapped = json!({ "allOf": [schema], "components": doc["components"] });
-    jsonschema::draft202012::new(&wrapped).unwrap_or_else(|e| panic!("invalid schema {schema}: {e}"))
+    jsonschema::draft202012::new(&wrapped)
+        .unwrap_or_else(|e| panic!("invalid schema {schema}: {e}"))
 }
 
 fn component<'a>(doc: &'a Value, schema: &Value) -> &'a Value {
@@ -89,23 +92,40 @@ fn example(doc: &Value, name: &str) -> Value {
 fn check(doc: &Value, what: &str, op: &Value, resp: &common::Resp) {
     let code = resp.status.to_string();
     let Some(declared) = op["responses"].get(&code) else {
-        panic!("{what}: answered {code}, which the document does not list: {}", resp.text)
+        panic!(
+            "{what}: answered {code}, which the document does not list: {}",
+            resp.text
+        )
     };
     let Some(content) = declared.get("content").and_then(Value::as_object) else {
-        assert!(resp.text.is_empty(), "{what}: {code} has no documented body but got {}", resp.text);
+        assert!(
+            resp.text.is_empty(),
+            "{what}: {code} has no documented body but got {}",
+            resp.text
+        );
         return;
     };
     let ct = resp.content_type.split(';').next().unwrap_or("").trim();
     let Some(media) = content.get(ct) else {
-        panic!("{what}: {code} answered as {ct:?}, documented {:?}", content.keys().collect::<Vec<_>>())
+        panic!(
+            "{what}: {code} answered as {ct:?}, documented {:?}",
+            content.keys().collect::<Vec<_>>()
+        )
     };
     if !ct.ends_with("json") {
         return;
     }
-    let body: Value = serde_json::from_str(&resp.text).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", resp.text));
+    let body: Value = serde_json::from_str(&resp.text)
+        .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", resp.text));
     let v = validator(doc, &media["schema"]);
-    let errors: Vec<String> = v.iter_errors(&body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{what}: {code} body does not match its schema: {errors:#?}\n{body:#}");
+    let errors: Vec<String> = v
+        .iter_errors(&body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what}: {code} body does not match its schema: {errors:#?}\n{body:#}"
+    );
 }
 
 struct Ctx {
@@ -115,19 +135,36 @@ struct Ctx {
 
 impl Ctx {
     async fn schedule(&self) -> String {
-        let s = self.api.post("/v1/schedules", &example(&self.doc, "CreateScheduleRequest")).await.expect(201);
+        let s = self
+            .api
+            .post(
+                "/v1/schedules",
+                &example(&self.doc, "CreateScheduleRequest"),
+            )
+            .await
+            .expect(201);
         s["schedule_id"].as_str().unwrap().to_string()
     }
 
     async fn series(&self) -> String {
-        let s = self.api.post("/v1/schedules/series", &example(&self.doc, "CreateSeriesRequest")).await.expect(201);
+        let s = self
+            .api
+            .post(
+                "/v1/schedules/series",
+                &example(&self.doc, "CreateSeriesRequest"),
+            )
+            .await
+            .expect(201);
         s["series_id"].as_str().unwrap().to_string()
     }
 
     /// A job of the local job system: run a schedule now and wait for its job.
     async fn job(&self) -> String {
         let id = self.schedule().await;
-        self.api.post_empty(&format!("/v1/schedules/{id}/run")).await.expect(201);
+        self.api
+            .post_empty(&format!("/v1/schedules/{id}/run"))
+            .await
+            .expect(201);
         for _ in 0..100 {
             let jobs = self.api.get("/v1/jobs").await.expect(200);
             if let Some(j) = jobs["items"].as_array().and_then(|a| a.first()) {
@@ -145,7 +182,12 @@ impl Ctx {
     }
 
     /// As `request`, with `id` (if given) in place of a real one.
-    async fn request_with(&self, path: &str, op: &Value, id: Option<&str>) -> (String, Option<Value>) {
+    async fn request_with(
+        &self,
+        path: &str,
+        op: &Value,
+        id: Option<&str>,
+    ) -> (String, Option<Value>) {
         let mut url = path.to_string();
         if let Some(id) = id {
             url = url.replace("{id}", id);
@@ -154,14 +196,27 @@ impl Ctx {
         } else if path.starts_with("/v1/jobs/") {
             url = url.replace("{id}", &self.job().await);
         } else if path.contains("{id}") {
-            url = url.replace("{id}", &self.schedule().await);
+            let id = self.schedule().await;
+            if path.ends_with("/resume") {
+                // Only a paused schedule resumes.
+                self.api
+                    .post_empty(&format!("/v1/schedules/{id}/pause"))
+                    .await
+                    .expect(200);
+            }
+            url = url.replace("{id}", &id);
         }
         url = url.replace("{action}", "pause");
         let mut query = Vec::new();
         for p in op["parameters"].as_array().into_iter().flatten() {
             if p["in"] == "query" && p["required"] == true {
                 let ex = p["example"].as_str().or(p["schema"]["example"].as_str());
-                let ex = ex.unwrap_or_else(|| panic!("{path}: required query parameter {} has no example", p["name"]));
+                let ex = ex.unwrap_or_else(|| {
+                    panic!(
+                        "{path}: required query parameter {} has no example",
+                        p["name"]
+                    )
+                });
                 query.push(format!("{}={ex}", p["name"].as_str().unwrap()));
             }
         }
@@ -182,7 +237,10 @@ impl Ctx {
                 _ => {
                     let schema = &rb["content"]["application/json"]["schema"];
                     let c = component(&self.doc, schema);
-                    assert!(c["example"].is_object(), "{path}: the request body's schema has an example");
+                    assert!(
+                        c["example"].is_object(),
+                        "{path}: the request body's schema has an example"
+                    );
                     c["example"].clone()
                 }
             }),
@@ -202,46 +260,94 @@ async fn the_document_is_openapi_3_1_covers_every_route_and_matches_the_server()
     // The document itself needs no token.
     let resp = api.with_token(None).get("/v1/openapi.json").await;
     let doc = resp.expect(200);
-    assert!(resp.content_type.starts_with("application/json"), "{}", resp.content_type);
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "openapi: {}", doc["openapi"]);
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(
+        resp.content_type.starts_with("application/json"),
+        "{}",
+        resp.content_type
+    );
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "openapi: {}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 
     let ops = operations(&doc);
-    let documented: Vec<(String, String)> = ops.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect();
+    let documented: Vec<(String, String)> =
+        ops.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect();
     for (m, p) in ROUTES {
-        assert!(documented.contains(&(m.to_string(), p.to_string())), "the router's {m} {p} is missing from the document");
+        assert!(
+            documented.contains(&(m.to_string(), p.to_string())),
+            "the router's {m} {p} is missing from the document"
+        );
     }
     for (m, p) in &documented {
-        assert!(ROUTES.contains(&(m.as_str(), p.as_str())), "the document lists {m} {p}, which the router does not have");
+        assert!(
+            ROUTES.contains(&(m.as_str(), p.as_str())),
+            "the document lists {m} {p}, which the router does not have"
+        );
     }
+
+    // The validation below is real: a schedule without its required fields is refused.
+    let view = validator(
+        &doc,
+        &json!({ "$ref": "#/components/schemas/ScheduleView" }),
+    );
+    assert!(!view.is_valid(&json!({ "schedule_id": "x" })));
 
     // Every schema in the document compiles, with its example (if any) valid against it.
     for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
         let v = validator(&doc, schema);
         if let Some(ex) = schema.get("example") {
             let errors: Vec<String> = v.iter_errors(ex).map(|e| e.to_string()).collect();
-            assert!(errors.is_empty(), "{name}'s example does not match it: {errors:?}");
+            assert!(
+                errors.is_empty(),
+                "{name}'s example does not match it: {errors:?}"
+            );
         }
     }
 
-    let ctx = Ctx { api, doc: doc.clone() };
+    let ctx = Ctx {
+        api,
+        doc: doc.clone(),
+    };
     let anonymous = ctx.api.with_token(None);
     for (m, path, op) in &ops {
-        let public = op["security"].as_array().is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+        let public = op["security"].as_array().is_some_and(|s| {
+            s.iter()
+                .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        });
 
         // The happy path: a real id, the required parameters, a valid body.
         let (url, body) = ctx.request(path, op).await;
         let what = format!("{m} {url}");
-        let resp = ctx.api.send(method(m), &url, body.as_ref().map(|b| b.to_string().into_bytes())).await;
+        let resp = ctx
+            .api
+            .send(
+                method(m),
+                &url,
+                body.as_ref().map(|b| b.to_string().into_bytes()),
+            )
+            .await;
         check(&doc, &what, op, &resp);
-        assert!((200..300).contains(&resp.status), "{what}: the documented example should succeed, got {}: {}", resp.status, resp.text);
+        assert!(
+            (200..300).contains(&resp.status),
+            "{what}: the documented example should succeed, got {}: {}",
+            resp.status,
+            resp.text
+        );
 
         if public {
             continue;
         }
         // Without a token: 401, as listed.
         let (url, body) = ctx.request(path, op).await;
-        let resp = anonymous.send(method(m), &url, body.map(|b| b.to_string().into_bytes())).await;
+        let resp = anonymous
+            .send(method(m), &url, body.map(|b| b.to_string().into_bytes()))
+            .await;
         assert_eq!(resp.status, 401, "{m} {url} without a token: {}", resp.text);
         check(&doc, &format!("{m} {url} (no token)"), op, &resp);
 
@@ -249,14 +355,20 @@ async fn the_document_is_openapi_3_1_covers_every_route_and_matches_the_server()
         let (url, body) = ctx.request(path, op).await;
         let sep = if url.contains('?') { '&' } else { '?' };
         let url = format!("{url}{sep}no_such_param=1");
-        let resp = ctx.api.send(method(m), &url, body.map(|b| b.to_string().into_bytes())).await;
+        let resp = ctx
+            .api
+            .send(method(m), &url, body.map(|b| b.to_string().into_bytes()))
+            .await;
         check(&doc, &format!("{m} {url}"), op, &resp);
 
         // Another id: 404 where the route has one.
         if path.contains("{id}") {
             let unknown = uuid::Uuid::new_v4().to_string();
             let (other, body) = ctx.request_with(path, op, Some(&unknown)).await;
-            let resp = ctx.api.send(method(m), &other, body.map(|b| b.to_string().into_bytes())).await;
+            let resp = ctx
+                .api
+                .send(method(m), &other, body.map(|b| b.to_string().into_bytes()))
+                .await;
             assert_eq!(resp.status, 404, "{m} {other}: {}", resp.text);
             check(&doc, &format!("{m} {other}"), op, &resp);
         }
@@ -264,8 +376,15 @@ async fn the_document_is_openapi_3_1_covers_every_route_and_matches_the_server()
         // Malformed JSON: 400 where the route takes a body.
         if op.get("requestBody").is_some() {
             let (url, _) = ctx.request(path, op).await;
-            let resp = ctx.api.send(method(m), &url, Some(b"{not json".to_vec())).await;
-            assert_eq!(resp.status, 400, "{m} {url} with malformed JSON: {}", resp.text);
+            let resp = ctx
+                .api
+                .send(method(m), &url, Some(b"{not json".to_vec()))
+                .await;
+            assert_eq!(
+                resp.status, 400,
+                "{m} {url} with malformed JSON: {}",
+                resp.text
+            );
             check(&doc, &format!("{m} {url} (malformed)"), op, &resp);
         }
     }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{JobState, JobStatus, JobSystem, JobSystemError, SubmitRequest};
-use crate::store::{LocalJobRecord, Store};
+use crate::store::{LocalJobRecord, Store, StoreError, WriteSet, write_with};
 
 #[derive(Clone)]
 pub struct LocalJobSystem {
@@ -35,8 +35,21 @@ impl JobSystem for LocalJobSystem {
             error: None,
             created_at: chrono::Utc::now(),
         };
-        let stored = self.store.insert_local_job(record).await.map_err(|e| JobSystemError::Store(e.to_string()))?;
-        Ok(stored.job_id)
+        // Through the group-commit writer: a dry run of many executions costs one fsync per
+        // group, not one per job.
+        let id = write_with(&self.store, move |snap| {
+            Ok::<_, StoreError>(match snap.local_job_by_key(&record.idempotency_key)? {
+                Some(existing) => (WriteSet::default(), existing.job_id),
+                None => {
+                    let id = record.job_id.clone();
+                    (WriteSet { put_local_jobs: vec![record], ..WriteSet::default() }, id)
+                }
+            })
+        })
+        .await
+        .and_then(|r| r)
+        .map_err(|e| JobSystemError::Store(e.to_string()))?;
+        Ok(id)
     }
 
     async fn wait(&self, job_id: &str, _timeout: Duration) -> Result<JobStatus, JobSystemError> {

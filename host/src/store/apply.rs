@@ -27,6 +27,8 @@ pub struct WriteTables<'t> {
     series: RecordTable<'t>,
     series_by_user_status: IndexTable<'t>,
     tokens: RecordTable<'t>,
+    local_jobs: Table<'t, &'static str, &'static [u8]>,
+    local_jobs_by_key: Table<'t, &'static str, &'static str>,
 }
 
 impl<'t> WriteTables<'t> {
@@ -42,6 +44,8 @@ impl<'t> WriteTables<'t> {
             series: tx.open_table(SERIES)?,
             series_by_user_status: tx.open_table(SERIES_BY_USER_STATUS)?,
             tokens: tx.open_table(TOKENS)?,
+            local_jobs: tx.open_table(super::local_jobs::JOBS)?,
+            local_jobs_by_key: tx.open_table(super::local_jobs::JOBS_BY_KEY)?,
         })
     }
 
@@ -62,6 +66,12 @@ impl<'t> WriteTables<'t> {
         }
         for id in &w.delete_series {
             self.delete_series(*id)?;
+        }
+        for j in &w.put_local_jobs {
+            if self.local_jobs_by_key.get(j.idempotency_key.as_str())?.is_none() {
+                self.local_jobs_by_key.insert(j.idempotency_key.as_str(), j.job_id.as_str())?;
+                self.local_jobs.insert(j.job_id.as_str(), encode(j).as_slice())?;
+            }
         }
         Ok(())
     }
@@ -213,5 +223,15 @@ impl Snapshot for WriteTables<'_> {
 
     fn series(&self, id: SeriesId) -> Result<Option<Series>, StoreError> {
         tables::get(&self.series, id)
+    }
+
+    fn local_job_by_key(&self, key: &str) -> Result<Option<super::LocalJobRecord>, StoreError> {
+        let Some(id) = self.local_jobs_by_key.get(key)?.map(|v| v.value().to_string()) else {
+            return Ok(None);
+        };
+        match self.local_jobs.get(id.as_str())? {
+            Some(bytes) => Ok(Some(super::codec::decode(bytes.value())?)),
+            None => Err(StoreError::Corrupt(format!("local job index points at missing job {id}"))),
+        }
     }
 }

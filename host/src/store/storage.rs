@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::StoreError;
+use super::{LocalJobRecord, StoreError};
 use crate::model::{
     Execution, ExecutionId, ExecutionStatus, Priority, Schedule, ScheduleId, ScheduleStatus,
     Series, SeriesId, UserId,
@@ -28,6 +28,8 @@ pub trait Snapshot {
         limit: usize,
     ) -> Result<Vec<Execution>, StoreError>;
     fn series(&self, id: SeriesId) -> Result<Option<Series>, StoreError>;
+    /// The embedded job system's job for an idempotency key.
+    fn local_job_by_key(&self, key: &str) -> Result<Option<LocalJobRecord>, StoreError>;
 }
 
 /// What one write closure changes. Applying it cannot fail for a logical reason, only for I/O.
@@ -39,6 +41,8 @@ pub struct WriteSet {
     pub put_executions: Vec<Execution>,
     pub put_series: Vec<Series>,
     pub delete_series: Vec<SeriesId>,
+    /// Jobs of the embedded job system; one whose idempotency key exists is not written.
+    pub put_local_jobs: Vec<LocalJobRecord>,
 }
 
 impl WriteSet {
@@ -47,6 +51,7 @@ impl WriteSet {
             && self.delete_schedules.is_empty()
             && self.put_executions.is_empty()
             && self.put_series.is_empty()
+            && self.put_local_jobs.is_empty()
             && self.delete_series.is_empty()
     }
 }

@@ -71,30 +71,56 @@ struct Common;
 fn problem(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
-        .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
         .build()
 }
 
 impl utoipa::Modify for Common {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
         for (path, item) in doc.paths.paths.iter_mut() {
-            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
             for op in ops.into_iter().flatten() {
                 // `security(())` on a path marks it public: an empty requirement.
                 let public = op.security.as_ref().is_some_and(|s| {
-                    serde_json::to_value(s).is_ok_and(|v| v.as_array().is_some_and(|a| a.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty()))))
+                    serde_json::to_value(s).is_ok_and(|v| {
+                        v.as_array().is_some_and(|a| {
+                            a.iter()
+                                .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                        })
+                    })
                 });
                 let add = |op: &mut utoipa::openapi::path::Operation, code: &str, desc: &str| {
-                    op.responses.responses.entry(code.to_string()).or_insert_with(|| problem(desc).into());
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| problem(desc).into());
                 };
                 if !path.starts_with("/v1/") || public {
                     continue;
                 }
                 add(op, "400", "Malformed JSON body or query string");
                 add(op, "401", "Missing or invalid bearer token");
-                add(op, "429", "API rate limit exceeded; see `Retry-After` (seconds)");
+                add(
+                    op,
+                    "429",
+                    "API rate limit exceeded; see `Retry-After` (seconds)",
+                );
                 if op.request_body.is_some() {
                     add(op, "413", "Body larger than 1 MiB");
                 }
@@ -106,9 +132,14 @@ impl utoipa::Modify for Common {
 /// The document as a JSON value.
 pub fn document() -> &'static serde_json::Value {
     static DOC: OnceLock<serde_json::Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes"))
+    DOC.get_or_init(|| {
+        serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes")
+    })
 }
 
 pub async fn serve() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], axum::Json(document()))
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::Json(document()),
+    )
 }

@@ -15,7 +15,6 @@ use crate::api::schedules::Page;
 use crate::api::schedules::planned::{Occurrences, Upcoming};
 use crate::api::schedules::view::{ExecutionView, ScheduleView};
 
-
 #[utoipa::path(get, path = "/healthz", tag = "monitoring", security(()),
     responses((status = 200, description = "The server is up", body = String, content_type = "text/plain")))]
 pub fn healthz() {}

@@ -268,7 +268,7 @@ ranged! {
 #[schema(as = RecurrenceRuleInput)]
 #[serde(untagged)]
 pub enum RecurrenceRuleInput {
-    Rule(RecurrenceRuleSchema),
+    Rule(Box<RecurrenceRuleSchema>),
     #[schema(value_type = String)]
     Rrule(String),
 }
