@@ -21,7 +21,12 @@ fn main() {
     let mut generated = String::from("/// The built-in plugins: (name, component bytes).\n");
     generated.push_str("pub static BUILTIN_PLUGINS: &[(&str, &[u8])] = &[\n");
     for (name, wasm) in PLUGINS.iter().zip(&wasms) {
-        writeln!(generated, "    ({name:?}, include_bytes!({:?})),", wasm.display().to_string()).unwrap();
+        writeln!(
+            generated,
+            "    ({name:?}, include_bytes!({:?})),",
+            wasm.display().to_string()
+        )
+        .unwrap();
     }
     generated.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_plugins.rs");

@@ -3,7 +3,10 @@
 
 fn main() {
     let dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    println!("cargo:rerun-if-changed={}", dir.parent().unwrap().join("wit").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.parent().unwrap().join("wit").display()
+    );
     let wasms = guest_build::build(&dir.join("guests"), &["hostile", "wrong_world"]);
     println!("cargo:rustc-env=HOSTILE_WASM={}", wasms[0].display());
     println!("cargo:rustc-env=WRONG_WORLD_WASM={}", wasms[1].display());

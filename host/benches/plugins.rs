@@ -21,8 +21,16 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn validate(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let host = rt.block_on(PluginHost::load(PluginHostConfig::default(), Arc::new(Unavailable))).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let host = rt
+        .block_on(PluginHost::load(
+            PluginHostConfig::default(),
+            Arc::new(Unavailable),
+        ))
+        .unwrap();
     let config = host.info("export").unwrap().example_config.clone();
 
     // A manual median first, so the figure and its ratio print plainly.
@@ -57,7 +65,8 @@ fn validate(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("plugins");
     g.bench_function("validate_export_fresh_instance", |b| {
-        b.to_async(&rt).iter(|| async { host.validate("export", &config).await.unwrap().unwrap() })
+        b.to_async(&rt)
+            .iter(|| async { host.validate("export", &config).await.unwrap().unwrap() })
     });
     g.bench_function("native_json_roundtrip_baseline", |b| {
         b.iter(|| {
@@ -70,7 +79,11 @@ fn validate(c: &mut Criterion) {
 
 /// Spawn `sgsched serve` and time until `/healthz` answers 200.
 fn time_to_healthz(data_dir: &std::path::Path) -> Duration {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sgsched"))
@@ -89,7 +102,10 @@ fn time_to_healthz(data_dir: &std::path::Path) -> Duration {
                 break start.elapsed();
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "server did not come up");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "server did not come up"
+        );
         std::thread::sleep(Duration::from_millis(2));
     };
     let _ = child.kill();

@@ -51,11 +51,22 @@ pub struct Alert {
 }
 
 fn alert(kind: AlertKind, s: &Schedule, message: String) -> Alert {
-    Alert { kind, schedule_id: s.id.to_string(), schedule_name: s.name.clone(), message, execution_id: None }
+    Alert {
+        kind,
+        schedule_id: s.id.to_string(),
+        schedule_name: s.name.clone(),
+        message,
+        execution_id: None,
+    }
 }
 
 /// The alerts of `schedules`, given their running executions.
-pub fn evaluate(config: &AlertConfig, schedules: &[Schedule], running: &[Execution], now: DateTime<Utc>) -> Vec<Alert> {
+pub fn evaluate(
+    config: &AlertConfig,
+    schedules: &[Schedule],
+    running: &[Execution],
+    now: DateTime<Utc>,
+) -> Vec<Alert> {
     let mut out = Vec::new();
     for s in schedules {
         if s.stats.failure_streak >= config.failure_streak {
@@ -63,14 +74,25 @@ pub fn evaluate(config: &AlertConfig, schedules: &[Schedule], running: &[Executi
             out.push(alert(
                 AlertKind::ConsecutiveFailures,
                 s,
-                format!("{} consecutive failed runs; last error: {last}", s.stats.failure_streak),
+                format!(
+                    "{} consecutive failed runs; last error: {last}",
+                    s.stats.failure_streak
+                ),
             ));
         }
         if s.status == ScheduleStatus::Active
             && let Some(at) = s.next_run_at
             && now - at > config.overdue_after
         {
-            out.push(alert(AlertKind::Overdue, s, format!("due at {} and not run for {} minutes", at.to_rfc3339(), (now - at).num_minutes())));
+            out.push(alert(
+                AlertKind::Overdue,
+                s,
+                format!(
+                    "due at {} and not run for {} minutes",
+                    at.to_rfc3339(),
+                    (now - at).num_minutes()
+                ),
+            ));
         }
         if let Some(max) = s.max_runs
             && !s.status.is_final()
@@ -79,11 +101,17 @@ pub fn evaluate(config: &AlertConfig, schedules: &[Schedule], running: &[Executi
             // Integer thresholds: 90% of 20 must be 18, not 17.999….
             let used = (f64::from(max) * config.max_runs_fraction - 1e-9).ceil() as u32;
             if s.run_count >= used.min(max.saturating_sub(1)).max(1) {
-                out.push(alert(AlertKind::ApproachingMaxRuns, s, format!("{} of {max} runs used, {left} left", s.run_count)));
+                out.push(alert(
+                    AlertKind::ApproachingMaxRuns,
+                    s,
+                    format!("{} of {max} runs used, {left} left", s.run_count),
+                ));
             }
         }
         for e in running.iter().filter(|e| e.schedule_id == s.id) {
-            let Some(started) = e.started_at else { continue };
+            let Some(started) = e.started_at else {
+                continue;
+            };
             let expected = s
                 .stats
                 .average_duration_ms()
@@ -94,7 +122,11 @@ pub fn evaluate(config: &AlertConfig, schedules: &[Schedule], running: &[Executi
                 let mut a = alert(
                     AlertKind::RunningTooLong,
                     s,
-                    format!("running for {} s, expected at most {} s", (now - started).num_seconds(), expected.num_seconds()),
+                    format!(
+                        "running for {} s, expected at most {} s",
+                        (now - started).num_seconds(),
+                        expected.num_seconds()
+                    ),
                 );
                 a.execution_id = Some(e.id.to_string());
                 out.push(a);
@@ -107,7 +139,9 @@ pub fn evaluate(config: &AlertConfig, schedules: &[Schedule], running: &[Executi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, RunStats, ScheduleType};
+    use crate::model::{
+        ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, RunStats, ScheduleType,
+    };
     use chrono::TimeZone;
     use uuid::Uuid;
 
@@ -147,11 +181,15 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 1, 2, 12, 0, 0).unwrap();
         let mut failing = schedule("failing");
         for _ in 0..2 {
-            failing.stats.record(ExecutionStatus::Failed, Some(10), Some("boom"));
+            failing
+                .stats
+                .record(ExecutionStatus::Failed, Some(10), Some("boom"));
         }
         let mut failing3 = failing.clone();
         failing3.name = "failing3".into();
-        failing3.stats.record(ExecutionStatus::Failed, Some(10), Some("boom"));
+        failing3
+            .stats
+            .record(ExecutionStatus::Failed, Some(10), Some("boom"));
         let mut overdue = schedule("overdue");
         overdue.next_run_at = Some(now - Duration::minutes(61));
         let mut on_time = schedule("on_time");
@@ -163,16 +201,22 @@ mod tests {
         not_near.max_runs = Some(20);
         not_near.run_count = 17;
         let mut slow = schedule("slow");
-        slow.stats.record(ExecutionStatus::Completed, Some(30_000), None);
+        slow.stats
+            .record(ExecutionStatus::Completed, Some(30_000), None);
         let mut running = crate::service::new_execution(&slow, now, now, false, true);
         running.status = ExecutionStatus::Running;
         running.started_at = Some(now - Duration::seconds(91));
         let mut fine = running.clone();
         fine.started_at = Some(now - Duration::seconds(89));
 
-        let all = [failing, failing3, overdue, on_time, near_max, not_near, slow];
+        let all = [
+            failing, failing3, overdue, on_time, near_max, not_near, slow,
+        ];
         let got = evaluate(&AlertConfig::default(), &all, &[running, fine], now);
-        let summary: Vec<(AlertKind, &str)> = got.iter().map(|a| (a.kind.clone(), a.schedule_name.as_str())).collect();
+        let summary: Vec<(AlertKind, &str)> = got
+            .iter()
+            .map(|a| (a.kind.clone(), a.schedule_name.as_str()))
+            .collect();
         assert_eq!(
             summary,
             [
@@ -182,7 +226,10 @@ mod tests {
                 (AlertKind::RunningTooLong, "slow"),
             ]
         );
-        assert_eq!(got[0].message, "3 consecutive failed runs; last error: boom");
+        assert_eq!(
+            got[0].message,
+            "3 consecutive failed runs; last error: boom"
+        );
         assert_eq!(got[3].message, "running for 91 s, expected at most 90 s");
     }
 }

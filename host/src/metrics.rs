@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 /// Upper bounds in seconds, shared by every histogram here.
-const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 300.0];
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 300.0,
+];
 
 struct Histogram {
     counts: [AtomicU64; BUCKETS.len()],
@@ -19,7 +21,11 @@ struct Histogram {
 
 impl Histogram {
     fn new() -> Self {
-        Self { counts: std::array::from_fn(|_| AtomicU64::new(0)), count: AtomicU64::new(0), sum_us: AtomicU64::new(0) }
+        Self {
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+            count: AtomicU64::new(0),
+            sum_us: AtomicU64::new(0),
+        }
     }
 
     fn observe(&self, seconds: f64) {
@@ -36,12 +42,24 @@ impl Histogram {
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}", self.counts[i].load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}",
+                self.counts[i].load(Ordering::Relaxed)
+            );
         }
         let n = self.count.load(Ordering::Relaxed);
         let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {n}");
-        let wrap = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
-        let _ = writeln!(out, "{name}_sum{wrap} {}", self.sum_us.load(Ordering::Relaxed) as f64 / 1e6);
+        let wrap = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
+        let _ = writeln!(
+            out,
+            "{name}_sum{wrap} {}",
+            self.sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(out, "{name}_count{wrap} {n}");
     }
 }
@@ -61,7 +79,10 @@ fn registry() -> std::sync::MutexGuard<'static, Registry> {
 
 /// An execution reached a final status.
 pub fn execution_finished(job_type: &str, status: &'static str) {
-    *registry().executions.entry((job_type.to_string(), status)).or_default() += 1;
+    *registry()
+        .executions
+        .entry((job_type.to_string(), status))
+        .or_default() += 1;
 }
 
 /// Time from an execution's `scheduled_for` to its start.
@@ -71,7 +92,11 @@ pub fn scheduling_lag(seconds: f64) {
 
 /// One plugin call (`validate` or `run`) took `seconds`.
 pub fn plugin_call(job_type: &str, call: &'static str, seconds: f64) {
-    registry().plugin_calls.entry((job_type.to_string(), call)).or_insert_with(Histogram::new).observe(seconds);
+    registry()
+        .plugin_calls
+        .entry((job_type.to_string(), call))
+        .or_insert_with(Histogram::new)
+        .observe(seconds);
 }
 
 /// Gauges the caller reads at scrape time.
@@ -86,7 +111,10 @@ pub fn render(g: &Gauges) -> String {
     out.push_str("# HELP sgsched_executions_total Executions that reached a final status.\n");
     out.push_str("# TYPE sgsched_executions_total counter\n");
     for ((job_type, status), n) in &r.executions {
-        let _ = writeln!(out, "sgsched_executions_total{{job_type=\"{job_type}\",status=\"{status}\"}} {n}");
+        let _ = writeln!(
+            out,
+            "sgsched_executions_total{{job_type=\"{job_type}\",status=\"{status}\"}} {n}"
+        );
     }
     out.push_str("# HELP sgsched_queue_depth Pending executions waiting for a slot.\n# TYPE sgsched_queue_depth gauge\n");
     let _ = writeln!(out, "sgsched_queue_depth {}", g.queue_depth);
@@ -95,10 +123,16 @@ pub fn render(g: &Gauges) -> String {
     out.push_str("# HELP sgsched_scheduling_lag_seconds From scheduled_for to running.\n");
     out.push_str("# TYPE sgsched_scheduling_lag_seconds histogram\n");
     LAG.render(&mut out, "sgsched_scheduling_lag_seconds", "");
-    out.push_str("# HELP sgsched_plugin_call_duration_seconds Plugin calls, instantiation included.\n");
+    out.push_str(
+        "# HELP sgsched_plugin_call_duration_seconds Plugin calls, instantiation included.\n",
+    );
     out.push_str("# TYPE sgsched_plugin_call_duration_seconds histogram\n");
     for ((job_type, call), h) in &r.plugin_calls {
-        h.render(&mut out, "sgsched_plugin_call_duration_seconds", &format!("job_type=\"{job_type}\",call=\"{call}\""));
+        h.render(
+            &mut out,
+            "sgsched_plugin_call_duration_seconds",
+            &format!("job_type=\"{job_type}\",call=\"{call}\""),
+        );
     }
     out
 }

@@ -97,7 +97,10 @@ impl Priority {
 
 impl ExecutionStatus {
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::Skipped | Self::Cancelled)
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Skipped | Self::Cancelled
+        )
     }
 }
 
@@ -201,7 +204,12 @@ pub struct RunStats {
 
 impl RunStats {
     /// Record one finished execution.
-    pub fn record(&mut self, status: ExecutionStatus, duration_ms: Option<i64>, error: Option<&str>) {
+    pub fn record(
+        &mut self,
+        status: ExecutionStatus,
+        duration_ms: Option<i64>,
+        error: Option<&str>,
+    ) {
         let d = duration_ms.unwrap_or(0).max(0) as u64;
         match status {
             ExecutionStatus::Completed => {
@@ -307,9 +315,22 @@ mod tests {
 
     #[test]
     fn priority_order_is_queue_order() {
-        let mut v = vec![Priority::Low, Priority::Urgent, Priority::Normal, Priority::High];
+        let mut v = vec![
+            Priority::Low,
+            Priority::Urgent,
+            Priority::Normal,
+            Priority::High,
+        ];
         v.sort();
-        assert_eq!(v, [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low]);
+        assert_eq!(
+            v,
+            [
+                Priority::Urgent,
+                Priority::High,
+                Priority::Normal,
+                Priority::Low
+            ]
+        );
         assert_eq!(Priority::parse("urgent"), Some(Priority::Urgent));
         assert_eq!(Priority::parse("URGENT"), None);
     }

@@ -17,8 +17,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::model::{
-    Execution, ExecutionStatus, MissedPolicy, Priority, Schedule, ScheduleStatus, ScheduleType, Series, SeriesId,
-    SeriesStatus, UserId,
+    Execution, ExecutionStatus, MissedPolicy, Priority, Schedule, ScheduleStatus, ScheduleType,
+    Series, SeriesId, SeriesStatus, UserId,
 };
 use crate::recurrence::{FieldError, HolidayCalendars, Recurrence, RecurrenceRule};
 use crate::service::{DraftParts, Scheduler, ServiceError};
@@ -101,15 +101,26 @@ impl Scheduler {
             return Err(ServiceError::Invalid(errors));
         };
         let Some(rule) = draft.recurrence_rule.clone() else {
-            return Err(ServiceError::Invalid(vec![FieldError::new("schedule_rule", "is required")]));
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "schedule_rule",
+                "is required",
+            )]));
         };
         let slots: Vec<DateTime<Utc>> = Recurrence::new(&rule, draft.timezone, &self.calendars)
-            .map(|r| r.iter_from(now).take(count as usize).map(|o| o.at).collect())
+            .map(|r| {
+                r.iter_from(now)
+                    .take(count as usize)
+                    .map(|o| o.at)
+                    .collect()
+            })
             .unwrap_or_default();
         if slots.len() < count as usize {
             errors.push(FieldError::new(
                 "schedule_rule",
-                format!("has only {} occurrence(s) left for {count} episodes", slots.len()),
+                format!(
+                    "has only {} occurrence(s) left for {count} episodes",
+                    slots.len()
+                ),
             ));
         }
         if !errors.is_empty() {
@@ -146,14 +157,26 @@ impl Scheduler {
             created_at: now,
             updated_at: now,
         };
-        let writes = WriteSet { put_schedules: episodes.clone(), put_series: vec![series.clone()], ..WriteSet::default() };
+        let writes = WriteSet {
+            put_schedules: episodes.clone(),
+            put_series: vec![series.clone()],
+            ..WriteSet::default()
+        };
         write_with(&*self.storage, move |_| Ok::<_, ServiceError>((writes, ()))).await??;
         self.wake.notify_one();
         Ok(SeriesWithEpisodes { series, episodes })
     }
 
-    pub async fn get_series(&self, user: UserId, id: SeriesId) -> Result<SeriesWithEpisodes, ServiceError> {
-        let series = self.storage.series(user, id).await?.ok_or(ServiceError::NotFound)?;
+    pub async fn get_series(
+        &self,
+        user: UserId,
+        id: SeriesId,
+    ) -> Result<SeriesWithEpisodes, ServiceError> {
+        let series = self
+            .storage
+            .series(user, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let mut episodes = Vec::with_capacity(series.schedule_ids.len());
         for sid in &series.schedule_ids {
             if let Some(s) = self.storage.schedule(user, *sid).await? {
@@ -164,7 +187,11 @@ impl Scheduler {
     }
 
     /// Cancel the series and every episode that has not run; history stays.
-    pub async fn cancel_series(&self, user: UserId, id: SeriesId) -> Result<SeriesWithEpisodes, ServiceError> {
+    pub async fn cancel_series(
+        &self,
+        user: UserId,
+        id: SeriesId,
+    ) -> Result<SeriesWithEpisodes, ServiceError> {
         let now = self.clock.now();
         write_with(&*self.storage, move |snap| {
             let mut series = match snap.series(id)? {
@@ -172,7 +199,10 @@ impl Scheduler {
                 _ => return Err(ServiceError::NotFound),
             };
             let mut writes = WriteSet::default();
-            if !matches!(series.status, SeriesStatus::Cancelled | SeriesStatus::Completed) {
+            if !matches!(
+                series.status,
+                SeriesStatus::Cancelled | SeriesStatus::Completed
+            ) {
                 series.status = SeriesStatus::Cancelled;
                 series.updated_at = now;
                 for sid in &series.schedule_ids {
@@ -199,12 +229,20 @@ impl Scheduler {
 
 /// Called by the claimer before it runs a due schedule: an episode whose predecessor has not
 /// completed waits. Returns the instant to look again, or `None` to go ahead.
-pub fn claim_gate(snap: &dyn Snapshot, s: &Schedule, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let (Some(series_id), Some(k)) = (s.series_id, s.episode) else { return Ok(None) };
+pub fn claim_gate(
+    snap: &dyn Snapshot,
+    s: &Schedule,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let (Some(series_id), Some(k)) = (s.series_id, s.episode) else {
+        return Ok(None);
+    };
     if k <= 1 {
         return Ok(None);
     }
-    let Some(series) = snap.series(series_id)? else { return Ok(None) };
+    let Some(series) = snap.series(series_id)? else {
+        return Ok(None);
+    };
     Ok((series.current_episode < k).then_some(now + DEFER))
 }
 
@@ -218,11 +256,15 @@ pub fn on_finished(
     now: DateTime<Utc>,
     writes: &mut WriteSet,
 ) -> Result<(), StoreError> {
-    let (Some(series_id), Some(k)) = (e.series_id, e.episode) else { return Ok(()) };
+    let (Some(series_id), Some(k)) = (e.series_id, e.episode) else {
+        return Ok(());
+    };
     if e.is_manual {
         return Ok(());
     }
-    let Some(mut series) = snap.series(series_id)? else { return Ok(()) };
+    let Some(mut series) = snap.series(series_id)? else {
+        return Ok(());
+    };
     if series.status != SeriesStatus::Active || k != series.current_episode {
         return Ok(());
     }
@@ -234,11 +276,15 @@ pub fn on_finished(
             }
         }
         ExecutionStatus::Failed => {
-            let Some(r) = recurrence(&series, calendars) else { return Ok(()) };
+            let Some(r) = recurrence(&series, calendars) else {
+                return Ok(());
+            };
             let left = (series.episode_count - k + 1) as usize;
             let slots: Vec<DateTime<Utc>> = r.iter_from(now).take(left).map(|o| o.at).collect();
             for (i, at) in slots.into_iter().enumerate() {
-                let Some(sid) = series.schedule_ids.get(k as usize - 1 + i).copied() else { break };
+                let Some(sid) = series.schedule_ids.get(k as usize - 1 + i).copied() else {
+                    break;
+                };
                 let pos = writes.put_schedules.iter().position(|s| s.id == sid);
                 let mut s = match pos {
                     Some(p) => writes.put_schedules.remove(p),

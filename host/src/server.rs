@@ -11,10 +11,10 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState, TokenCache};
 use crate::clock::SystemClock;
 use crate::executor::ExecutorConfig;
-use crate::service::Scheduler;
-use crate::store::Storage;
 use crate::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobSystem, LocalJobSystem};
 use crate::plugins::{PluginHost, PluginHostConfig};
+use crate::service::Scheduler;
+use crate::store::Storage;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -86,7 +86,17 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
         .map_err(|e| ServerError::Executor(e.to_string()))?;
     let dispatcher = Some(dispatcher);
     let api_rate = api::api_rate_limiter(config.api_rate_per_minute);
-    Ok(Services { state: AppState { plugins, store, scheduler, tokens, job_system_kind, dispatcher, api_rate } })
+    Ok(Services {
+        state: AppState {
+            plugins,
+            store,
+            scheduler,
+            tokens,
+            job_system_kind,
+            dispatcher,
+            api_rate,
+        },
+    })
 }
 
 /// Build the services, bind, print `listening on ADDR` (tests read it) and serve until
@@ -96,9 +106,13 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let services = build(&config).await?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    let listener =
+        TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Listen {
+                addr: config.listen,
+                source,
+            })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, job_system = services.state.job_system_kind, "sgsched listening");
     println!("listening on {addr}");

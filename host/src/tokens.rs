@@ -19,7 +19,10 @@ pub fn create(data_dir: &Path, user: Uuid) -> std::io::Result<String> {
     let mut raw = Vec::with_capacity(32);
     raw.extend_from_slice(Uuid::new_v4().as_bytes());
     raw.extend_from_slice(Uuid::new_v4().as_bytes());
-    let token = format!("sgs_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let token = format!(
+        "sgs_{}",
+        raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     let dir = inbox(data_dir);
     std::fs::create_dir_all(&dir)?;

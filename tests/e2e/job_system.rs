@@ -11,10 +11,10 @@ use job_system_stub::{Faults, Stub, StubConfig};
 use serde_json::Value;
 use sgsched::api::{self, AppState, TokenCache};
 use sgsched::clock::SystemClock;
-use sgsched::service::Scheduler;
-use sgsched::store::Storage;
 use sgsched::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobState, JobSystem, LocalJobSystem};
 use sgsched::plugins::{PluginError, PluginHost, PluginHostConfig, RunRequest};
+use sgsched::service::Scheduler;
+use sgsched::store::Storage;
 use sgsched::store::Store;
 
 fn request(job_type: &str, config: Value, execution_id: &str) -> RunRequest {
@@ -32,7 +32,9 @@ fn request(job_type: &str, config: Value, execution_id: &str) -> RunRequest {
 }
 
 async fn host_with(jobs: Arc<dyn JobSystem>) -> PluginHost {
-    PluginHost::load(PluginHostConfig::default(), jobs).await.unwrap()
+    PluginHost::load(PluginHostConfig::default(), jobs)
+        .await
+        .unwrap()
 }
 
 fn example(h: &PluginHost, job_type: &str) -> Value {
@@ -46,10 +48,24 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     let h = host_with(Arc::new(LocalJobSystem::new(store.clone()))).await;
 
     let exec = "0193a1b2-0000-7000-8000-000000000001";
-    let first = h.run(request("video_generation", example(&h, "video_generation"), exec)).await.unwrap();
+    let first = h
+        .run(request(
+            "video_generation",
+            example(&h, "video_generation"),
+            exec,
+        ))
+        .await
+        .unwrap();
     let job_id = first.job_id.clone().expect("a job id");
     // A re-dispatch of the same execution reaches the same job.
-    let again = h.run(request("video_generation", example(&h, "video_generation"), exec)).await.unwrap();
+    let again = h
+        .run(request(
+            "video_generation",
+            example(&h, "video_generation"),
+            exec,
+        ))
+        .await
+        .unwrap();
     assert_eq!(again.job_id.as_deref(), Some(job_id.as_str()));
     let job = store.local_job(job_id.clone()).await.unwrap().unwrap();
     assert_eq!(job.state, JobState::Succeeded);
@@ -62,10 +78,16 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     let items = batch["items"].as_array().unwrap().len();
     assert!(items >= 2);
     let exec2 = "0193a1b2-0000-7000-8000-000000000002";
-    h.run(request("batch_generation", batch, exec2)).await.unwrap();
+    h.run(request("batch_generation", batch, exec2))
+        .await
+        .unwrap();
     let all = store.local_jobs(None, None, 100).await.unwrap();
     assert_eq!(all.len(), 1 + items);
-    let mut keys: Vec<String> = all.iter().skip(1).map(|j| j.idempotency_key.clone()).collect();
+    let mut keys: Vec<String> = all
+        .iter()
+        .skip(1)
+        .map(|j| j.idempotency_key.clone())
+        .collect();
     keys.sort();
     let expected: Vec<String> = (0..items).map(|i| format!("{exec2}:{i}")).collect();
     assert_eq!(keys, expected);
@@ -74,22 +96,57 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     let storage: Arc<dyn Storage> = Arc::new(store.clone());
     let scheduler = Scheduler::new(storage, h.clone(), Arc::new(SystemClock));
     let tokens = TokenCache::new(sgsched::tokens::inbox(dir.path()));
-    let owner = sgsched::tokens::create(dir.path(), "0193a1b2-0000-7000-8000-0000000000bb".parse().unwrap()).unwrap();
+    let owner = sgsched::tokens::create(
+        dir.path(),
+        "0193a1b2-0000-7000-8000-0000000000bb".parse().unwrap(),
+    )
+    .unwrap();
     let stranger = sgsched::tokens::create(dir.path(), uuid::Uuid::now_v7()).unwrap();
-    let state = AppState { plugins: h.clone(), store: store.clone(), scheduler, tokens, job_system_kind: "local", dispatcher: None, api_rate: None };
+    let state = AppState {
+        plugins: h.clone(),
+        store: store.clone(),
+        scheduler,
+        tokens,
+        job_system_kind: "local",
+        dispatcher: None,
+        api_rate: None,
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(api::run(listener, state, std::future::pending()));
     let http = reqwest::Client::new();
-    let anonymous = http.get(format!("http://{addr}/v1/jobs")).send().await.unwrap();
+    let anonymous = http
+        .get(format!("http://{addr}/v1/jobs"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
-    let theirs: Value =
-        http.get(format!("http://{addr}/v1/jobs")).bearer_auth(&stranger).send().await.unwrap().json().await.unwrap();
+    let theirs: Value = http
+        .get(format!("http://{addr}/v1/jobs"))
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(theirs["items"], serde_json::json!([]));
-    let hidden = http.get(format!("http://{addr}/v1/jobs/{job_id}")).bearer_auth(&stranger).send().await.unwrap();
+    let hidden = http
+        .get(format!("http://{addr}/v1/jobs/{job_id}"))
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(hidden.status(), 404);
-    let page: Value =
-        http.get(format!("http://{addr}/v1/jobs?limit=1")).bearer_auth(&owner).send().await.unwrap().json().await.unwrap();
+    let page: Value = http
+        .get(format!("http://{addr}/v1/jobs?limit=1"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["job_id"], job_id.as_str());
     assert_eq!(page["items"][0]["status"], "succeeded");
@@ -105,8 +162,15 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
         .unwrap();
     assert_eq!(rest["items"].as_array().unwrap().len(), items);
     assert_eq!(rest["next_cursor"], Value::Null);
-    let one: Value =
-        http.get(format!("http://{addr}/v1/jobs/{job_id}")).bearer_auth(&owner).send().await.unwrap().json().await.unwrap();
+    let one: Value = http
+        .get(format!("http://{addr}/v1/jobs/{job_id}"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(one["idempotency_key"], exec);
 }
 
@@ -132,8 +196,14 @@ async fn http_job_system_submits_once_per_execution() {
     let (stub, url) = stub().await;
     let h = host_with(http_jobs(&url)).await;
     let exec = "0193a1b2-0000-7000-8000-000000000003";
-    let out = h.run(request("export", example(&h, "export"), exec)).await.unwrap();
-    let again = h.run(request("export", example(&h, "export"), exec)).await.unwrap();
+    let out = h
+        .run(request("export", example(&h, "export"), exec))
+        .await
+        .unwrap();
+    let again = h
+        .run(request("export", example(&h, "export"), exec))
+        .await
+        .unwrap();
     assert_eq!(out.job_id, again.job_id);
     let stats = stub.stats();
     assert_eq!(stats.jobs, 1);
@@ -147,10 +217,15 @@ async fn http_job_system_retries_5xx_with_the_same_key() {
     let h = host_with(http_jobs(&url)).await;
     // Every second POST fails (the 2nd, 4th, 6th): runs 2, 3 and 4 each lose their first
     // attempt and succeed on the retry, with the same key.
-    stub.set_faults(Faults { fail_submit_rate: 0.5, ..Faults::default() });
+    stub.set_faults(Faults {
+        fail_submit_rate: 0.5,
+        ..Faults::default()
+    });
     for i in 0..4 {
         let exec = format!("0193a1b2-0000-7000-8000-00000000010{i}");
-        h.run(request("export", example(&h, "export"), &exec)).await.unwrap();
+        h.run(request("export", example(&h, "export"), &exec))
+            .await
+            .unwrap();
     }
     let stats = stub.stats();
     assert_eq!(stats.jobs, 4);
@@ -166,32 +241,85 @@ async fn http_job_system_failures_fail_the_run_with_the_reason() {
     let cfg = example(&h, "export");
 
     // Always 500: every attempt is made, then the run fails naming the status.
-    stub.set_faults(Faults { submit_status: Some(500), ..Faults::default() });
-    let err = h.run(request("export", cfg.clone(), "0193a1b2-0000-7000-8000-000000000201")).await.unwrap_err();
-    assert!(matches!(&err, PluginError::Rejected { message, .. } if message.contains("job system answered 500")), "{err}");
+    stub.set_faults(Faults {
+        submit_status: Some(500),
+        ..Faults::default()
+    });
+    let err = h
+        .run(request(
+            "export",
+            cfg.clone(),
+            "0193a1b2-0000-7000-8000-000000000201",
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PluginError::Rejected { message, .. } if message.contains("job system answered 500")),
+        "{err}"
+    );
     assert_eq!(stub.stats().rejected_submissions, 4);
 
     // A 4xx is final: no retry.
-    stub.set_faults(Faults { submit_status: Some(400), ..Faults::default() });
+    stub.set_faults(Faults {
+        submit_status: Some(400),
+        ..Faults::default()
+    });
     let before = stub.stats().rejected_submissions;
-    let err = h.run(request("export", cfg.clone(), "0193a1b2-0000-7000-8000-000000000202")).await.unwrap_err();
+    let err = h
+        .run(request(
+            "export",
+            cfg.clone(),
+            "0193a1b2-0000-7000-8000-000000000202",
+        ))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("job system answered 400"), "{err}");
     assert_eq!(stub.stats().rejected_submissions, before + 1);
 
     // The job itself fails.
-    stub.set_faults(Faults { fail_jobs: true, ..Faults::default() });
-    let err = h.run(request("export", cfg.clone(), "0193a1b2-0000-7000-8000-000000000203")).await.unwrap_err();
+    stub.set_faults(Faults {
+        fail_jobs: true,
+        ..Faults::default()
+    });
+    let err = h
+        .run(request(
+            "export",
+            cfg.clone(),
+            "0193a1b2-0000-7000-8000-000000000203",
+        ))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("injected failure"), "{err}");
 
     // Hanging past the request timeout.
-    stub.set_faults(Faults { hang_ms: 3000, ..Faults::default() });
-    let err = h.run(request("export", cfg.clone(), "0193a1b2-0000-7000-8000-000000000204")).await.unwrap_err();
+    stub.set_faults(Faults {
+        hang_ms: 3000,
+        ..Faults::default()
+    });
+    let err = h
+        .run(request(
+            "export",
+            cfg.clone(),
+            "0193a1b2-0000-7000-8000-000000000204",
+        ))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("job system unreachable"), "{err}");
     stub.set_faults(Faults::default());
 
     // Nobody listening.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let h = host_with(http_jobs(&format!("http://{closed}"))).await;
-    let err = h.run(request("export", cfg, "0193a1b2-0000-7000-8000-000000000205")).await.unwrap_err();
+    let err = h
+        .run(request(
+            "export",
+            cfg,
+            "0193a1b2-0000-7000-8000-000000000205",
+        ))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("job system unreachable"), "{err}");
 }

@@ -6,7 +6,11 @@ mod common;
 use std::process::Command;
 
 fn next(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(common::binary()).arg("next").args(args).output().unwrap();
+    let out = Command::new(common::binary())
+        .arg("next")
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -84,7 +88,10 @@ fn every_error_is_reported_with_exit_code_2() {
     assert_eq!(code, 2);
     assert_eq!(out, "");
     assert!(err.contains("--after"), "{err}");
-    assert!(err.contains("--tz: unknown timezone \"Europe/Berln\"; did you mean Europe/Berlin"), "{err}");
+    assert!(
+        err.contains("--tz: unknown timezone \"Europe/Berln\"; did you mean Europe/Berlin"),
+        "{err}"
+    );
     assert!(err.contains("frequency"), "{err}");
     assert!(err.contains("interval"), "{err}");
     assert!(err.contains("time_of_day"), "{err}");

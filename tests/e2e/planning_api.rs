@@ -20,17 +20,37 @@ impl Api {
         let dir = tempfile::tempdir().unwrap();
         let server = Server::start(dir.path(), args);
         let token = server.token(USER);
-        (dir, Api { http: reqwest::Client::new(), server, token })
+        (
+            dir,
+            Api {
+                http: reqwest::Client::new(),
+                server,
+                token,
+            },
+        )
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.http.get(self.server.url(path)).bearer_auth(&self.token).send().await.unwrap();
+        let r = self
+            .http
+            .get(self.server.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self.http.post(self.server.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.server.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -45,7 +65,12 @@ fn pairs(v: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| (o["at"].as_str().unwrap().to_string(), o["at_local"].as_str().unwrap().to_string()))
+        .map(|o| {
+            (
+                o["at"].as_str().unwrap().to_string(),
+                o["at_local"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -75,7 +100,10 @@ async fn next_occurrences_are_exact_across_dst_and_honour_max_runs_and_pause() {
         ("2027-03-29T16:00:00Z", "2027-03-29T18:00:00+02:00"),
         ("2027-03-31T16:00:00Z", "2027-03-31T18:00:00+02:00"),
     ];
-    let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     assert_eq!(pairs(&next), expected);
 
     // max_runs caps the plan.
@@ -92,7 +120,9 @@ async fn next_occurrences_are_exact_across_dst_and_honour_max_runs_and_pause() {
     assert_eq!(pairs(&next), expected[..3].to_vec());
 
     // Paused: nothing is planned.
-    let (code, _) = api.post(&format!("/v1/schedules/{id}/pause"), json!({})).await;
+    let (code, _) = api
+        .post(&format!("/v1/schedules/{id}/pause"), json!({}))
+        .await;
     assert_eq!(code, 200);
     let (_, next) = api.get(&format!("/v1/schedules/{id}/next")).await;
     assert_eq!(next, json!({ "occurrences": [] }));
@@ -101,7 +131,9 @@ async fn next_occurrences_are_exact_across_dst_and_honour_max_runs_and_pause() {
         let (code, body) = api.get(&format!("/v1/schedules/{id}/next?{bad}")).await;
         assert_eq!(code, 422, "{bad}: {body}");
     }
-    let (code, _) = api.get("/v1/schedules/0193a1b2-0000-7000-8000-00000000ffff/next").await;
+    let (code, _) = api
+        .get("/v1/schedules/0193a1b2-0000-7000-8000-00000000ffff/next")
+        .await;
     assert_eq!(code, 404);
 }
 
@@ -109,9 +141,17 @@ async fn next_occurrences_are_exact_across_dst_and_honour_max_runs_and_pause() {
 async fn upcoming_merges_schedules_in_time_order_within_the_window() {
     let (_d, api) = Api::start(&[]);
     let now = chrono::Utc::now();
-    let at = |h: i64| (now + chrono::Duration::hours(h)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let at = |h: i64| {
+        (now + chrono::Duration::hours(h))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
     let mut ids = Vec::new();
-    for (name, hours, priority) in [("two", 2, "low"), ("one", 1, "high"), ("thirty", 30, "normal")] {
+    for (name, hours, priority) in [
+        ("two", 2, "low"),
+        ("one", 1, "high"),
+        ("thirty", 30, "normal"),
+    ] {
         let (code, s) = api
             .post(
                 "/v1/schedules",
@@ -123,7 +163,12 @@ async fn upcoming_merges_schedules_in_time_order_within_the_window() {
         ids.push(s["schedule_id"].as_str().unwrap().to_string());
     }
     let names = |v: &Value| -> Vec<String> {
-        v["executions"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+        v["executions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
     };
     let (code, up) = api.get("/v1/schedules/upcoming").await;
     assert_eq!(code, 200);
@@ -132,11 +177,17 @@ async fn upcoming_merges_schedules_in_time_order_within_the_window() {
     assert_eq!(up["executions"][0]["schedule_id"], ids[1].as_str());
     let (_, up) = api.get("/v1/schedules/upcoming?hours_ahead=48").await;
     assert_eq!(names(&up), ["one", "two", "thirty"]);
-    let (_, up) = api.get("/v1/schedules/upcoming?hours_ahead=48&limit=2").await;
+    let (_, up) = api
+        .get("/v1/schedules/upcoming?hours_ahead=48&limit=2")
+        .await;
     assert_eq!(names(&up), ["one", "two"]);
-    let (_, up) = api.get("/v1/schedules/upcoming?hours_ahead=48&priority=low").await;
+    let (_, up) = api
+        .get("/v1/schedules/upcoming?hours_ahead=48&priority=low")
+        .await;
     assert_eq!(names(&up), ["two"]);
-    let (_, up) = api.get("/v1/schedules/upcoming?job_type=video_generation").await;
+    let (_, up) = api
+        .get("/v1/schedules/upcoming?job_type=video_generation")
+        .await;
     assert_eq!(names(&up), Vec::<String>::new());
     let (code, _) = api.get("/v1/schedules/upcoming?hours_ahead=0").await;
     assert_eq!(code, 422);
@@ -156,7 +207,12 @@ async fn alerts_and_metrics() {
         )
         .await;
     let id = s["schedule_id"].as_str().unwrap();
-    let (code, _) = api.post(&format!("/v1/schedules/{id}/run?count_toward_max_runs=true"), json!({})).await;
+    let (code, _) = api
+        .post(
+            &format!("/v1/schedules/{id}/run?count_toward_max_runs=true"),
+            json!({}),
+        )
+        .await;
     assert_eq!(code, 201);
     let (_, alerts) = api.get("/v1/alerts").await;
     assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1, "{alerts}");
@@ -174,11 +230,30 @@ async fn alerts_and_metrics() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(done, "the manual run completed");
-    let text = api.http.get(api.server.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("sgsched_executions_total{job_type=\"export\",status=\"completed\"} 1"), "{text}");
+    let text = api
+        .http
+        .get(api.server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("sgsched_executions_total{job_type=\"export\",status=\"completed\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("sgsched_queue_depth 0"), "{text}");
-    assert!(text.contains("sgsched_plugin_call_duration_seconds_count{job_type=\"export\",call=\"run\"} 1"), "{text}");
-    assert!(text.contains("sgsched_scheduling_lag_seconds_count 1"), "{text}");
+    assert!(
+        text.contains(
+            "sgsched_plugin_call_duration_seconds_count{job_type=\"export\",call=\"run\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("sgsched_scheduling_lag_seconds_count 1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -188,14 +263,30 @@ async fn api_rate_limit_answers_429_with_retry_after() {
         let (code, _) = api.get("/v1/schedules").await;
         assert_eq!(code, 200);
     }
-    let r = api.http.get(api.server.url("/v1/schedules")).bearer_auth(&api.token).send().await.unwrap();
+    let r = api
+        .http
+        .get(api.server.url("/v1/schedules"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 429);
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=12).contains(&retry), "{retry}");
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     // Another user is not affected.
     let other = api.server.token("0193a1b2-0000-7000-8000-0000000000d2");
-    let r = api.http.get(api.server.url("/v1/schedules")).bearer_auth(&other).send().await.unwrap();
+    let r = api
+        .http
+        .get(api.server.url("/v1/schedules"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -206,17 +297,34 @@ async fn patterns_and_timezones() {
     assert_eq!(code, 200);
     let patterns = p["patterns"].as_array().unwrap();
     assert!(patterns.len() >= 12, "{}", patterns.len());
-    let by_name = |n: &str| patterns.iter().find(|x| x["name"] == n).unwrap_or_else(|| panic!("no preset {n}: {p}"));
+    let by_name = |n: &str| {
+        patterns
+            .iter()
+            .find(|x| x["name"] == n)
+            .unwrap_or_else(|| panic!("no preset {n}: {p}"))
+    };
     // The brief's six common patterns are there with the brief's rules.
     let weekdays = by_name("weekdays_6pm");
-    assert_eq!(weekdays["recurrence_rule"]["days_of_week"], json!([1, 2, 3, 4, 5]));
+    assert_eq!(
+        weekdays["recurrence_rule"]["days_of_week"],
+        json!([1, 2, 3, 4, 5])
+    );
     assert_eq!(weekdays["recurrence_rule"]["time_of_day"], "18:00");
-    assert_eq!(by_name("daily_9am")["recurrence_rule"]["frequency"], "daily");
-    assert_eq!(by_name("first_of_month")["recurrence_rule"]["days_of_month"], json!([1]));
+    assert_eq!(
+        by_name("daily_9am")["recurrence_rule"]["frequency"],
+        "daily"
+    );
+    assert_eq!(
+        by_name("first_of_month")["recurrence_rule"]["days_of_month"],
+        json!([1])
+    );
     assert_eq!(by_name("every_2_weeks")["recurrence_rule"]["interval"], 2);
     for x in patterns {
         assert!(x["description"].as_str().is_some_and(|d| !d.is_empty()));
-        assert!(x["rrule"].as_str().is_some_and(|r| r.contains("FREQ=")), "{x}");
+        assert!(
+            x["rrule"].as_str().is_some_and(|r| r.contains("FREQ=")),
+            "{x}"
+        );
         // Every preset is accepted as a schedule's rule.
         let (code, s) = api
             .post(
@@ -235,6 +343,8 @@ async fn patterns_and_timezones() {
     assert_eq!(find("UTC")["utc_offset"], "+00:00");
     assert_eq!(find("Asia/Kolkata")["utc_offset_seconds"], 19800);
     assert_eq!(find("Asia/Kolkata")["utc_offset"], "+05:30");
-    let ny = find("America/New_York")["utc_offset_seconds"].as_i64().unwrap();
+    let ny = find("America/New_York")["utc_offset_seconds"]
+        .as_i64()
+        .unwrap();
     assert!(ny == -18000 || ny == -14400, "{ny}");
 }

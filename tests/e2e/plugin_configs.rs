@@ -21,7 +21,9 @@ const BUILT_INS: [&str; 6] = [
 ];
 
 async fn host() -> PluginHost {
-    PluginHost::load(PluginHostConfig::default(), Arc::new(Unavailable)).await.unwrap()
+    PluginHost::load(PluginHostConfig::default(), Arc::new(Unavailable))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -34,13 +36,20 @@ async fn every_case_reports_exactly_its_fields() {
     for case in &cases {
         let job_type = case["job_type"].as_str().unwrap();
         let name = case["name"].as_str().unwrap();
-        let mut expected: Vec<String> =
-            case["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect();
+        let mut expected: Vec<String> = case["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect();
         expected.sort();
         let got = match h.validate(job_type, &case["config"]).await.unwrap() {
             Ok(()) => Vec::new(),
             Err(errors) => {
-                assert!(errors.iter().all(|e| !e.message.is_empty()), "{job_type}/{name}: empty message");
+                assert!(
+                    errors.iter().all(|e| !e.message.is_empty()),
+                    "{job_type}/{name}: empty message"
+                );
                 let mut f: Vec<String> = errors.into_iter().map(|e| e.field).collect();
                 f.sort();
                 f
@@ -52,10 +61,17 @@ async fn every_case_reports_exactly_its_fields() {
             entry.1 += 1;
         }
         if got != expected {
-            failures.push(format!("{job_type}/{name}: expected {expected:?}, got {got:?}"));
+            failures.push(format!(
+                "{job_type}/{name}: expected {expected:?}, got {got:?}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     for t in BUILT_INS {
         let (n, multi) = per_type.get(t).copied().unwrap_or_default();
         assert!(n >= 8, "{t}: only {n} cases");
@@ -69,13 +85,26 @@ async fn every_example_config_is_valid_and_every_schema_is_an_object_schema() {
     let mut seen = Vec::new();
     for p in h.plugins() {
         seen.push(p.job_type.clone());
-        assert_eq!(h.validate(&p.job_type, &p.example_config).await.unwrap(), Ok(()), "{}", p.job_type);
+        assert_eq!(
+            h.validate(&p.job_type, &p.example_config).await.unwrap(),
+            Ok(()),
+            "{}",
+            p.job_type
+        );
         assert_eq!(p.config_schema["type"], "object", "{}", p.job_type);
         // Something is required: a `required` list, or a choice between fields (`oneOf` etc.).
-        let required = p.config_schema["required"].as_array().is_some_and(|r| !r.is_empty());
-        let choice = ["oneOf", "anyOf", "allOf"].iter().any(|k| p.config_schema.get(*k).is_some());
+        let required = p.config_schema["required"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty());
+        let choice = ["oneOf", "anyOf", "allOf"]
+            .iter()
+            .any(|k| p.config_schema.get(*k).is_some());
         assert!(required || choice, "{}: nothing required", p.job_type);
-        assert_eq!(p.config_schema["additionalProperties"], false, "{}", p.job_type);
+        assert_eq!(
+            p.config_schema["additionalProperties"], false,
+            "{}",
+            p.job_type
+        );
         assert_eq!(p.version, "0.1.0");
         assert!(!p.description.is_empty());
     }
@@ -87,7 +116,12 @@ async fn every_example_config_is_valid_and_every_schema_is_an_object_schema() {
 async fn non_objects_are_one_error_on_the_whole_config() {
     let h = host().await;
     for t in BUILT_INS {
-        for bad in [Value::Null, Value::from(3), Value::from("x"), serde_json::json!([1, 2])] {
+        for bad in [
+            Value::Null,
+            Value::from(3),
+            Value::from("x"),
+            serde_json::json!([1, 2]),
+        ] {
             let errors = h.validate(t, &bad).await.unwrap().unwrap_err();
             assert_eq!(errors.len(), 1, "{t} {bad}");
             assert_eq!(errors[0].field, "", "{t} {bad}");

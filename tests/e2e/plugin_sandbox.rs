@@ -13,16 +13,27 @@ use sgsched::jobsystem::Unavailable;
 use sgsched::plugins::{PluginError, PluginHost, PluginHostConfig, RunRequest};
 
 async fn host(dir: &Path, tweak: impl FnOnce(&mut PluginHostConfig)) -> PluginHost {
-    let mut config = PluginHostConfig { plugins_dir: Some(dir.to_path_buf()), ..PluginHostConfig::default() };
+    let mut config = PluginHostConfig {
+        plugins_dir: Some(dir.to_path_buf()),
+        ..PluginHostConfig::default()
+    };
     tweak(&mut config);
-    PluginHost::load(config, Arc::new(Unavailable)).await.expect("host loads")
+    PluginHost::load(config, Arc::new(Unavailable))
+        .await
+        .expect("host loads")
 }
 
-async fn hostile_host(tweak: impl FnOnce(&mut PluginHostConfig)) -> (tempfile::TempDir, PluginHost) {
+async fn hostile_host(
+    tweak: impl FnOnce(&mut PluginHostConfig),
+) -> (tempfile::TempDir, PluginHost) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(common::hostile_wasm(), dir.path().join("hostile.wasm")).unwrap();
     let h = host(dir.path(), tweak).await;
-    assert!(h.info("hostile").is_some(), "hostile loaded; refused: {:?}", h.refused());
+    assert!(
+        h.info("hostile").is_some(),
+        "hostile loaded; refused: {:?}",
+        h.refused()
+    );
     (dir, h)
 }
 
@@ -42,9 +53,17 @@ fn request(mode: &str) -> RunRequest {
 
 /// The host is still healthy: a well-behaved call on the same host succeeds.
 async fn still_serves(h: &PluginHost) {
-    let out = h.run(request("ok")).await.expect("a normal run after the fault");
+    let out = h
+        .run(request("ok"))
+        .await
+        .expect("a normal run after the fault");
     assert_eq!(out.summary, json!({ "message": "ok" }));
-    assert_eq!(h.validate("export", &h.info("export").unwrap().example_config.clone()).await.unwrap(), Ok(()));
+    assert_eq!(
+        h.validate("export", &h.info("export").unwrap().example_config.clone())
+            .await
+            .unwrap(),
+        Ok(())
+    );
 }
 
 #[tokio::test]
@@ -55,7 +74,10 @@ async fn infinite_loop_in_run_hits_the_time_limit() {
     let took = start.elapsed();
     assert!(matches!(err, PluginError::TimeLimit { .. }), "{err}");
     assert!(err.to_string().contains("time limit"), "{err}");
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(2), "took {took:?}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(2),
+        "took {took:?}"
+    );
     still_serves(&h).await;
 }
 
@@ -63,9 +85,15 @@ async fn infinite_loop_in_run_hits_the_time_limit() {
 async fn infinite_loop_in_validate_hits_the_two_second_limit() {
     let (_d, h) = hostile_host(|_| {}).await;
     let start = Instant::now();
-    let err = h.validate("hostile", &json!({ "mode": "loop" })).await.unwrap_err();
+    let err = h
+        .validate("hostile", &json!({ "mode": "loop" }))
+        .await
+        .unwrap_err();
     let took = start.elapsed();
-    assert!(matches!(err, PluginError::TimeLimit { limit, .. } if limit == Duration::from_secs(2)), "{err}");
+    assert!(
+        matches!(err, PluginError::TimeLimit { limit, .. } if limit == Duration::from_secs(2)),
+        "{err}"
+    );
     assert!(took < Duration::from_secs(3), "took {took:?}");
     still_serves(&h).await;
 }
@@ -74,8 +102,14 @@ async fn infinite_loop_in_validate_hits_the_two_second_limit() {
 async fn unbounded_memory_growth_hits_the_memory_limit() {
     let (_d, h) = hostile_host(|c| c.memory_limit_bytes = 32 << 20).await;
     let err = h.run(request("oom")).await.unwrap_err();
-    assert!(matches!(err, PluginError::MemoryLimit { limit_mib: 32, .. }), "{err}");
-    assert_eq!(err.to_string(), "plugin hostile exceeded its memory limit of 32 MiB");
+    assert!(
+        matches!(err, PluginError::MemoryLimit { limit_mib: 32, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "plugin hostile exceeded its memory limit of 32 MiB"
+    );
     still_serves(&h).await;
 }
 
@@ -93,7 +127,11 @@ async fn a_rust_panic_fails_with_the_panic_message() {
     let (_d, h) = hostile_host(|_| {}).await;
     let err = h.run(request("panic")).await.unwrap_err();
     assert!(matches!(err, PluginError::Trap { .. }), "{err}");
-    assert!(err.to_string().contains("hostile guest panicked on purpose"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("hostile guest panicked on purpose"),
+        "{err}"
+    );
     still_serves(&h).await;
 }
 
@@ -102,7 +140,9 @@ async fn the_filesystem_and_environment_are_closed() {
     let (_d, h) = hostile_host(|_| {}).await;
     let err = h.run(request("open_file")).await.unwrap_err();
     match &err {
-        PluginError::Rejected { message, .. } => assert!(message.starts_with("open /etc/passwd denied"), "{message}"),
+        PluginError::Rejected { message, .. } => {
+            assert!(message.starts_with("open /etc/passwd denied"), "{message}")
+        }
         other => panic!("expected the guest's own error, got {other}"),
     }
     let out = h.run(request("env")).await.unwrap();
@@ -124,7 +164,10 @@ async fn job_system_is_refused_outside_run_and_reported_inside() {
     let err = h.run(request("submit")).await.unwrap_err();
     match err {
         PluginError::Rejected { message, .. } => {
-            assert_eq!(message, "job system unreachable: no job system in this command")
+            assert_eq!(
+                message,
+                "job system unreachable: no job system in this command"
+            )
         }
         other => panic!("{other}"),
     }
@@ -139,19 +182,30 @@ async fn many_concurrent_calls_share_the_pool() {
         tasks.push(tokio::spawn(async move { h.run(request("ok")).await }));
     }
     for t in tasks {
-        assert_eq!(t.await.unwrap().unwrap().summary, json!({ "message": "ok" }));
+        assert_eq!(
+            t.await.unwrap().unwrap().summary,
+            json!({ "message": "ok" })
+        );
     }
 }
 
 #[tokio::test]
 async fn bad_files_are_refused_and_the_rest_load() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(common::wrong_world_wasm(), dir.path().join("a_wrong_world.wasm")).unwrap();
+    std::fs::copy(
+        common::wrong_world_wasm(),
+        dir.path().join("a_wrong_world.wasm"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("b_garbage.wasm"), b"this is not wasm").unwrap();
     // A core module (not a component): the 8-byte preamble of an empty module.
     std::fs::write(dir.path().join("c_core_module.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::copy(common::hostile_wasm(), dir.path().join("d_hostile.wasm")).unwrap();
-    std::fs::copy(common::hostile_wasm(), dir.path().join("e_hostile_again.wasm")).unwrap();
+    std::fs::copy(
+        common::hostile_wasm(),
+        dir.path().join("e_hostile_again.wasm"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("ignored.txt"), b"not a plugin").unwrap();
     let h = host(dir.path(), |_| {}).await;
 
@@ -172,20 +226,39 @@ async fn bad_files_are_refused_and_the_rest_load() {
     let refused: Vec<(String, String)> = h
         .refused()
         .iter()
-        .map(|r| (r.file.file_name().unwrap().to_string_lossy().into_owned(), r.reason.clone()))
+        .map(|r| {
+            (
+                r.file.file_name().unwrap().to_string_lossy().into_owned(),
+                r.reason.clone(),
+            )
+        })
         .collect();
     assert_eq!(refused.len(), 4, "{refused:?}");
     assert_eq!(refused[0].0, "a_wrong_world.wasm");
     assert!(
-        refused[0].1.starts_with("not a component of world story-genius:scheduler/job-plugin@0.1.0"),
+        refused[0]
+            .1
+            .starts_with("not a component of world story-genius:scheduler/job-plugin@0.1.0"),
         "{}",
         refused[0].1
     );
     assert_eq!(refused[1].0, "b_garbage.wasm");
-    assert_eq!(refused[1].1, "not a WebAssembly component (a core module or another format)");
+    assert_eq!(
+        refused[1].1,
+        "not a WebAssembly component (a core module or another format)"
+    );
     assert_eq!(refused[2].0, "c_core_module.wasm");
-    assert_eq!(refused[2].1, "not a WebAssembly component (a core module or another format)");
-    assert_eq!(refused[3], ("e_hostile_again.wasm".to_string(), "job type \"hostile\" is already taken".to_string()));
+    assert_eq!(
+        refused[2].1,
+        "not a WebAssembly component (a core module or another format)"
+    );
+    assert_eq!(
+        refused[3],
+        (
+            "e_hostile_again.wasm".to_string(),
+            "job type \"hostile\" is already taken".to_string()
+        )
+    );
 }
 
 #[tokio::test]
@@ -195,8 +268,14 @@ async fn a_built_in_job_type_cannot_be_taken_over() {
     std::fs::write(dir.path().join("my_export.wasm"), export).unwrap();
     let h = host(dir.path(), |_| {}).await;
     assert_eq!(h.refused().len(), 1);
-    assert_eq!(h.refused()[0].reason, "job type \"export\" is already taken");
-    assert_eq!(h.info("export").unwrap().origin, sgsched::plugins::PluginOrigin::BuiltIn);
+    assert_eq!(
+        h.refused()[0].reason,
+        "job type \"export\" is already taken"
+    );
+    assert_eq!(
+        h.info("export").unwrap().origin,
+        sgsched::plugins::PluginOrigin::BuiltIn
+    );
 }
 
 #[tokio::test]
@@ -208,7 +287,12 @@ async fn compiled_components_are_cached_on_disk() {
         let mut v: Vec<(String, std::time::SystemTime)> = std::fs::read_dir(p)
             .unwrap()
             .map(|e| e.unwrap())
-            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().modified().unwrap()))
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.metadata().unwrap().modified().unwrap(),
+                )
+            })
             .collect();
         v.sort();
         v

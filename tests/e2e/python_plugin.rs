@@ -16,7 +16,10 @@ use sgsched::plugins::{PluginHost, PluginHostConfig, PluginOrigin, RunRequest};
 use sgsched::store::Store;
 
 fn componentize_py_available() -> bool {
-    Command::new("componentize-py").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("componentize-py")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[tokio::test]
@@ -26,7 +29,9 @@ async fn python_plugin_builds_loads_validates_and_runs() {
             std::env::var("SGSCHED_REQUIRE_PYTHON_PLUGIN").as_deref() != Ok("1"),
             "componentize-py is required (SGSCHED_REQUIRE_PYTHON_PLUGIN=1) but not on PATH"
         );
-        eprintln!("skipped: componentize-py not on PATH (pip install -r examples/python-plugin/requirements.txt)");
+        eprintln!(
+            "skipped: componentize-py not on PATH (pip install -r examples/python-plugin/requirements.txt)"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -40,20 +45,33 @@ async fn python_plugin_builds_loads_validates_and_runs() {
     assert!(status.success(), "build.sh failed");
 
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let config = PluginHostConfig { plugins_dir: Some(plugins.clone()), ..PluginHostConfig::default() };
-    let h = PluginHost::load(config, Arc::new(LocalJobSystem::new(store.clone()))).await.unwrap();
+    let config = PluginHostConfig {
+        plugins_dir: Some(plugins.clone()),
+        ..PluginHostConfig::default()
+    };
+    let h = PluginHost::load(config, Arc::new(LocalJobSystem::new(store.clone())))
+        .await
+        .unwrap();
     assert!(h.refused().is_empty(), "{:?}", h.refused());
     let info = h.info("social_post").expect("social_post loaded").clone();
     assert_eq!(info.version, "0.1.0");
     assert_eq!(info.origin, PluginOrigin::File(wasm.clone()));
     assert_eq!(info.config_schema["type"], "object");
 
-    assert_eq!(h.validate("social_post", &info.example_config).await.unwrap(), Ok(()));
+    assert_eq!(
+        h.validate("social_post", &info.example_config)
+            .await
+            .unwrap(),
+        Ok(())
+    );
     let bad = json!({ "platform": "myspace", "text": "", "video_id": "nope", "hashtags": ["ok", "#fine"], "extra": 1 });
     let errors = h.validate("social_post", &bad).await.unwrap().unwrap_err();
     let mut fields: Vec<String> = errors.into_iter().map(|e| e.field).collect();
     fields.sort();
-    assert_eq!(fields, ["extra", "hashtags[0]", "platform", "text", "video_id"]);
+    assert_eq!(
+        fields,
+        ["extra", "hashtags[0]", "platform", "text", "video_id"]
+    );
 
     let exec = "0193a1b2-0000-7000-8000-000000000301";
     let out = h

@@ -22,7 +22,10 @@ fn sgsched(args: &[&str]) -> (i32, String, String) {
 fn plugins_list_prints_the_six_built_ins() {
     let (code, out, _) = sgsched(&["plugins", "list"]);
     assert_eq!(code, 0);
-    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     assert_eq!(
         rows,
         vec![
@@ -41,13 +44,32 @@ fn plugins_list_with_a_plugins_dir_shows_files_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(common::hostile_wasm(), dir.path().join("hostile.wasm")).unwrap();
     std::fs::copy(common::wrong_world_wasm(), dir.path().join("wrong.wasm")).unwrap();
-    let (code, out, err) = sgsched(&["plugins", "list", "--plugins-dir", dir.path().to_str().unwrap()]);
+    let (code, out, err) = sgsched(&[
+        "plugins",
+        "list",
+        "--plugins-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
-    let hostile: Vec<&str> = out.lines().find(|l| l.starts_with("hostile ")).unwrap().split_whitespace().collect();
+    let hostile: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with("hostile "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
     assert_eq!(hostile[..2], ["hostile", "0.0.1"]);
-    assert_eq!(hostile[2], format!("file:{}", dir.path().join("hostile.wasm").display()));
+    assert_eq!(
+        hostile[2],
+        format!("file:{}", dir.path().join("hostile.wasm").display())
+    );
     assert_eq!(out.lines().count(), 7);
-    assert!(err.contains(&format!("refused {}: not a component of world", dir.path().join("wrong.wasm").display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "refused {}: not a component of world",
+            dir.path().join("wrong.wasm").display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]
@@ -61,7 +83,11 @@ fn plugins_validate_exit_codes_and_every_error() {
         json!({"project_id": "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "format": "mp4", "resolution": "1080p"}).to_string(),
     )
     .unwrap();
-    std::fs::write(&bad, json!({"format": "avi", "resolution": "9000p", "bogus": 1}).to_string()).unwrap();
+    std::fs::write(
+        &bad,
+        json!({"format": "avi", "resolution": "9000p", "bogus": 1}).to_string(),
+    )
+    .unwrap();
     std::fs::write(&notjson, "{ nope").unwrap();
 
     let (code, out, _) = sgsched(&["plugins", "validate", "export", good.to_str().unwrap()]);
@@ -71,13 +97,22 @@ fn plugins_validate_exit_codes_and_every_error() {
     assert_eq!(code, 1);
     let mut fields: Vec<&str> = out.lines().map(|l| l.split(": ").next().unwrap()).collect();
     fields.sort();
-    assert_eq!(fields, ["bogus", "format", "project_id", "resolution"], "{out}");
+    assert_eq!(
+        fields,
+        ["bogus", "format", "project_id", "resolution"],
+        "{out}"
+    );
 
     let (code, out, _) = sgsched(&["plugins", "validate", "export", notjson.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(out.starts_with("(config): not valid JSON"), "{out}");
 
-    let (code, _, err) = sgsched(&["plugins", "validate", "no_such_type", good.to_str().unwrap()]);
+    let (code, _, err) = sgsched(&[
+        "plugins",
+        "validate",
+        "no_such_type",
+        good.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown job type \"no_such_type\""), "{err}");
 
@@ -98,17 +133,42 @@ async fn serve_answers_health_plugins_and_jobs_then_stops_on_sigterm() {
 
     let anonymous = http.get(server.url("/v1/plugins")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
-    assert_eq!(anonymous.headers()["content-type"], "application/problem+json");
-    let bad = http.get(server.url("/v1/plugins")).bearer_auth("sgs_not_a_token").send().await.unwrap();
+    assert_eq!(
+        anonymous.headers()["content-type"],
+        "application/problem+json"
+    );
+    let bad = http
+        .get(server.url("/v1/plugins"))
+        .bearer_auth("sgs_not_a_token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 401);
     let token = server.token("0193a1b2-0000-7000-8000-0000000000cc");
-    let plugins: Value =
-        http.get(server.url("/v1/plugins")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let plugins: Value = http
+        .get(server.url("/v1/plugins"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let list = plugins["plugins"].as_array().unwrap();
-    let types: Vec<&str> = list.iter().map(|p| p["job_type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = list
+        .iter()
+        .map(|p| p["job_type"].as_str().unwrap())
+        .collect();
     assert_eq!(
         types,
-        ["batch_generation", "caption_generation", "export", "script_generation", "thumbnail_generation", "video_generation"]
+        [
+            "batch_generation",
+            "caption_generation",
+            "export",
+            "script_generation",
+            "thumbnail_generation",
+            "video_generation"
+        ]
     );
     for p in list {
         assert_eq!(p["version"], "0.1.0");
@@ -118,24 +178,61 @@ async fn serve_answers_health_plugins_and_jobs_then_stops_on_sigterm() {
         assert!(p["description"].as_str().is_some_and(|d| !d.is_empty()));
     }
 
-    let jobs: Value = http.get(server.url("/v1/jobs")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let jobs: Value = http
+        .get(server.url("/v1/jobs"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(jobs, json!({ "items": [], "next_cursor": null }));
 
-    let bad = http.get(server.url("/v1/jobs?limit=0")).bearer_auth(&token).send().await.unwrap();
+    let bad = http
+        .get(server.url("/v1/jobs?limit=0"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 422);
     assert_eq!(bad.headers()["content-type"], "application/problem+json");
     let body: Value = bad.json().await.unwrap();
-    assert_eq!(body["errors"], json!([{ "field": "limit", "message": "must be an integer from 1 to 1000" }]));
+    assert_eq!(
+        body["errors"],
+        json!([{ "field": "limit", "message": "must be an integer from 1 to 1000" }])
+    );
 
-    let bad = http.get(server.url("/v1/jobs?cursor=zzz")).bearer_auth(&token).send().await.unwrap();
+    let bad = http
+        .get(server.url("/v1/jobs?cursor=zzz"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
-    let missing = http.get(server.url("/v1/jobs/0193a1b2-0000-7000-8000-000000000000")).bearer_auth(&token).send().await.unwrap();
+    let missing = http
+        .get(server.url("/v1/jobs/0193a1b2-0000-7000-8000-000000000000"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
-    let nowhere = http.get(server.url("/v1/nowhere")).bearer_auth(&token).send().await.unwrap();
+    let nowhere = http
+        .get(server.url("/v1/nowhere"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(nowhere.status(), 404);
-    assert_eq!(nowhere.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        nowhere.headers()["content-type"],
+        "application/problem+json"
+    );
 
-    assert!(server.terminate(Duration::from_secs(10)), "clean exit on SIGTERM");
+    assert!(
+        server.terminate(Duration::from_secs(10)),
+        "clean exit on SIGTERM"
+    );
 
     // The compiled cache is in the data dir, one artifact per built-in, and a restart reuses it.
     let cache = data.path().join("cache/plugins");
@@ -146,7 +243,12 @@ async fn serve_answers_health_plugins_and_jobs_then_stops_on_sigterm() {
     assert_eq!(health.status(), 200);
     assert_eq!(count(), 6);
     // The token, imported on first use, is in the database now and survives the restart.
-    let again = http.get(server.url("/v1/plugins")).bearer_auth(&token).send().await.unwrap();
+    let again = http
+        .get(server.url("/v1/plugins"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 200);
 }
 
@@ -155,7 +257,13 @@ fn serve_refuses_a_port_in_use_with_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();
-    let (code, _, err) = sgsched(&["serve", "--listen", &addr, "--data-dir", data.path().to_str().unwrap()]);
+    let (code, _, err) = sgsched(&[
+        "serve",
+        "--listen",
+        &addr,
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
 }

@@ -44,7 +44,10 @@ where
     for c in 0..conns {
         let make = make.clone();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
             let mut lat = Vec::new();
             let mut errors = 0;
             let mut i = c * 1_000_000;
@@ -70,8 +73,17 @@ where
         errors += e;
     }
     all.sort();
-    let pick = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
-    Outcome { rps: all.len() as f64 / secs as f64, p50: pick(0.5), p99: pick(0.99), errors }
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Outcome {
+        rps: all.len() as f64 / secs as f64,
+        p50: pick(0.5),
+        p99: pick(0.99),
+        errors,
+    }
 }
 
 fn report(name: &str, o: &Outcome, base: &Outcome) {
@@ -90,7 +102,14 @@ async fn main() {
     let args = Args::parse();
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(&args.bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--api-rate-per-minute", "0", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-rate-per-minute",
+            "0",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -105,7 +124,13 @@ async fn main() {
     };
     let token = String::from_utf8(
         Command::new(&args.bin)
-            .args(["token", "create", "--user-id", "0193a1b2-0000-7000-8000-00000000f001", "--data-dir"])
+            .args([
+                "token",
+                "create",
+                "--user-id",
+                "0193a1b2-0000-7000-8000-00000000f001",
+                "--data-dir",
+            ])
             .arg(dir.path())
             .output()
             .unwrap()
@@ -125,8 +150,16 @@ async fn main() {
     let client = reqwest::Client::new();
     let mut id = String::new();
     for i in 0..1000 {
-        let r: serde_json::Value =
-            client.post(format!("{base}/v1/schedules")).bearer_auth(&token).json(&body(i)).send().await.unwrap().json().await.unwrap();
+        let r: serde_json::Value = client
+            .post(format!("{base}/v1/schedules"))
+            .bearer_auth(&token)
+            .json(&body(i))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if i == 0 {
             id = r["schedule_id"].as_str().unwrap().to_string();
         }
@@ -137,15 +170,25 @@ async fn main() {
     let health = drive(c, s, move |cl, _| cl.get(format!("{b}/healthz"))).await;
     report("GET /healthz (baseline)", &health, &health);
     let (b, t) = (base.clone(), token.clone());
-    let get = drive(c, s, move |cl, _| cl.get(format!("{b}/v1/schedules/{id}")).bearer_auth(&t)).await;
+    let get = drive(c, s, move |cl, _| {
+        cl.get(format!("{b}/v1/schedules/{id}")).bearer_auth(&t)
+    })
+    .await;
     report("GET /v1/schedules/{id}", &get, &health);
     let (b, t) = (base.clone(), token.clone());
-    let post = drive(c, s, move |cl, i| cl.post(format!("{b}/v1/schedules")).bearer_auth(&t).json(&body(i))).await;
+    let post = drive(c, s, move |cl, i| {
+        cl.post(format!("{b}/v1/schedules"))
+            .bearer_auth(&t)
+            .json(&body(i))
+    })
+    .await;
     report("POST /v1/schedules (durable)", &post, &health);
     let (b, t) = (base.clone(), token.clone());
     let cal = drive(8, s, move |cl, _| {
-        cl.get(format!("{b}/v1/schedules/calendar?start_date=2027-01-01&end_date=2027-01-31&group_by=month"))
-            .bearer_auth(&t)
+        cl.get(format!(
+            "{b}/v1/schedules/calendar?start_date=2027-01-01&end_date=2027-01-31&group_by=month"
+        ))
+        .bearer_auth(&t)
     })
     .await;
     report("GET calendar month (1,000+ sched.)", &cal, &health);

@@ -29,12 +29,20 @@ pub struct TokenCache {
 
 impl TokenCache {
     pub fn new(inbox: PathBuf) -> Self {
-        Self { known: Arc::new(RwLock::new(HashMap::new())), inbox }
+        Self {
+            known: Arc::new(RwLock::new(HashMap::new())),
+            inbox,
+        }
     }
 
     async fn user(&self, storage: &dyn Storage, token: &str) -> Result<Option<UserId>, Problem> {
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(u) = self.known.read().unwrap_or_else(|p| p.into_inner()).get(&hash) {
+        if let Some(u) = self
+            .known
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&hash)
+        {
             return Ok(Some(*u));
         }
         let mut user = storage.token_user(hash).await.map_err(Problem::internal)?;
@@ -42,13 +50,20 @@ impl TokenCache {
             user = self.import(storage, hash).await?;
         }
         if let Some(u) = user {
-            self.known.write().unwrap_or_else(|p| p.into_inner()).insert(hash, u);
+            self.known
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(hash, u);
         }
         Ok(user)
     }
 
     /// A token created by the CLI while the server runs: move it from the inbox into storage.
-    async fn import(&self, storage: &dyn Storage, hash: [u8; 32]) -> Result<Option<UserId>, Problem> {
+    async fn import(
+        &self,
+        storage: &dyn Storage,
+        hash: [u8; 32],
+    ) -> Result<Option<UserId>, Problem> {
         let path = self.inbox.join(hex(&hash));
         let Ok(text) = tokio::fs::read_to_string(&path).await else {
             // A concurrent first use may have imported and removed the file since this request
@@ -59,7 +74,10 @@ impl TokenCache {
             tracing::warn!(file = %path.display(), "ignoring a malformed token file");
             return Ok(None);
         };
-        storage.put_token(hash, user).await.map_err(Problem::internal)?;
+        storage
+            .put_token(hash, user)
+            .await
+            .map_err(Problem::internal)?;
         let _ = tokio::fs::remove_file(&path).await;
         Ok(Some(user))
     }
@@ -72,8 +90,12 @@ pub fn hex(bytes: &[u8]) -> String {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let unauthorized = |detail: &str| Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail);
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let unauthorized =
+            |detail: &str| Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail);
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -92,8 +114,14 @@ impl FromRequestParts<AppState> for AuthUser {
         if let Some(limiter) = &state.api_rate
             && let Err(not_until) = limiter.check_key(&user)
         {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-            let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", "API rate limit exceeded for this user");
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            let mut p = Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too Many Requests",
+                "API rate limit exceeded for this user",
+            );
             p.retry_after = Some(wait.as_secs().max(1));
             return Err(p);
         }

@@ -21,13 +21,25 @@ impl<'a> Reader<'a> {
     /// Fails with one error when the body is not an object.
     pub fn new(value: &'a Value, prefix: &str) -> Result<Self, FieldError> {
         match value.as_object() {
-            Some(obj) => Ok(Self { obj, prefix: prefix.to_string(), errors: Vec::new(), failed: Default::default() }),
-            None => Err(FieldError::new(if prefix.is_empty() { "" } else { prefix }, "must be a JSON object")),
+            Some(obj) => Ok(Self {
+                obj,
+                prefix: prefix.to_string(),
+                errors: Vec::new(),
+                failed: Default::default(),
+            }),
+            None => Err(FieldError::new(
+                if prefix.is_empty() { "" } else { prefix },
+                "must be a JSON object",
+            )),
         }
     }
 
     pub fn path(&self, field: &str) -> String {
-        if self.prefix.is_empty() { field.to_string() } else { format!("{}.{field}", self.prefix) }
+        if self.prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{}.{field}", self.prefix)
+        }
     }
 
     fn fail(&mut self, field: &str, message: impl Into<String>) {
@@ -38,7 +50,12 @@ impl<'a> Reader<'a> {
 
     /// Every key not in `known` is an error.
     pub fn deny_unknown(&mut self, known: &[&str]) {
-        let unknown: Vec<String> = self.obj.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
+        let unknown: Vec<String> = self
+            .obj
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect();
         for k in unknown {
             let path = self.path(&k);
             self.errors.push(FieldError::new(path, "unknown field"));
@@ -58,7 +75,14 @@ impl<'a> Reader<'a> {
         let v = self.value(field)?;
         match v.as_str() {
             Some(s) if s.trim().chars().count() < min => {
-                self.fail(field, if min == 1 { "must not be empty".into() } else { format!("must be at least {min} characters") });
+                self.fail(
+                    field,
+                    if min == 1 {
+                        "must not be empty".into()
+                    } else {
+                        format!("must be at least {min} characters")
+                    },
+                );
                 None
             }
             Some(s) if s.chars().count() > max => {
@@ -96,7 +120,12 @@ impl<'a> Reader<'a> {
     }
 
     /// A string enum, parsed by `parse`, with `choices` named in the error.
-    pub fn choice<T>(&mut self, field: &str, parse: fn(&str) -> Option<T>, choices: String) -> Option<T> {
+    pub fn choice<T>(
+        &mut self,
+        field: &str,
+        parse: fn(&str) -> Option<T>,
+        choices: String,
+    ) -> Option<T> {
         let v = self.value(field)?;
         match v.as_str().and_then(parse) {
             Some(t) => Some(t),
@@ -137,7 +166,9 @@ impl<'a> Reader<'a> {
         let v = self.value(field)?;
         let path = self.path(field);
         let result = match v {
-            Value::String(text) => parse_rrule(text).map(|(r, _)| r).map_err(|e| vec![FieldError::new(path.clone(), e.to_string())]),
+            Value::String(text) => parse_rrule(text)
+                .map(|(r, _)| r)
+                .map_err(|e| vec![FieldError::new(path.clone(), e.to_string())]),
             _ => parse_rule(v, &path),
         };
         match result {

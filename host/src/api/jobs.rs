@@ -47,12 +47,18 @@ impl From<LocalJobRecord> for JobView {
             payload: j.payload,
             result: j.result,
             error: j.error,
-            created_at: j.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            created_at: j
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         }
     }
 }
 
-pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<JobList>, Problem> {
+pub async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<JobList>, Problem> {
     let Query(q) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let limit = match q.limit.as_deref() {
         None => 50,
@@ -69,21 +75,42 @@ pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser, query
     // The cursor is the last job id of the previous page; it is opaque to clients.
     let after = match q.cursor {
         None => None,
-        Some(c) => Some(uuid::Uuid::parse_str(&c).map_err(|_| Problem::bad_request("invalid cursor"))?.to_string()),
+        Some(c) => Some(
+            uuid::Uuid::parse_str(&c)
+                .map_err(|_| Problem::bad_request("invalid cursor"))?
+                .to_string(),
+        ),
     };
-    let items = state.store.local_jobs(Some(user.to_string()), after, limit + 1).await.map_err(Problem::internal)?;
+    let items = state
+        .store
+        .local_jobs(Some(user.to_string()), after, limit + 1)
+        .await
+        .map_err(Problem::internal)?;
     let more = items.len() > limit;
     let items: Vec<JobView> = items.into_iter().take(limit).map(JobView::from).collect();
-    let next_cursor = if more { items.last().map(|j| j.job_id.clone()) } else { None };
+    let next_cursor = if more {
+        items.last().map(|j| j.job_id.clone())
+    } else {
+        None
+    };
     Ok(Json(JobList { items, next_cursor }))
 }
 
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Json<JobView>, Problem> {
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, Problem> {
     let not_found = || Problem::not_found(format!("no job {id}"));
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(not_found());
     }
-    match state.store.local_job(id.clone()).await.map_err(Problem::internal)? {
+    match state
+        .store
+        .local_job(id.clone())
+        .await
+        .map_err(Problem::internal)?
+    {
         Some(j) if j.user_id == user.to_string() => Ok(Json(j.into())),
         _ => Err(not_found()),
     }

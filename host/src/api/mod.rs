@@ -45,9 +45,13 @@ pub struct AppState {
 }
 
 /// A per-user API rate limiter allowing `per_minute` requests a minute (with that burst).
-pub fn api_rate_limiter(per_minute: u32) -> Option<std::sync::Arc<governor::DefaultKeyedRateLimiter<crate::model::UserId>>> {
+pub fn api_rate_limiter(
+    per_minute: u32,
+) -> Option<std::sync::Arc<governor::DefaultKeyedRateLimiter<crate::model::UserId>>> {
     let n = std::num::NonZeroU32::new(per_minute)?;
-    Some(std::sync::Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(n))))
+    Some(std::sync::Arc::new(governor::RateLimiter::keyed(
+        governor::Quota::per_minute(n),
+    )))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -63,7 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/schedules", post(s::create).get(s::list))
         .route("/v1/schedules/patterns", get(reference::patterns))
         .route("/v1/schedules/series", post(series::create))
-        .route("/v1/schedules/series/{id}", get(series::get).delete(series::cancel))
+        .route(
+            "/v1/schedules/series/{id}",
+            get(series::get).delete(series::cancel),
+        )
         .route("/v1/schedules/upcoming", get(s::planned::upcoming))
         .route("/v1/schedules/calendar", get(calendar::calendar))
         .route("/v1/schedules/bulk", post(bulk::create))
@@ -71,7 +78,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/schedules/bulk/{action}", post(bulk::transition))
         .route("/v1/schedules/{id}/next", get(s::planned::next))
         .route("/v1/schedules/timezones", get(reference::timezones))
-        .route("/v1/schedules/{id}", get(s::get).put(s::update).delete(s::delete))
+        .route(
+            "/v1/schedules/{id}",
+            get(s::get).put(s::update).delete(s::delete),
+        )
         .route("/v1/schedules/{id}/pause", post(s::pause))
         .route("/v1/schedules/{id}/resume", post(s::resume))
         .route("/v1/schedules/{id}/cancel", post(s::cancel))
@@ -80,7 +90,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/schedules/{id}/executions", get(s::executions))
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
-            Problem::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", "method not allowed on this route")
+            Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "Method Not Allowed",
+                "method not allowed on this route",
+            )
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(too_large))
@@ -89,7 +103,10 @@ pub fn router(state: AppState) -> Router {
 
 /// Bodies declared over the limit get 413. Up to a bound the body is read and discarded first:
 /// answering while the client is still sending makes it see a reset instead of the 413.
-async fn too_large(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn too_large(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     const DRAIN_AT_MOST: usize = 16 << 20;
     let declared = req
@@ -123,5 +140,7 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -20,12 +20,18 @@ pub struct AlertList {
 /// Schedules read per alert request, at most: the cost stays bounded for huge accounts.
 const MAX_SCHEDULES: usize = 10_000;
 
-pub async fn alerts(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<AlertList>, Problem> {
+pub async fn alerts(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<AlertList>, Problem> {
     let storage = &state.scheduler.storage;
     let mut schedules = Vec::new();
     let mut after = None;
     while schedules.len() < MAX_SCHEDULES {
-        let page = storage.list_schedules(user, ScheduleFilter::default(), after, 1000).await.map_err(Problem::internal)?;
+        let page = storage
+            .list_schedules(user, ScheduleFilter::default(), after, 1000)
+            .await
+            .map_err(Problem::internal)?;
         let done = page.len() < 1000;
         after = page.last().map(|s| s.id);
         schedules.extend(page);
@@ -40,7 +46,12 @@ pub async fn alerts(State(state): State<AppState>, AuthUser(user): AuthUser) -> 
         .into_iter()
         .filter(|e| e.user_id == user)
         .collect();
-    let alerts = evaluate(&AlertConfig::default(), &schedules, &running, state.scheduler.clock.now());
+    let alerts = evaluate(
+        &AlertConfig::default(),
+        &schedules,
+        &running,
+        state.scheduler.clock.now(),
+    );
     for a in &alerts {
         tracing::warn!(user = %user, schedule = %a.schedule_id, kind = ?a.kind, "{}", a.message);
     }
@@ -51,9 +62,18 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let gauges = match &state.dispatcher {
         Some(d) => {
             let q = d.queue.lock().unwrap_or_else(|p| p.into_inner());
-            crate::metrics::Gauges { queue_depth: q.len(), running: q.running() }
+            crate::metrics::Gauges {
+                queue_depth: q.len(),
+                running: q.running(),
+            }
         }
-        None => crate::metrics::Gauges { queue_depth: 0, running: 0 },
+        None => crate::metrics::Gauges {
+            queue_depth: 0,
+            running: 0,
+        },
     };
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render(&gauges))
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(&gauges),
+    )
 }

@@ -31,7 +31,15 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { kind: "about:blank", title, status: status.as_u16(), detail: detail.into(), errors: Vec::new(), current_status: None, retry_after: None }
+        Self {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            current_status: None,
+            retry_after: None,
+        }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -53,13 +61,25 @@ impl Problem {
     }
 
     pub fn invalid_fields(errors: Vec<crate::recurrence::FieldError>) -> Self {
-        Self::invalid(errors.into_iter().map(|e| ProblemFieldError { field: e.field, message: e.message }).collect())
+        Self::invalid(
+            errors
+                .into_iter()
+                .map(|e| ProblemFieldError {
+                    field: e.field,
+                    message: e.message,
+                })
+                .collect(),
+        )
     }
 
     /// A fault on our side. The detail is logged, not shown: it may name internals.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "internal error; see the server log")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "internal error; see the server log",
+        )
     }
 }
 
@@ -69,10 +89,13 @@ impl IntoResponse for Problem {
         let retry_after = self.retry_after;
         let mut resp = (status, axum::Json(self)).into_response();
         if let Some(secs) = retry_after {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         resp
     }
 }

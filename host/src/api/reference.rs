@@ -53,7 +53,12 @@ pub async fn timezones(_: AuthUser) -> Json<TimezoneList> {
         .map(|(name, secs)| TimezoneView {
             name,
             utc_offset_seconds: secs,
-            utc_offset: format!("{}{:02}:{:02}", if secs < 0 { '-' } else { '+' }, secs.abs() / 3600, secs.abs() % 3600 / 60),
+            utc_offset: format!(
+                "{}{:02}:{:02}",
+                if secs < 0 { '-' } else { '+' },
+                secs.abs() / 3600,
+                secs.abs() % 3600 / 60
+            ),
         })
         .collect();
     Json(TimezoneList { timezones })

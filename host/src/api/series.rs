@@ -16,8 +16,16 @@ use crate::model::{Priority, SeriesStatus};
 use crate::series::{MAX_EPISODES, SeriesParts, SeriesWithEpisodes};
 use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
 
-const FIELDS: &[&str] =
-    &["name", "template_id", "episode_count", "schedule_rule", "job_type", "job_config", "timezone", "priority"];
+const FIELDS: &[&str] = &[
+    "name",
+    "template_id",
+    "episode_count",
+    "schedule_rule",
+    "job_type",
+    "job_config",
+    "timezone",
+    "priority",
+];
 
 #[derive(Serialize)]
 pub struct SeriesView {
@@ -60,7 +68,11 @@ fn view(v: SeriesWithEpisodes) -> SeriesView {
             EpisodeView {
                 episode: k,
                 schedule_id: e.id.to_string(),
-                status: if k < s.current_episode { "completed" } else { e.status.as_str() },
+                status: if k < s.current_episode {
+                    "completed"
+                } else {
+                    e.status.as_str()
+                },
                 scheduled_at: e.scheduled_at.map(format_utc),
                 scheduled_at_local: e.scheduled_at.map(|t| format_local(utc_to_local(&tz, t))),
                 failed_runs: e.stats.failed,
@@ -94,7 +106,11 @@ fn parse_series_id(id: &str) -> Result<uuid::Uuid, Problem> {
     uuid::Uuid::parse_str(id).map_err(|_| Problem::not_found("no such series"))
 }
 
-pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, bytes: Bytes) -> Result<Response, Problem> {
+pub async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
     let body = json_body(&bytes, false)?;
     let mut r = Reader::new(&body, "").map_err(|e| Problem::invalid_fields(vec![e]))?;
     r.deny_unknown(FIELDS);
@@ -103,7 +119,10 @@ pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, byt
         Some(v) => match v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) {
             Some(u) => Some(u),
             None => {
-                r.errors.push(crate::recurrence::FieldError::new("template_id", "must be a UUID"));
+                r.errors.push(crate::recurrence::FieldError::new(
+                    "template_id",
+                    "must be a UUID",
+                ));
                 r.failed.insert("template_id".into());
                 None
             }
@@ -112,7 +131,9 @@ pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, byt
     let parts = SeriesParts {
         name: r.string("name", 1, 200),
         template_id,
-        episode_count: r.uint("episode_count", 1, MAX_EPISODES.into()).map(|n| n as u32),
+        episode_count: r
+            .uint("episode_count", 1, MAX_EPISODES.into())
+            .map(|n| n as u32),
         schedule_rule: r.rule("schedule_rule"),
         job_type: r.string("job_type", 1, 64),
         job_config: r.value("job_config").cloned(),
@@ -120,10 +141,14 @@ pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, byt
         priority: r.choice("priority", Priority::parse, Priority::choices()),
         failed: r.failed.clone(),
     };
-    let created = state.scheduler.create_series(user, parts, r.errors).await.map_err(|e| match e {
-        crate::service::ServiceError::NotFound => Problem::not_found("no such series"),
-        other => Problem::from(other),
-    })?;
+    let created = state
+        .scheduler
+        .create_series(user, parts, r.errors)
+        .await
+        .map_err(|e| match e {
+            crate::service::ServiceError::NotFound => Problem::not_found("no such series"),
+            other => Problem::from(other),
+        })?;
     Ok((StatusCode::CREATED, Json(view(created))).into_response())
 }
 
@@ -135,7 +160,11 @@ pub async fn get(
 ) -> Result<Json<SeriesView>, Problem> {
     QueryParams::new(query, &[])?.finish()?;
     let id = parse_series_id(&id)?;
-    let s = state.scheduler.get_series(user, id).await.map_err(not_found_series)?;
+    let s = state
+        .scheduler
+        .get_series(user, id)
+        .await
+        .map_err(not_found_series)?;
     Ok(Json(view(s)))
 }
 
@@ -147,7 +176,11 @@ pub async fn cancel(
 ) -> Result<Json<SeriesView>, Problem> {
     QueryParams::new(query, &[])?.finish()?;
     let id = parse_series_id(&id)?;
-    let s = state.scheduler.cancel_series(user, id).await.map_err(not_found_series)?;
+    let s = state
+        .scheduler
+        .cancel_series(user, id)
+        .await
+        .map_err(not_found_series)?;
     Ok(Json(view(s)))
 }
 

@@ -108,7 +108,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = !matches!(cli.command, Command::Serve(_));
     init_tracing(if quiet { "warn" } else { "info" });
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -119,20 +122,29 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Next(args) => next::run(args, chrono::Utc::now()),
-            Command::Token(TokenCommand::Create { user_id, data_dir }) => match crate::tokens::create(&data_dir, user_id) {
-                Ok(token) => {
-                    println!("{token}");
-                    ExitCode::SUCCESS
+            Command::Token(TokenCommand::Create { user_id, data_dir }) => {
+                match crate::tokens::create(&data_dir, user_id) {
+                    Ok(token) => {
+                        println!("{token}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!(
+                            "error: cannot write the token under {}: {e}",
+                            data_dir.display()
+                        );
+                        ExitCode::from(2)
+                    }
                 }
-                Err(e) => {
-                    eprintln!("error: cannot write the token under {}: {e}", data_dir.display());
-                    ExitCode::from(2)
-                }
-            },
-            Command::Plugins(PluginsCommand::List { plugins_dir }) => plugins_list(plugins_dir).await,
-            Command::Plugins(PluginsCommand::Validate { job_type, config, plugins_dir }) => {
-                plugins_validate(&job_type, &config, plugins_dir).await
             }
+            Command::Plugins(PluginsCommand::List { plugins_dir }) => {
+                plugins_list(plugins_dir).await
+            }
+            Command::Plugins(PluginsCommand::Validate {
+                job_type,
+                config,
+                plugins_dir,
+            }) => plugins_validate(&job_type, &config, plugins_dir).await,
         }
     })
 }
@@ -140,7 +152,10 @@ pub fn main() -> ExitCode {
 fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
@@ -192,11 +207,16 @@ pub async fn shutdown_signal() {
 
 /// The CLI commands need plugins but no job system: `run` is never called from them.
 async fn load_plugins(plugins_dir: Option<PathBuf>) -> Result<PluginHost, ExitCode> {
-    let config = PluginHostConfig { plugins_dir, ..PluginHostConfig::default() };
-    PluginHost::load(config, Arc::new(Unavailable)).await.map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(2)
-    })
+    let config = PluginHostConfig {
+        plugins_dir,
+        ..PluginHostConfig::default()
+    };
+    PluginHost::load(config, Arc::new(Unavailable))
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        })
 }
 
 async fn plugins_list(plugins_dir: Option<PathBuf>) -> ExitCode {
@@ -233,7 +253,10 @@ async fn plugins_validate(job_type: &str, path: &Path, plugins_dir: Option<PathB
         Err(code) => return code,
     };
     if host.info(job_type).is_none() {
-        eprintln!("error: unknown job type {job_type:?}; known: {}", host.job_types().join(", "));
+        eprintln!(
+            "error: unknown job type {job_type:?}; known: {}",
+            host.job_types().join(", ")
+        );
         return ExitCode::from(2);
     }
     match host.validate(job_type, &config).await {
@@ -243,7 +266,11 @@ async fn plugins_validate(job_type: &str, path: &Path, plugins_dir: Option<PathB
         }
         Ok(Err(errors)) => {
             for e in errors {
-                let field = if e.field.is_empty() { "(config)" } else { e.field.as_str() };
+                let field = if e.field.is_empty() {
+                    "(config)"
+                } else {
+                    e.field.as_str()
+                };
                 println!("{field}: {}", e.message);
             }
             ExitCode::from(1)

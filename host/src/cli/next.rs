@@ -101,7 +101,15 @@ fn occurrences(args: &NextArgs, now: DateTime<Utc>) -> Result<Vec<String>, Vec<S
     if rule.start_date.is_none() {
         rule.start_date = Some(after.with_timezone(&tz).date_naive());
     }
-    let recurrence = Recurrence::new(&rule, tz, &HolidayCalendars::builtin())
-        .map_err(|e| e.field_errors("").iter().map(|f| format!("--rule: {f}")).collect::<Vec<_>>())?;
-    Ok(recurrence.iter_from(after).take(args.n as usize).map(|o| o.to_line()).collect())
+    let recurrence = Recurrence::new(&rule, tz, &HolidayCalendars::builtin()).map_err(|e| {
+        e.field_errors("")
+            .iter()
+            .map(|f| format!("--rule: {f}"))
+            .collect::<Vec<_>>()
+    })?;
+    Ok(recurrence
+        .iter_from(after)
+        .take(args.n as usize)
+        .map(|o| o.to_line())
+        .collect())
 }

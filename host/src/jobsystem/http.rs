@@ -64,7 +64,10 @@ impl HttpJobSystem {
 
     /// Send with retries: connection errors, timeouts and 5xx are retried with exponential
     /// backoff; 4xx is the job system's final word.
-    async fn send(&self, make: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response, JobSystemError> {
+    async fn send(
+        &self,
+        make: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, JobSystemError> {
         let mut delay = self.config.backoff;
         let mut last = JobSystemError::Unreachable("no attempt made".into());
         for attempt in 1..=self.config.attempts.max(1) {
@@ -72,7 +75,10 @@ impl HttpJobSystem {
                 Ok(resp) if resp.status().is_server_error() => {
                     let status = resp.status().as_u16();
                     let body = resp.text().await.unwrap_or_default();
-                    last = JobSystemError::Status { status, body: truncate(body) };
+                    last = JobSystemError::Status {
+                        status,
+                        body: truncate(body),
+                    };
                 }
                 Ok(resp) => return Ok(resp),
                 Err(e) => last = JobSystemError::Unreachable(error_chain(&e)),
@@ -97,14 +103,25 @@ impl JobSystem for HttpJobSystem {
             "user_id": req.user_id,
         });
         let resp = self
-            .send(|| self.client.post(&url).header("Idempotency-Key", &req.idempotency_key).json(&body))
+            .send(|| {
+                self.client
+                    .post(&url)
+                    .header("Idempotency-Key", &req.idempotency_key)
+                    .json(&body)
+            })
             .await?;
         let status = resp.status();
         if !status.is_success() {
             let body = resp.text().await.unwrap_or_default();
-            return Err(JobSystemError::Status { status: status.as_u16(), body: truncate(body) });
+            return Err(JobSystemError::Status {
+                status: status.as_u16(),
+                body: truncate(body),
+            });
         }
-        let s: Submitted = resp.json().await.map_err(|e| JobSystemError::Protocol(e.to_string()))?;
+        let s: Submitted = resp
+            .json()
+            .await
+            .map_err(|e| JobSystemError::Protocol(e.to_string()))?;
         Ok(s.job_id)
     }
 
@@ -119,12 +136,22 @@ impl JobSystem for HttpJobSystem {
             }
             if !status.is_success() {
                 let body = resp.text().await.unwrap_or_default();
-                return Err(JobSystemError::Status { status: status.as_u16(), body: truncate(body) });
+                return Err(JobSystemError::Status {
+                    status: status.as_u16(),
+                    body: truncate(body),
+                });
             }
-            let p: Polled = resp.json().await.map_err(|e| JobSystemError::Protocol(e.to_string()))?;
+            let p: Polled = resp
+                .json()
+                .await
+                .map_err(|e| JobSystemError::Protocol(e.to_string()))?;
             let now = Instant::now();
             if p.status.is_final() || now >= until {
-                return Ok(JobStatus { state: p.status, result: p.result, error: p.error });
+                return Ok(JobStatus {
+                    state: p.status,
+                    result: p.result,
+                    error: p.error,
+                });
             }
             tokio::time::sleep(self.config.poll_interval.min(until - now)).await;
         }
@@ -137,7 +164,10 @@ impl JobSystem for HttpJobSystem {
 
 fn truncate(mut s: String) -> String {
     if s.len() > 512 {
-        let cut = (0..=512).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+        let cut = (0..=512)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
         s.truncate(cut);
     }
     s

@@ -25,7 +25,9 @@ impl JobSystem for LocalJobSystem {
     async fn submit(&self, req: SubmitRequest) -> Result<String, JobSystemError> {
         let job_id = uuid::Uuid::now_v7().to_string();
         let record = LocalJobRecord {
-            result: Some(json!({ "dry_run": true, "job_type": req.job_type, "output_url": format!("local://jobs/{job_id}") })),
+            result: Some(
+                json!({ "dry_run": true, "job_type": req.job_type, "output_url": format!("local://jobs/{job_id}") }),
+            ),
             job_id,
             user_id: req.user_id,
             job_type: req.job_type,
@@ -42,7 +44,13 @@ impl JobSystem for LocalJobSystem {
                 Some(existing) => (WriteSet::default(), existing.job_id),
                 None => {
                     let id = record.job_id.clone();
-                    (WriteSet { put_local_jobs: vec![record], ..WriteSet::default() }, id)
+                    (
+                        WriteSet {
+                            put_local_jobs: vec![record],
+                            ..WriteSet::default()
+                        },
+                        id,
+                    )
                 }
             })
         })
@@ -53,8 +61,17 @@ impl JobSystem for LocalJobSystem {
     }
 
     async fn wait(&self, job_id: &str, _timeout: Duration) -> Result<JobStatus, JobSystemError> {
-        match self.store.local_job(job_id.to_string()).await.map_err(|e| JobSystemError::Store(e.to_string()))? {
-            Some(j) => Ok(JobStatus { state: j.state, result: j.result, error: j.error }),
+        match self
+            .store
+            .local_job(job_id.to_string())
+            .await
+            .map_err(|e| JobSystemError::Store(e.to_string()))?
+        {
+            Some(j) => Ok(JobStatus {
+                state: j.state,
+                result: j.result,
+                error: j.error,
+            }),
             None => Err(JobSystemError::UnknownJob(job_id.to_string())),
         }
     }

@@ -33,7 +33,10 @@ pub enum JobState {
 
 impl JobState {
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+        matches!(
+            self,
+            JobState::Succeeded | JobState::Failed | JobState::Cancelled
+        )
     }
 }
 
@@ -74,11 +77,15 @@ pub struct Unavailable;
 #[async_trait::async_trait]
 impl JobSystem for Unavailable {
     async fn submit(&self, _: SubmitRequest) -> Result<String, JobSystemError> {
-        Err(JobSystemError::Unreachable("no job system in this command".into()))
+        Err(JobSystemError::Unreachable(
+            "no job system in this command".into(),
+        ))
     }
 
     async fn wait(&self, _: &str, _: Duration) -> Result<JobStatus, JobSystemError> {
-        Err(JobSystemError::Unreachable("no job system in this command".into()))
+        Err(JobSystemError::Unreachable(
+            "no job system in this command".into(),
+        ))
     }
 
     fn kind(&self) -> &'static str {

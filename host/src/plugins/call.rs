@@ -25,11 +25,16 @@ pub(super) struct Target<'a> {
 }
 
 /// The raw `info` export; parsing its JSON is the loader's business.
-pub(super) async fn info(t: Target<'_>, limit: Duration) -> Result<job_runner::PluginInfo, PluginError> {
+pub(super) async fn info(
+    t: Target<'_>,
+    limit: Duration,
+) -> Result<job_runner::PluginInfo, PluginError> {
     let mut store = new_store(&t, limit, None);
     let res = tokio::time::timeout(limit, async {
         let inst = instantiate(&t, &mut store).await?;
-        inst.story_genius_scheduler_job_runner().call_info(&mut store).await
+        inst.story_genius_scheduler_job_runner()
+            .call_info(&mut store)
+            .await
     })
     .await;
     settle(&t, limit, &store, res)
@@ -44,15 +49,27 @@ pub(super) async fn validate(
     let mut store = new_store(&t, limit, None);
     let res = tokio::time::timeout(limit, async {
         let inst = instantiate(&t, &mut store).await?;
-        inst.story_genius_scheduler_job_runner().call_validate(&mut store, &json).await
+        inst.story_genius_scheduler_job_runner()
+            .call_validate(&mut store, &json)
+            .await
     })
     .await;
     Ok(settle(&t, limit, &store, res)?.map_err(|errs| {
-        errs.into_iter().map(|e| FieldError { field: e.field, message: e.message }).collect()
+        errs.into_iter()
+            .map(|e| FieldError {
+                field: e.field,
+                message: e.message,
+            })
+            .collect()
     }))
 }
 
-pub(super) async fn run(t: Target<'_>, limit: Duration, run: RunCtx, req: RunRequest) -> Result<RunOutcome, PluginError> {
+pub(super) async fn run(
+    t: Target<'_>,
+    limit: Duration,
+    run: RunCtx,
+    req: RunRequest,
+) -> Result<RunOutcome, PluginError> {
     let request = job_runner::JobRequest {
         execution_id: req.execution_id,
         schedule_id: req.schedule_id,
@@ -67,19 +84,28 @@ pub(super) async fn run(t: Target<'_>, limit: Duration, run: RunCtx, req: RunReq
     let mut store = new_store(&t, limit, Some(run));
     let res = tokio::time::timeout(limit, async {
         let inst = instantiate(&t, &mut store).await?;
-        inst.story_genius_scheduler_job_runner().call_run(&mut store, &request).await
+        inst.story_genius_scheduler_job_runner()
+            .call_run(&mut store, &request)
+            .await
     })
     .await;
     match settle(&t, limit, &store, res)? {
         Ok(outcome) => {
-            let summary = serde_json::from_str(&outcome.summary).map_err(|e| PluginError::BadOutput {
-                plugin: t.name.to_string(),
-                what: "job-outcome.summary",
-                message: e.to_string(),
-            })?;
-            Ok(RunOutcome { job_id: outcome.job_id, summary })
+            let summary =
+                serde_json::from_str(&outcome.summary).map_err(|e| PluginError::BadOutput {
+                    plugin: t.name.to_string(),
+                    what: "job-outcome.summary",
+                    message: e.to_string(),
+                })?;
+            Ok(RunOutcome {
+                job_id: outcome.job_id,
+                summary,
+            })
         }
-        Err(message) => Err(PluginError::Rejected { plugin: t.name.to_string(), message }),
+        Err(message) => Err(PluginError::Rejected {
+            plugin: t.name.to_string(),
+            message,
+        }),
     }
 }
 
@@ -94,7 +120,10 @@ fn new_store(t: &Target<'_>, limit: Duration, run: Option<RunCtx>) -> Store<Host
         if Instant::now() >= ctx.data().hard_deadline {
             return Err(wasmtime::Error::new(DeadlineExceeded));
         }
-        Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+        Ok(UpdateDeadline::YieldCustom(
+            1,
+            Box::pin(tokio::task::yield_now()),
+        ))
     });
     store
 }
@@ -120,13 +149,25 @@ fn settle<R>(
         return Err(PluginError::TimeLimit { plugin, limit });
     }
     if store.data().limits.hit {
-        return Err(PluginError::MemoryLimit { plugin, limit_mib: t.memory_limit >> 20 });
+        return Err(PluginError::MemoryLimit {
+            plugin,
+            limit_mib: t.memory_limit >> 20,
+        });
     }
     let mut message = match err.downcast_ref::<wasmtime::Trap>() {
         Some(trap) => trap.to_string(),
-        None => err.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": "),
+        None => err
+            .chain()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(": "),
     };
-    let tail = store.data().stderr_tail.lock().map(|t| t.trim().to_string()).unwrap_or_default();
+    let tail = store
+        .data()
+        .stderr_tail
+        .lock()
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
     if !tail.is_empty() {
         message = format!("{message}; guest stderr: {tail}");
     }

@@ -31,7 +31,8 @@ impl Engines {
             .max_memory_size(config.memory_limit_bytes);
         let mut pooled_cfg = base_config();
         pooled_cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let pooled = Engine::new(&pooled_cfg).map_err(|e| PluginHostError::Engine(e.to_string()))?;
+        let pooled =
+            Engine::new(&pooled_cfg).map_err(|e| PluginHostError::Engine(e.to_string()))?;
         let on_demand =
             Engine::new(&base_config()).map_err(|e| PluginHostError::Engine(e.to_string()))?;
 
@@ -49,7 +50,11 @@ impl Engines {
                 }
             })
             .map_err(|e| PluginHostError::Engine(e.to_string()))?;
-        Ok(Self { pooled, on_demand, stop })
+        Ok(Self {
+            pooled,
+            on_demand,
+            stop,
+        })
     }
 }
 

@@ -23,11 +23,19 @@ pub(super) struct GuestLog {
 
 impl GuestLog {
     pub fn stdout(plugin: Arc<str>) -> Self {
-        Self { plugin, stream: "stdout", tail: None }
+        Self {
+            plugin,
+            stream: "stdout",
+            tail: None,
+        }
     }
 
     pub fn stderr(plugin: Arc<str>, tail: Arc<Mutex<String>>) -> Self {
-        Self { plugin, stream: "stderr", tail: Some(tail) }
+        Self {
+            plugin,
+            stream: "stderr",
+            tail: Some(tail),
+        }
     }
 }
 
@@ -39,7 +47,11 @@ impl IsTerminal for GuestLog {
 
 impl StdoutStream for GuestLog {
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
-        Box::new(LineWriter { log: self.clone(), buf: Vec::new(), total: 0 })
+        Box::new(LineWriter {
+            log: self.clone(),
+            buf: Vec::new(),
+            total: 0,
+        })
     }
 }
 
@@ -61,7 +73,9 @@ impl LineWriter {
             t.push('\n');
             if t.len() > TAIL {
                 let cut = t.len() - TAIL;
-                let cut = (cut..t.len()).find(|i| t.is_char_boundary(*i)).unwrap_or(t.len());
+                let cut = (cut..t.len())
+                    .find(|i| t.is_char_boundary(*i))
+                    .unwrap_or(t.len());
                 t.drain(..cut);
             }
         }
@@ -70,7 +84,11 @@ impl LineWriter {
 }
 
 impl AsyncWrite for LineWriter {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         // Past the cap the guest's writes still succeed: a chatty plugin must not fail its run.
         if this.total < MAX_TOTAL {

@@ -15,7 +15,8 @@ use super::call::{self, Target};
 use super::engine::Engines;
 use super::state::{HostState, RunCtx};
 use super::{
-    FieldError, PluginError, PluginHostConfig, PluginHostError, PluginInfo, PluginOrigin, RunOutcome, RunRequest, cache,
+    FieldError, PluginError, PluginHostConfig, PluginHostError, PluginInfo, PluginOrigin,
+    RunOutcome, RunRequest, cache,
 };
 use crate::jobsystem::JobSystem;
 
@@ -47,7 +48,11 @@ pub(crate) struct Loaded {
 
 impl Loaded {
     fn target<'a>(&self, p: &'a Plugin) -> Target<'a> {
-        Target { name: &p.name, pre: &p.pre, memory_limit: self.config.memory_limit_bytes }
+        Target {
+            name: &p.name,
+            pre: &p.pre,
+            memory_limit: self.config.memory_limit_bytes,
+        }
     }
 
     pub async fn validate(
@@ -61,18 +66,28 @@ impl Loaded {
 
     pub async fn run(&self, p: &Plugin, req: RunRequest) -> Result<RunOutcome, PluginError> {
         let _permit = self.permits.acquire().await;
-        let ctx = RunCtx { jobs: self.jobs.clone(), user_id: req.user_id.clone(), submits: 0 };
+        let ctx = RunCtx {
+            jobs: self.jobs.clone(),
+            user_id: req.user_id.clone(),
+            submits: 0,
+        };
         call::run(self.target(p), self.config.run_timeout, ctx, req).await
     }
 }
 
-pub(super) async fn load(config: PluginHostConfig, jobs: Arc<dyn JobSystem>) -> Result<Loaded, PluginHostError> {
+pub(super) async fn load(
+    config: PluginHostConfig,
+    jobs: Arc<dyn JobSystem>,
+) -> Result<Loaded, PluginHostError> {
     let engines = Engines::new(&config)?;
     let mut plugins = BTreeMap::new();
     for (name, bytes) in BUILTIN_PLUGINS {
         let p = prepare(&engines, &config, name, bytes, PluginOrigin::BuiltIn)
             .await
-            .map_err(|message| PluginHostError::BuiltIn { name: name.to_string(), message })?;
+            .map_err(|message| PluginHostError::BuiltIn {
+                name: name.to_string(),
+                message,
+            })?;
         plugins.insert(p.info.job_type.clone(), p);
     }
     let mut refused = Vec::new();
@@ -81,8 +96,18 @@ pub(super) async fn load(config: PluginHostConfig, jobs: Arc<dyn JobSystem>) -> 
             let outcome = match std::fs::read(&file) {
                 Err(e) => Err(format!("cannot read: {e}")),
                 Ok(bytes) => {
-                    let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                    prepare(&engines, &config, &name, &bytes, PluginOrigin::File(file.clone())).await
+                    let name = file
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    prepare(
+                        &engines,
+                        &config,
+                        &name,
+                        &bytes,
+                        PluginOrigin::File(file.clone()),
+                    )
+                    .await
                 }
             };
             match outcome {
@@ -103,11 +128,21 @@ pub(super) async fn load(config: PluginHostConfig, jobs: Arc<dyn JobSystem>) -> 
         }
     }
     let permits = Semaphore::new(config.max_instances.max(1) as usize);
-    Ok(Loaded { plugins, refused, config, jobs, permits, _engines: engines })
+    Ok(Loaded {
+        plugins,
+        refused,
+        config,
+        jobs,
+        permits,
+        _engines: engines,
+    })
 }
 
 fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, PluginHostError> {
-    let io = |source| PluginHostError::PluginsDir { path: dir.to_path_buf(), source };
+    let io = |source| PluginHostError::PluginsDir {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
@@ -134,13 +169,15 @@ async fn prepare(
     }
     match prepare_on(&engines.pooled, config, name, bytes, origin.clone()).await {
         Ok(p) => Ok(p),
-        Err(pooled_err) => match prepare_on(&engines.on_demand, config, name, bytes, origin).await {
-            Ok(p) => {
-                tracing::info!(plugin = name, reason = %pooled_err, "plugin uses on-demand allocation");
-                Ok(p)
+        Err(pooled_err) => {
+            match prepare_on(&engines.on_demand, config, name, bytes, origin).await {
+                Ok(p) => {
+                    tracing::info!(plugin = name, reason = %pooled_err, "plugin uses on-demand allocation");
+                    Ok(p)
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        },
+        }
     }
 }
 
@@ -153,40 +190,64 @@ async fn prepare_on(
 ) -> Result<Plugin, String> {
     let (engine2, bytes2, cache_dir) = (engine.clone(), bytes.to_vec(), config.cache_dir.clone());
     // Compiling is seconds of CPU: keep it off the async workers.
-    let component = tokio::task::spawn_blocking(move || cache::load_component(&engine2, &bytes2, cache_dir.as_deref()))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot compile: {e}"))?;
+    let component = tokio::task::spawn_blocking(move || {
+        cache::load_component(&engine2, &bytes2, cache_dir.as_deref())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("cannot compile: {e}"))?;
     let mut linker: Linker<HostState> = Linker::new(engine);
     // `wasi:cli/exit` (with `exit-with-code`, which Rust guests import) is part of this.
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| e.to_string())?;
-    JobPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(|e| e.to_string())?;
+    JobPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+        .map_err(|e| e.to_string())?;
     let world = "story-genius:scheduler/job-plugin@0.1.0";
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|e| format!("not a component of world {world}: {}", chain(&e)))?;
-    let pre = JobPluginPre::new(pre).map_err(|e| format!("not a component of world {world}: {}", chain(&e)))?;
+    let pre = JobPluginPre::new(pre)
+        .map_err(|e| format!("not a component of world {world}: {}", chain(&e)))?;
     let name: Arc<str> = Arc::from(name);
-    let target = Target { name: &name, pre: &pre, memory_limit: config.memory_limit_bytes };
-    let raw = call::info(target, config.validate_timeout).await.map_err(|e| format!("info failed: {e}"))?;
+    let target = Target {
+        name: &name,
+        pre: &pre,
+        memory_limit: config.memory_limit_bytes,
+    };
+    let raw = call::info(target, config.validate_timeout)
+        .await
+        .map_err(|e| format!("info failed: {e}"))?;
     let info = parse_info(raw, origin)?;
-    Ok(Plugin { name: Arc::from(info.job_type.as_str()), info, pre })
+    Ok(Plugin {
+        name: Arc::from(info.job_type.as_str()),
+        info,
+        pre,
+    })
 }
 
 fn parse_info(
     raw: super::bindings::exports::story_genius::scheduler::job_runner::PluginInfo,
     origin: PluginOrigin,
 ) -> Result<PluginInfo, String> {
-    let valid_type = raw.job_type.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+    let valid_type = raw
+        .job_type
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase())
         && raw.job_type.len() <= 64
-        && raw.job_type.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && raw
+            .job_type
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !valid_type {
-        return Err(format!("info: job type {:?} must match [a-z][a-z0-9_]{{0,63}}", raw.job_type));
+        return Err(format!(
+            "info: job type {:?} must match [a-z][a-z0-9_]{{0,63}}",
+            raw.job_type
+        ));
     }
-    let config_schema =
-        serde_json::from_str(&raw.config_schema).map_err(|e| format!("info: config-schema is not JSON: {e}"))?;
-    let example_config =
-        serde_json::from_str(&raw.example_config).map_err(|e| format!("info: example-config is not JSON: {e}"))?;
+    let config_schema = serde_json::from_str(&raw.config_schema)
+        .map_err(|e| format!("info: config-schema is not JSON: {e}"))?;
+    let example_config = serde_json::from_str(&raw.example_config)
+        .map_err(|e| format!("info: example-config is not JSON: {e}"))?;
     Ok(PluginInfo {
         job_type: raw.job_type,
         version: raw.version,
@@ -203,5 +264,8 @@ fn is_component(bytes: &[u8]) -> bool {
 }
 
 fn chain(e: &wasmtime::Error) -> String {
-    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }

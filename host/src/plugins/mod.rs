@@ -4,9 +4,9 @@
 
 mod bindings;
 mod cache;
+mod call;
 mod engine;
 mod guest_log;
-mod call;
 mod loader;
 mod state;
 
@@ -133,9 +133,14 @@ pub struct PluginHost {
 impl PluginHost {
     /// Load the built-in plugins and every `*.wasm` of `config.plugins_dir`. Files that cannot
     /// be used are refused (see [`PluginHost::refused`]), never fatal.
-    pub async fn load(config: PluginHostConfig, jobs: Arc<dyn JobSystem>) -> Result<Self, PluginHostError> {
+    pub async fn load(
+        config: PluginHostConfig,
+        jobs: Arc<dyn JobSystem>,
+    ) -> Result<Self, PluginHostError> {
         let loaded = loader::load(config, jobs).await?;
-        Ok(Self { inner: Arc::new(loaded) })
+        Ok(Self {
+            inner: Arc::new(loaded),
+        })
     }
 
     /// Every loaded plugin, by job type.
@@ -158,7 +163,11 @@ impl PluginHost {
 
     /// Ask the job type's plugin whether `config` is valid: `Ok(Ok(()))` when it is,
     /// `Ok(Err(errors))` with every field error when not.
-    pub async fn validate(&self, job_type: &str, config: &Value) -> Result<Result<(), Vec<FieldError>>, PluginError> {
+    pub async fn validate(
+        &self,
+        job_type: &str,
+        config: &Value,
+    ) -> Result<Result<(), Vec<FieldError>>, PluginError> {
         let plugin = self.plugin(job_type)?;
         let t = std::time::Instant::now();
         let out = self.inner.validate(plugin, config).await;
@@ -182,7 +191,6 @@ impl PluginHost {
             .get(job_type)
             .ok_or_else(|| PluginError::UnknownJobType(job_type.to_string()))
     }
-
 }
 
 /// Failures that stop the host from starting at all (a broken built-in, an unusable engine).
@@ -202,5 +210,8 @@ pub enum PluginHostError {
 
 /// The embedded component of a built-in plugin, by name (its job type).
 pub fn builtin_component(name: &str) -> Option<&'static [u8]> {
-    loader::BUILTIN_PLUGINS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+    loader::BUILTIN_PLUGINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, b)| *b)
 }

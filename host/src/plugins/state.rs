@@ -35,7 +35,12 @@ pub(super) struct HostState {
 }
 
 impl HostState {
-    pub fn new(plugin: Arc<str>, memory_limit: usize, limit: Duration, run: Option<RunCtx>) -> Self {
+    pub fn new(
+        plugin: Arc<str>,
+        memory_limit: usize,
+        limit: Duration,
+        run: Option<RunCtx>,
+    ) -> Self {
         let stderr_tail = Arc::new(Mutex::new(String::new()));
         // WasiCtxBuilder grants nothing unless asked: no preopened dirs, no env, no args. The
         // network is closed explicitly as well.
@@ -49,7 +54,10 @@ impl HostState {
         Self {
             wasi,
             table: ResourceTable::new(),
-            limits: MemoryLimiter { limit: memory_limit, hit: false },
+            limits: MemoryLimiter {
+                limit: memory_limit,
+                hit: false,
+            },
             plugin,
             run,
             hard_deadline: Instant::now() + limit + Duration::from_secs(1),
@@ -60,7 +68,10 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -72,7 +83,12 @@ pub(super) struct MemoryLimiter {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.limit {
             self.hit = true;
             return Ok(false);
@@ -80,7 +96,12 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 1_000_000)
     }
 }
@@ -99,17 +120,28 @@ impl job_system::Host for HostState {
         };
         run.submits += 1;
         if run.submits > MAX_SUBMITS_PER_CALL {
-            return Ok(Err(format!("more than {MAX_SUBMITS_PER_CALL} submissions in one run")));
+            return Ok(Err(format!(
+                "more than {MAX_SUBMITS_PER_CALL} submissions in one run"
+            )));
         }
         let payload = match serde_json::from_str(&payload) {
             Ok(v) => v,
             Err(e) => return Ok(Err(format!("payload is not valid JSON: {e}"))),
         };
-        let req = SubmitRequest { job_type, payload, idempotency_key, user_id: run.user_id.clone() };
+        let req = SubmitRequest {
+            job_type,
+            payload,
+            idempotency_key,
+            user_id: run.user_id.clone(),
+        };
         Ok(run.jobs.submit(req).await.map_err(|e| e.to_string()))
     }
 
-    async fn wait(&mut self, job_id: String, timeout_ms: u32) -> wasmtime::Result<Result<job_system::JobStatus, String>> {
+    async fn wait(
+        &mut self,
+        job_id: String,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<job_system::JobStatus, String>> {
         let Some(run) = self.run.as_ref() else {
             return Ok(Err("the job system is only available during run".into()));
         };

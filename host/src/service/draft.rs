@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use super::timing::Timing;
 use super::{Scheduler, ServiceError};
-use crate::model::{MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleStatus, ScheduleType, UserId};
+use crate::model::{
+    MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleStatus, ScheduleType, UserId,
+};
 use crate::recurrence::{FieldError, RecurrenceRule};
 
 /// A `scheduled_at` this far in the past is still accepted (clock skew, slow clients); the run
@@ -72,7 +74,12 @@ pub struct PatchParts {
 
 pub type SchedulePatch = PatchParts;
 
-fn required(parts_failed: &HashSet<String>, errors: &mut Vec<FieldError>, field: &str, present: bool) {
+fn required(
+    parts_failed: &HashSet<String>,
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    present: bool,
+) {
     if !present && !parts_failed.contains(field) {
         errors.push(FieldError::new(field, "is required"));
     }
@@ -91,7 +98,12 @@ impl Scheduler {
         required(f, &mut errors, "name", parts.name.is_some());
         required(f, &mut errors, "job_type", parts.job_type.is_some());
         required(f, &mut errors, "job_config", parts.job_config.is_some());
-        required(f, &mut errors, "schedule_type", parts.schedule_type.is_some());
+        required(
+            f,
+            &mut errors,
+            "schedule_type",
+            parts.schedule_type.is_some(),
+        );
         if let (Some(t), Some(c)) = (&parts.job_type, &parts.job_config) {
             self.check_job_config(t, c, &mut errors).await;
         } else if let Some(t) = &parts.job_type {
@@ -103,7 +115,10 @@ impl Scheduler {
             Some(ScheduleType::Once) => {
                 required(f, &mut errors, "scheduled_at", parts.scheduled_at.is_some());
                 if parts.recurrence_rule.is_some() {
-                    errors.push(FieldError::new("recurrence_rule", "only for schedule_type recurring"));
+                    errors.push(FieldError::new(
+                        "recurrence_rule",
+                        "only for schedule_type recurring",
+                    ));
                 }
                 if let Some(at) = parts.scheduled_at
                     && at < now - PAST_GRACE
@@ -112,13 +127,22 @@ impl Scheduler {
                 }
             }
             Some(ScheduleType::Recurring) => {
-                required(f, &mut errors, "recurrence_rule", parts.recurrence_rule.is_some());
+                required(
+                    f,
+                    &mut errors,
+                    "recurrence_rule",
+                    parts.recurrence_rule.is_some(),
+                );
                 if parts.scheduled_at.is_some() {
-                    errors.push(FieldError::new("scheduled_at", "only for schedule_type once"));
+                    errors.push(FieldError::new(
+                        "scheduled_at",
+                        "only for schedule_type once",
+                    ));
                 }
                 if let Some(r) = rule.as_mut() {
                     // Without a start date the rule starts on the local date of its creation.
-                    r.start_date.get_or_insert(now.with_timezone(&tz).date_naive());
+                    r.start_date
+                        .get_or_insert(now.with_timezone(&tz).date_naive());
                     self.check_rule(r, tz, now, &mut errors);
                 }
             }
@@ -130,10 +154,16 @@ impl Scheduler {
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
-        let (Some(name), Some(job_type), Some(job_config), Some(schedule_type)) =
-            (parts.name, parts.job_type, parts.job_config, parts.schedule_type)
-        else {
-            return Err(ServiceError::Invalid(vec![FieldError::new("", "incomplete request")]));
+        let (Some(name), Some(job_type), Some(job_config), Some(schedule_type)) = (
+            parts.name,
+            parts.job_type,
+            parts.job_config,
+            parts.schedule_type,
+        ) else {
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "",
+                "incomplete request",
+            )]));
         };
         Ok(ScheduleDraft {
             name,
@@ -157,13 +187,21 @@ impl Scheduler {
         }
         errors.push(FieldError::new(
             "job_type",
-            format!("unknown job type {job_type:?}; known: {}", self.plugins.job_types().join(", ")),
+            format!(
+                "unknown job type {job_type:?}; known: {}",
+                self.plugins.job_types().join(", ")
+            ),
         ));
         false
     }
 
     /// The job type's plugin judges the config; its errors are reported under `job_config`.
-    pub(super) async fn check_job_config(&self, job_type: &str, config: &Value, errors: &mut Vec<FieldError>) {
+    pub(super) async fn check_job_config(
+        &self,
+        job_type: &str,
+        config: &Value,
+        errors: &mut Vec<FieldError>,
+    ) {
         if !self.check_job_type(job_type, errors) {
             return;
         }
@@ -177,11 +215,20 @@ impl Scheduler {
                 };
                 FieldError::new(field, e.message)
             })),
-            Err(e) => errors.push(FieldError::new("job_config", format!("could not be validated: {e}"))),
+            Err(e) => errors.push(FieldError::new(
+                "job_config",
+                format!("could not be validated: {e}"),
+            )),
         }
     }
 
-    fn check_rule(&self, rule: &RecurrenceRule, tz: Tz, now: DateTime<Utc>, errors: &mut Vec<FieldError>) {
+    fn check_rule(
+        &self,
+        rule: &RecurrenceRule,
+        tz: Tz,
+        now: DateTime<Utc>,
+        errors: &mut Vec<FieldError>,
+    ) {
         match crate::recurrence::Recurrence::new(rule, tz, &self.calendars) {
             Err(e) => errors.extend(e.field_errors("recurrence_rule").into_iter().map(|mut fe| {
                 if !fe.field.starts_with("recurrence_rule") {
@@ -195,14 +242,22 @@ impl Scheduler {
             })),
             Ok(r) => {
                 if r.next_after(now).is_none() {
-                    errors.push(FieldError::new("recurrence_rule", "has no occurrence after now"));
+                    errors.push(FieldError::new(
+                        "recurrence_rule",
+                        "has no occurrence after now",
+                    ));
                 }
             }
         }
     }
 
     /// A new active schedule from a checked draft, its first run computed.
-    pub(crate) fn build(&self, draft: ScheduleDraft, user: UserId, now: DateTime<Utc>) -> Result<Schedule, ServiceError> {
+    pub(crate) fn build(
+        &self,
+        draft: ScheduleDraft,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Schedule, ServiceError> {
         let mut s = Schedule {
             id: Uuid::now_v7(),
             user_id: user,
@@ -239,7 +294,11 @@ impl Scheduler {
 
     /// The next run of `s` counted from `now`: a once schedule keeps its (possibly just past)
     /// time; a recurring one takes its first occurrence after now.
-    pub(super) fn first_run(&self, s: &Schedule, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ServiceError> {
+    pub(super) fn first_run(
+        &self,
+        s: &Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, ServiceError> {
         let timing = Timing::of(s, &self.calendars)
             .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
         Ok(match timing {
@@ -257,7 +316,8 @@ impl Scheduler {
         now: DateTime<Utc>,
     ) -> Result<Schedule, ServiceError> {
         if let Some(c) = &patch.job_config {
-            self.check_job_config(&current.job_type, c, &mut errors).await;
+            self.check_job_config(&current.job_type, c, &mut errors)
+                .await;
         }
         self.patch_checked(current, patch, errors, now)
     }
@@ -272,12 +332,19 @@ impl Scheduler {
         now: DateTime<Utc>,
     ) -> Result<Schedule, ServiceError> {
         let mut s = current.clone();
-        let tz = patch.timezone.unwrap_or_else(|| crate::timezone::parse_timezone(&s.timezone).unwrap_or(chrono_tz::UTC));
-        let timing_changed = patch.recurrence_rule.is_some() || patch.timezone.is_some() || patch.scheduled_at.is_some();
+        let tz = patch.timezone.unwrap_or_else(|| {
+            crate::timezone::parse_timezone(&s.timezone).unwrap_or(chrono_tz::UTC)
+        });
+        let timing_changed = patch.recurrence_rule.is_some()
+            || patch.timezone.is_some()
+            || patch.scheduled_at.is_some();
         match s.schedule_type {
             ScheduleType::Once => {
                 if patch.recurrence_rule.is_some() {
-                    errors.push(FieldError::new("recurrence_rule", "only for schedule_type recurring"));
+                    errors.push(FieldError::new(
+                        "recurrence_rule",
+                        "only for schedule_type recurring",
+                    ));
                 }
                 if let Some(at) = patch.scheduled_at
                     && at < now - PAST_GRACE
@@ -287,11 +354,18 @@ impl Scheduler {
             }
             ScheduleType::Recurring => {
                 if patch.scheduled_at.is_some() {
-                    errors.push(FieldError::new("scheduled_at", "only for schedule_type once"));
+                    errors.push(FieldError::new(
+                        "scheduled_at",
+                        "only for schedule_type once",
+                    ));
                 }
-                let mut rule = patch.recurrence_rule.clone().or_else(|| s.recurrence_rule.clone());
+                let mut rule = patch
+                    .recurrence_rule
+                    .clone()
+                    .or_else(|| s.recurrence_rule.clone());
                 if let Some(r) = rule.as_mut() {
-                    r.start_date.get_or_insert(now.with_timezone(&tz).date_naive());
+                    r.start_date
+                        .get_or_insert(now.with_timezone(&tz).date_naive());
                     if timing_changed {
                         self.check_rule(r, tz, now, &mut errors);
                     }

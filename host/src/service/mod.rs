@@ -30,12 +30,18 @@ pub enum ServiceError {
     #[error("not found")]
     NotFound,
     #[error("cannot {} a schedule that is {current}", action.as_str())]
-    Conflict { current: ScheduleStatus, action: StatusAction },
+    Conflict {
+        current: ScheduleStatus,
+        action: StatusAction,
+    },
     #[error("{0}")]
     ConflictMessage(String),
     /// An operation that a completed or cancelled schedule no longer allows.
     #[error("cannot {what} a schedule that is {current}")]
-    Final { current: ScheduleStatus, what: &'static str },
+    Final {
+        current: ScheduleStatus,
+        what: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("plugin: {0}")]

@@ -9,7 +9,8 @@ use super::draft::{PatchParts, ScheduleDraft};
 use super::timing::Timing;
 use super::{CATCH_UP_LIMIT, MAX_SKIPPED_RECORDS, Scheduler, ServiceError};
 use crate::model::{
-    Execution, ExecutionStatus, MissedPolicy, Schedule, ScheduleId, ScheduleStatus, ScheduleType, StatusAction, UserId,
+    Execution, ExecutionStatus, MissedPolicy, Schedule, ScheduleId, ScheduleStatus, ScheduleType,
+    StatusAction, UserId,
 };
 use crate::recurrence::FieldError;
 use crate::store::{ScheduleFilter, Snapshot, WriteSet, write_with};
@@ -22,7 +23,13 @@ pub struct RunOptions {
 }
 
 /// A pending execution of `s` for `scheduled_for`, with the config it will run.
-pub fn new_execution(s: &Schedule, scheduled_for: DateTime<Utc>, now: DateTime<Utc>, manual: bool, counts: bool) -> Execution {
+pub fn new_execution(
+    s: &Schedule,
+    scheduled_for: DateTime<Utc>,
+    now: DateTime<Utc>,
+    manual: bool,
+    counts: bool,
+) -> Execution {
     Execution {
         id: Uuid::now_v7(),
         schedule_id: s.id,
@@ -63,20 +70,33 @@ fn owned(snap: &dyn Snapshot, user: UserId, id: ScheduleId) -> Result<Schedule, 
 }
 
 fn one(s: Schedule) -> WriteSet {
-    WriteSet { put_schedules: vec![s], ..WriteSet::default() }
+    WriteSet {
+        put_schedules: vec![s],
+        ..WriteSet::default()
+    }
 }
 
 impl Scheduler {
-    pub async fn create(&self, user: UserId, draft: ScheduleDraft) -> Result<Schedule, ServiceError> {
+    pub async fn create(
+        &self,
+        user: UserId,
+        draft: ScheduleDraft,
+    ) -> Result<Schedule, ServiceError> {
         let s = self.build(draft, user, self.clock.now())?;
         let stored = s.clone();
-        write_with(&*self.storage, move |_| Ok::<_, ServiceError>((one(stored), ()))).await??;
+        write_with(&*self.storage, move |_| {
+            Ok::<_, ServiceError>((one(stored), ()))
+        })
+        .await??;
         self.wake.notify_one();
         Ok(s)
     }
 
     pub async fn get(&self, user: UserId, id: ScheduleId) -> Result<Schedule, ServiceError> {
-        self.storage.schedule(user, id).await?.ok_or(ServiceError::NotFound)
+        self.storage
+            .schedule(user, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
     }
 
     pub async fn list(
@@ -86,7 +106,10 @@ impl Scheduler {
         after: Option<ScheduleId>,
         limit: usize,
     ) -> Result<Vec<Schedule>, ServiceError> {
-        Ok(self.storage.list_schedules(user, filter, after, limit).await?)
+        Ok(self
+            .storage
+            .list_schedules(user, filter, after, limit)
+            .await?)
     }
 
     /// Apply an update. The plugin validates a new job config before the write; the write
@@ -100,17 +123,24 @@ impl Scheduler {
     ) -> Result<Schedule, ServiceError> {
         let current = self.get(user, id).await?;
         if current.status.is_final() {
-            return Err(ServiceError::Final { current: current.status, what: "update" });
+            return Err(ServiceError::Final {
+                current: current.status,
+                what: "update",
+            });
         }
         // Validate against the current state (plugin calls are async and stay outside the
         // writer), then re-apply to the schedule as it is inside the transaction.
         let now = self.clock.now();
-        self.apply_patch(&current, patch.clone(), errors, now).await?;
+        self.apply_patch(&current, patch.clone(), errors, now)
+            .await?;
         let this = self.clone();
         let updated = write_with(&*self.storage, move |snap| {
             let s = owned(snap, user, id)?;
             if s.status.is_final() {
-                return Err(ServiceError::Final { current: s.status, what: "update" });
+                return Err(ServiceError::Final {
+                    current: s.status,
+                    what: "update",
+                });
             }
             let next = this.patch_checked(&s, patch, Vec::new(), now)?;
             Ok((one(next.clone()), next))
@@ -123,7 +153,13 @@ impl Scheduler {
     pub async fn delete(&self, user: UserId, id: ScheduleId) -> Result<(), ServiceError> {
         write_with(&*self.storage, move |snap| {
             owned(snap, user, id)?;
-            Ok::<_, ServiceError>((WriteSet { delete_schedules: vec![id], ..WriteSet::default() }, ()))
+            Ok::<_, ServiceError>((
+                WriteSet {
+                    delete_schedules: vec![id],
+                    ..WriteSet::default()
+                },
+                (),
+            ))
         })
         .await??;
         self.wake.notify_one();
@@ -131,11 +167,19 @@ impl Scheduler {
     }
 
     /// Pause, cancel: a status change; a forbidden one is a conflict and writes nothing.
-    pub async fn transition(&self, user: UserId, id: ScheduleId, action: StatusAction) -> Result<Schedule, ServiceError> {
+    pub async fn transition(
+        &self,
+        user: UserId,
+        id: ScheduleId,
+        action: StatusAction,
+    ) -> Result<Schedule, ServiceError> {
         let now = self.clock.now();
         let s = write_with(&*self.storage, move |snap| {
             let mut s = owned(snap, user, id)?;
-            s.status = s.status.apply(action).map_err(|e| ServiceError::Conflict { current: e.from, action })?;
+            s.status = s.status.apply(action).map_err(|e| ServiceError::Conflict {
+                current: e.from,
+                action,
+            })?;
             match action {
                 StatusAction::Pause => s.paused_at = Some(now),
                 StatusAction::Cancel => {
@@ -155,19 +199,29 @@ impl Scheduler {
 
     /// Resume a paused schedule: recalculate from now and apply the missed policy to what fell
     /// due while it was paused; `run_immediately` also runs it now (a manual run).
-    pub async fn resume(&self, user: UserId, id: ScheduleId, run_immediately: bool) -> Result<Schedule, ServiceError> {
+    pub async fn resume(
+        &self,
+        user: UserId,
+        id: ScheduleId,
+        run_immediately: bool,
+    ) -> Result<Schedule, ServiceError> {
         let now = self.clock.now();
         let this = self.clone();
         let s = write_with(&*self.storage, move |snap| {
             let mut s = owned(snap, user, id)?;
-            s.status = s
-                .status
-                .apply(StatusAction::Resume)
-                .map_err(|e| ServiceError::Conflict { current: e.from, action: StatusAction::Resume })?;
+            s.status =
+                s.status
+                    .apply(StatusAction::Resume)
+                    .map_err(|e| ServiceError::Conflict {
+                        current: e.from,
+                        action: StatusAction::Resume,
+                    })?;
             let mut writes = WriteSet::default();
             this.catch_up(&mut s, now, &mut writes)?;
             if run_immediately && s.status == ScheduleStatus::Active {
-                writes.put_executions.push(new_execution(&s, now, now, true, false));
+                writes
+                    .put_executions
+                    .push(new_execution(&s, now, now, true, false));
             }
             s.paused_at = None;
             s.updated_at = now;
@@ -183,15 +237,24 @@ impl Scheduler {
     /// Account for the occurrences of `s` that fell due up to `now` (from its `next_run_at`)
     /// per its missed policy, and move `next_run_at` past `now`. Shared with the executor's
     /// handling of downtime.
-    pub fn catch_up(&self, s: &mut Schedule, now: DateTime<Utc>, writes: &mut WriteSet) -> Result<(), ServiceError> {
+    pub fn catch_up(
+        &self,
+        s: &mut Schedule,
+        now: DateTime<Utc>,
+        writes: &mut WriteSet,
+    ) -> Result<(), ServiceError> {
         let Some(first) = s.next_run_at else {
             return Ok(());
         };
         if first > now {
             return Ok(());
         }
-        let timing = Timing::of(s, &self.calendars).map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
-        let budget = s.max_runs.map(|m| m.saturating_sub(s.run_count) as usize).unwrap_or(usize::MAX);
+        let timing = Timing::of(s, &self.calendars)
+            .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
+        let budget = s
+            .max_runs
+            .map(|m| m.saturating_sub(s.run_count) as usize)
+            .unwrap_or(usize::MAX);
         let (missed, more) = match &timing {
             Timing::Once(at) => (vec![*at], false),
             t => t.between(first, now, CATCH_UP_LIMIT + MAX_SKIPPED_RECORDS),
@@ -211,14 +274,21 @@ impl Scheduler {
         };
         let runs: Vec<DateTime<Utc>> = run.into_iter().take(budget).collect();
         for at in &skip {
-            writes.put_executions.push(skipped(s, *at, now, "missed while the scheduler could not run it"));
+            writes.put_executions.push(skipped(
+                s,
+                *at,
+                now,
+                "missed while the scheduler could not run it",
+            ));
         }
         s.stats.skipped += skip.len() as u32;
         if more {
             tracing::warn!(schedule = %s.id, "more missed occurrences than are recorded; the rest are dropped");
         }
         for at in &runs {
-            writes.put_executions.push(new_execution(s, *at, now, false, true));
+            writes
+                .put_executions
+                .push(new_execution(s, *at, now, false, true));
             s.run_count += 1;
             s.last_run_at = Some(*at);
         }
@@ -227,7 +297,10 @@ impl Scheduler {
             t => t.next_after(now),
         };
         if s.next_run_at.is_none() || s.max_runs.is_some_and(|m| s.run_count >= m) {
-            if s.schedule_type == ScheduleType::Once || s.next_run_at.is_none() || s.max_runs.is_some() {
+            if s.schedule_type == ScheduleType::Once
+                || s.next_run_at.is_none()
+                || s.max_runs.is_some()
+            {
                 s.status = ScheduleStatus::Completed;
             }
             s.next_run_at = None;
@@ -236,15 +309,26 @@ impl Scheduler {
     }
 
     /// Run now: a manual pending execution; `next_run_at` is untouched.
-    pub async fn run_now(&self, user: UserId, id: ScheduleId, opts: RunOptions) -> Result<Execution, ServiceError> {
+    pub async fn run_now(
+        &self,
+        user: UserId,
+        id: ScheduleId,
+        opts: RunOptions,
+    ) -> Result<Execution, ServiceError> {
         let now = self.clock.now();
         let e = write_with(&*self.storage, move |snap| {
             let mut s = owned(snap, user, id)?;
             if s.status.is_final() {
-                return Err(ServiceError::Final { current: s.status, what: "run" });
+                return Err(ServiceError::Final {
+                    current: s.status,
+                    what: "run",
+                });
             }
             let e = new_execution(&s, now, now, true, opts.count_toward_max_runs);
-            let mut writes = WriteSet { put_executions: vec![e.clone()], ..WriteSet::default() };
+            let mut writes = WriteSet {
+                put_executions: vec![e.clone()],
+                ..WriteSet::default()
+            };
             if opts.count_toward_max_runs {
                 s.run_count += 1;
                 s.last_run_at = Some(now);
@@ -290,17 +374,26 @@ impl Scheduler {
         s.revision = 1;
         s.status = ScheduleStatus::Active;
         s.next_run_at = self.first_run(&s, now)?;
-        if s.schedule_type == ScheduleType::Once && s.scheduled_at.is_some_and(|at| at < now - chrono::Duration::seconds(60)) {
+        if s.schedule_type == ScheduleType::Once
+            && s.scheduled_at
+                .is_some_and(|at| at < now - chrono::Duration::seconds(60))
+        {
             return Err(ServiceError::Invalid(vec![FieldError::new(
                 "scheduled_at",
                 "the source's time is in the past: give a new scheduled_at",
             )]));
         }
         if s.next_run_at.is_none() {
-            return Err(ServiceError::Invalid(vec![FieldError::new("recurrence_rule", "has no occurrence after now")]));
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "recurrence_rule",
+                "has no occurrence after now",
+            )]));
         }
         let stored = s.clone();
-        write_with(&*self.storage, move |_| Ok::<_, ServiceError>((one(stored), ()))).await??;
+        write_with(&*self.storage, move |_| {
+            Ok::<_, ServiceError>((one(stored), ()))
+        })
+        .await??;
         self.wake.notify_one();
         Ok(s)
     }

@@ -18,11 +18,17 @@ impl Timing {
     /// Stored schedules were validated when written, so a failure here means the rule engine
     /// changed under them; the caller reports it rather than guessing.
     pub fn of(schedule: &Schedule, calendars: &HolidayCalendars) -> Result<Timing, RuleError> {
-        match (schedule.schedule_type, &schedule.scheduled_at, &schedule.recurrence_rule) {
+        match (
+            schedule.schedule_type,
+            &schedule.scheduled_at,
+            &schedule.recurrence_rule,
+        ) {
             (ScheduleType::Once, Some(at), _) => Ok(Timing::Once(*at)),
             (ScheduleType::Recurring, _, Some(rule)) => {
                 let tz: Tz = parse_timezone(&schedule.timezone).unwrap_or(chrono_tz::UTC);
-                Ok(Timing::Recurring(Box::new(Recurrence::new(rule, tz, calendars)?)))
+                Ok(Timing::Recurring(Box::new(Recurrence::new(
+                    rule, tz, calendars,
+                )?)))
             }
             _ => Err(RuleError::MissingStartDate),
         }
@@ -44,7 +50,12 @@ impl Timing {
     }
 
     /// Occurrences in `[from, to]`, at most `limit`, and whether more were left out.
-    pub fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> (Vec<DateTime<Utc>>, bool) {
+    pub fn between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> (Vec<DateTime<Utc>>, bool) {
         let mut out = Vec::new();
         let mut cursor = self.next_from(from);
         while let Some(t) = cursor {

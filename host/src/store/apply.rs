@@ -68,9 +68,15 @@ impl<'t> WriteTables<'t> {
             self.delete_series(*id)?;
         }
         for j in &w.put_local_jobs {
-            if self.local_jobs_by_key.get(j.idempotency_key.as_str())?.is_none() {
-                self.local_jobs_by_key.insert(j.idempotency_key.as_str(), j.job_id.as_str())?;
-                self.local_jobs.insert(j.job_id.as_str(), encode(j).as_slice())?;
+            if self
+                .local_jobs_by_key
+                .get(j.idempotency_key.as_str())?
+                .is_none()
+            {
+                self.local_jobs_by_key
+                    .insert(j.idempotency_key.as_str(), j.job_id.as_str())?;
+                self.local_jobs
+                    .insert(j.job_id.as_str(), encode(j).as_slice())?;
             }
         }
         Ok(())
@@ -226,12 +232,18 @@ impl Snapshot for WriteTables<'_> {
     }
 
     fn local_job_by_key(&self, key: &str) -> Result<Option<super::LocalJobRecord>, StoreError> {
-        let Some(id) = self.local_jobs_by_key.get(key)?.map(|v| v.value().to_string()) else {
+        let Some(id) = self
+            .local_jobs_by_key
+            .get(key)?
+            .map(|v| v.value().to_string())
+        else {
             return Ok(None);
         };
         match self.local_jobs.get(id.as_str())? {
             Some(bytes) => Ok(Some(super::codec::decode(bytes.value())?)),
-            None => Err(StoreError::Corrupt(format!("local job index points at missing job {id}"))),
+            None => Err(StoreError::Corrupt(format!(
+                "local job index points at missing job {id}"
+            ))),
         }
     }
 }

@@ -8,7 +8,8 @@ use super::codec::{decode, encode};
 use super::{Store, StoreError};
 
 pub(super) const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("local_jobs");
-pub(super) const JOBS_BY_KEY: TableDefinition<&str, &str> = TableDefinition::new("local_jobs_by_key");
+pub(super) const JOBS_BY_KEY: TableDefinition<&str, &str> =
+    TableDefinition::new("local_jobs_by_key");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalJobRecord {

@@ -24,12 +24,21 @@ pub fn build(workspace: &Path, packages: &[&str]) -> Vec<PathBuf> {
     for p in packages {
         cmd.args(["-p", p]);
     }
-    let status = cmd.status().expect("failed to run the nested cargo for the guests");
-    assert!(status.success(), "building the guests in {} failed", workspace.display());
+    let status = cmd
+        .status()
+        .expect("failed to run the nested cargo for the guests");
+    assert!(
+        status.success(),
+        "building the guests in {} failed",
+        workspace.display()
+    );
     packages
         .iter()
         .map(|p| {
-            let wasm = target_dir.join(TARGET).join("release").join(format!("{p}.wasm"));
+            let wasm = target_dir
+                .join(TARGET)
+                .join("release")
+                .join(format!("{p}.wasm"));
             assert!(wasm.exists(), "missing {}", wasm.display());
             wasm
         })
@@ -56,7 +65,10 @@ fn nested_cargo() -> Command {
     let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     for (key, _) in env::vars() {
         let outer = (key.starts_with("CARGO_") && key != "CARGO_HOME")
-            || matches!(key.as_str(), "RUSTFLAGS" | "RUSTC" | "RUSTDOC" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER");
+            || matches!(
+                key.as_str(),
+                "RUSTFLAGS" | "RUSTC" | "RUSTDOC" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER"
+            );
         if outer {
             cmd.env_remove(key);
         }
@@ -68,7 +80,10 @@ fn nested_cargo() -> Command {
 /// release, test, bench) so guests compile once: `<target>/<profile>/build/<pkg>/out` ->
 /// `<target>/wasm-guests/<workspace dir name>`.
 fn shared_target_dir(out_dir: &Path, workspace: &Path) -> PathBuf {
-    let name = workspace.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = workspace
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     out_dir
         .ancestors()
         .nth(4)
@@ -87,7 +102,8 @@ fn ensure_target() {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    let installed = sysroot.is_some_and(|s| s.join("lib/rustlib").join(TARGET).join("lib").is_dir());
+    let installed =
+        sysroot.is_some_and(|s| s.join("lib/rustlib").join(TARGET).join("lib").is_dir());
     if installed {
         return;
     }
@@ -98,5 +114,8 @@ fn ensure_target() {
         cmd.args(["--toolchain", &toolchain]);
     }
     let ok = cmd.status().is_ok_and(|s| s.success());
-    assert!(ok, "could not add the {TARGET} target; run `rustup target add {TARGET}`");
+    assert!(
+        ok,
+        "could not add the {TARGET} target; run `rustup target add {TARGET}`"
+    );
 }

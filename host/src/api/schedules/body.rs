@@ -45,7 +45,13 @@ pub fn create(body: &Value) -> (DraftParts, Vec<FieldError>) {
         Err(e) => {
             // One error for the body as a whole: its fields are not "missing" on top of it.
             let failed = CREATE_FIELDS.iter().map(|f| f.to_string()).collect();
-            return (DraftParts { failed, ..DraftParts::default() }, vec![e]);
+            return (
+                DraftParts {
+                    failed,
+                    ..DraftParts::default()
+                },
+                vec![e],
+            );
         }
     };
     r.deny_unknown(CREATE_FIELDS);
@@ -56,14 +62,26 @@ pub fn create(body: &Value) -> (DraftParts, Vec<FieldError>) {
         description: r.string("description", 0, 2000),
         job_type: r.string("job_type", 1, 64),
         job_config: r.value("job_config").cloned(),
-        schedule_type: r.choice("schedule_type", ScheduleType::parse, ScheduleType::choices()),
+        schedule_type: r.choice(
+            "schedule_type",
+            ScheduleType::parse,
+            ScheduleType::choices(),
+        ),
         scheduled_at: r.instant("scheduled_at", tz),
         recurrence_rule: r.rule("recurrence_rule"),
         timezone,
         priority: r.choice("priority", Priority::parse, Priority::choices()),
         max_runs: r.uint("max_runs", 1, MAX_RUNS_LIMIT).map(|n| n as u32),
-        missed_policy: r.choice("missed_policy", MissedPolicy::parse, MissedPolicy::choices()),
-        overlap_policy: r.choice("overlap_policy", OverlapPolicy::parse, OverlapPolicy::choices()),
+        missed_policy: r.choice(
+            "missed_policy",
+            MissedPolicy::parse,
+            MissedPolicy::choices(),
+        ),
+        overlap_policy: r.choice(
+            "overlap_policy",
+            OverlapPolicy::parse,
+            OverlapPolicy::choices(),
+        ),
         failed: r.failed.clone(),
     };
     (parts, r.errors)
@@ -76,18 +94,33 @@ pub fn patch(body: &Value, current_tz: chrono_tz::Tz) -> (PatchParts, Vec<FieldE
         Ok(r) => r,
         Err(e) => return (PatchParts::default(), vec![e]),
     };
-    let fixed: Vec<String> = ["job_type", "schedule_type"].iter().filter(|f| r.has(f)).map(|f| f.to_string()).collect();
-    let unknown: Vec<&str> = PATCH_FIELDS.iter().chain(["job_type", "schedule_type"].iter()).copied().collect();
+    let fixed: Vec<String> = ["job_type", "schedule_type"]
+        .iter()
+        .filter(|f| r.has(f))
+        .map(|f| f.to_string())
+        .collect();
+    let unknown: Vec<&str> = PATCH_FIELDS
+        .iter()
+        .chain(["job_type", "schedule_type"].iter())
+        .copied()
+        .collect();
     r.deny_unknown(&unknown);
     for f in fixed {
-        r.errors.push(FieldError::new(f, "cannot be changed; clone the schedule instead"));
+        r.errors.push(FieldError::new(
+            f,
+            "cannot be changed; clone the schedule instead",
+        ));
     }
     let timezone = r.timezone("timezone");
     let tz = timezone.unwrap_or(current_tz);
     let nullable = |r: &Reader, f: &str| r.has(f) && r.value(f).is_none();
     let parts = PatchParts {
         name: r.string("name", 1, 200),
-        description: if nullable(&r, "description") { Some(None) } else { r.string("description", 0, 2000).map(Some) },
+        description: if nullable(&r, "description") {
+            Some(None)
+        } else {
+            r.string("description", 0, 2000).map(Some)
+        },
         job_config: r.value("job_config").cloned(),
         scheduled_at: r.instant("scheduled_at", tz),
         recurrence_rule: r.rule("recurrence_rule"),
@@ -96,10 +129,19 @@ pub fn patch(body: &Value, current_tz: chrono_tz::Tz) -> (PatchParts, Vec<FieldE
         max_runs: if nullable(&r, "max_runs") {
             Some(None)
         } else {
-            r.uint("max_runs", 1, MAX_RUNS_LIMIT).map(|n| Some(n as u32))
+            r.uint("max_runs", 1, MAX_RUNS_LIMIT)
+                .map(|n| Some(n as u32))
         },
-        missed_policy: r.choice("missed_policy", MissedPolicy::parse, MissedPolicy::choices()),
-        overlap_policy: r.choice("overlap_policy", OverlapPolicy::parse, OverlapPolicy::choices()),
+        missed_policy: r.choice(
+            "missed_policy",
+            MissedPolicy::parse,
+            MissedPolicy::choices(),
+        ),
+        overlap_policy: r.choice(
+            "overlap_policy",
+            OverlapPolicy::parse,
+            OverlapPolicy::choices(),
+        ),
     };
     (parts, r.errors)
 }

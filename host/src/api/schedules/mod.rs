@@ -48,34 +48,56 @@ impl QueryParams {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
-    pub fn parse<T>(&mut self, name: &str, parse: impl Fn(&str) -> Option<T>, expected: &str) -> Option<T> {
+    pub fn parse<T>(
+        &mut self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> Option<T> {
         let raw = self.get(name)?.to_string();
         let v = parse(&raw);
         if v.is_none() {
-            self.errors.push(FieldError::new(name, format!("must be {expected}")));
+            self.errors
+                .push(FieldError::new(name, format!("must be {expected}")));
         }
         v
     }
 
     pub fn limit(&mut self, default: usize, max: usize) -> usize {
-        self.parse("limit", |s| s.parse::<usize>().ok().filter(|n| (1..=max).contains(n)), &format!("an integer from 1 to {max}"))
-            .unwrap_or(default)
+        self.parse(
+            "limit",
+            |s| s.parse::<usize>().ok().filter(|n| (1..=max).contains(n)),
+            &format!("an integer from 1 to {max}"),
+        )
+        .unwrap_or(default)
     }
 
     pub fn flag(&mut self, name: &str) -> bool {
-        self.parse(name, |s| match s {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        }, "true or false")
+        self.parse(
+            name,
+            |s| match s {
+                "true" | "1" => Some(true),
+                "false" | "0" => Some(false),
+                _ => None,
+            },
+            "true or false",
+        )
         .unwrap_or(false)
     }
 
     pub fn finish(self) -> Result<(), Problem> {
-        if self.errors.is_empty() { Ok(()) } else { Err(Problem::invalid_fields(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Problem::invalid_fields(self.errors))
+        }
     }
 }
 
@@ -118,7 +140,11 @@ fn one(s: &crate::model::Schedule) -> Json<ScheduleView> {
     Json(ScheduleView::new(s, chrono::Utc::now()))
 }
 
-pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, bytes: Bytes) -> Result<Response, Problem> {
+pub async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
     let body = json_body(&bytes, false)?;
     let (parts, errors) = body::create(&body);
     let draft = state.scheduler.prepare_create(parts, errors).await?;
@@ -126,12 +152,27 @@ pub async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, byt
     Ok((StatusCode::CREATED, one(&s)).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser, query: RawQuery) -> Result<Json<Page<ScheduleView>>, Problem> {
-    let mut q = QueryParams::new(query, &["status", "job_type", "priority", "limit", "cursor"])?;
+pub async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    query: RawQuery,
+) -> Result<Json<Page<ScheduleView>>, Problem> {
+    let mut q = QueryParams::new(
+        query,
+        &["status", "job_type", "priority", "limit", "cursor"],
+    )?;
     let filter = ScheduleFilter {
-        status: q.parse("status", ScheduleStatus::parse, &format!("one of: {}", ScheduleStatus::choices())),
+        status: q.parse(
+            "status",
+            ScheduleStatus::parse,
+            &format!("one of: {}", ScheduleStatus::choices()),
+        ),
         job_type: q.get("job_type").map(str::to_string),
-        priority: q.parse("priority", Priority::parse, &format!("one of: {}", Priority::choices())),
+        priority: q.parse(
+            "priority",
+            Priority::parse,
+            &format!("one of: {}", Priority::choices()),
+        ),
     };
     let limit = q.limit(50, 1000);
     let after = q.parse("cursor", decode_cursor, "a cursor from a previous page");
@@ -139,9 +180,16 @@ pub async fn list(State(state): State<AppState>, AuthUser(user): AuthUser, query
     let mut items = state.scheduler.list(user, filter, after, limit + 1).await?;
     let more = items.len() > limit;
     items.truncate(limit);
-    let next_cursor = if more { items.last().map(|s| encode_cursor(s.id)) } else { None };
+    let next_cursor = if more {
+        items.last().map(|s| encode_cursor(s.id))
+    } else {
+        None
+    };
     let now = state.scheduler.clock.now();
-    Ok(Json(Page { items: items.iter().map(|s| ScheduleView::new(s, now)).collect(), next_cursor }))
+    Ok(Json(Page {
+        items: items.iter().map(|s| ScheduleView::new(s, now)).collect(),
+        next_cursor,
+    }))
 }
 
 /// Cursors are opaque to clients: a version tag and the last id of the page.
@@ -150,13 +198,24 @@ fn encode_cursor(id: ScheduleId) -> String {
 }
 
 fn decode_cursor(s: &str) -> Option<ScheduleId> {
-    s.strip_prefix("s1.").and_then(|h| uuid::Uuid::parse_str(h).ok())
+    s.strip_prefix("s1.")
+        .and_then(|h| uuid::Uuid::parse_str(h).ok())
 }
 
-pub async fn get(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, query: RawQuery) -> Result<Json<ScheduleView>, Problem> {
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    query: RawQuery,
+) -> Result<Json<ScheduleView>, Problem> {
     QueryParams::new(query, &[])?.finish()?;
     let s = state.scheduler.get(user, parse_id(&id)?).await?;
-    let recent = state.scheduler.storage.executions(s.id, None, None, 5).await.map_err(Problem::internal)?;
+    let recent = state
+        .scheduler
+        .storage
+        .executions(s.id, None, None, 5)
+        .await
+        .map_err(Problem::internal)?;
     let mut view = ScheduleView::new(&s, state.scheduler.clock.now());
     let tz = tz_of(&s);
     view.recent_executions = Some(recent.iter().map(|e| ExecutionView::new(e, tz)).collect());
@@ -177,20 +236,41 @@ pub async fn update(
     Ok(one(&s))
 }
 
-pub async fn delete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, query: RawQuery) -> Result<StatusCode, Problem> {
+pub async fn delete(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    query: RawQuery,
+) -> Result<StatusCode, Problem> {
     QueryParams::new(query, &[])?.finish()?;
     state.scheduler.delete(user, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn pause(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, query: RawQuery) -> Result<Json<ScheduleView>, Problem> {
+pub async fn pause(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    query: RawQuery,
+) -> Result<Json<ScheduleView>, Problem> {
     QueryParams::new(query, &[])?.finish()?;
-    Ok(one(&state.scheduler.transition(user, parse_id(&id)?, StatusAction::Pause).await?))
+    Ok(one(&state
+        .scheduler
+        .transition(user, parse_id(&id)?, StatusAction::Pause)
+        .await?))
 }
 
-pub async fn cancel(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, query: RawQuery) -> Result<Json<ScheduleView>, Problem> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    query: RawQuery,
+) -> Result<Json<ScheduleView>, Problem> {
     QueryParams::new(query, &[])?.finish()?;
-    Ok(one(&state.scheduler.transition(user, parse_id(&id)?, StatusAction::Cancel).await?))
+    Ok(one(&state
+        .scheduler
+        .transition(user, parse_id(&id)?, StatusAction::Cancel)
+        .await?))
 }
 
 pub async fn resume(
@@ -218,7 +298,10 @@ pub async fn clone(
     let body = json_body(&bytes, true)?;
     let source = state.scheduler.get(user, id).await?;
     let (patch, errors) = body::patch(&body, tz_of(&source));
-    let s = state.scheduler.clone_schedule(user, id, patch, errors).await?;
+    let s = state
+        .scheduler
+        .clone_schedule(user, id, patch, errors)
+        .await?;
     Ok((StatusCode::CREATED, one(&s)).into_response())
 }
 
@@ -243,7 +326,16 @@ pub async fn run(
         Err(e) => q.errors.push(e),
     }
     q.finish()?;
-    let e = state.scheduler.run_now(user, id, RunOptions { count_toward_max_runs: count }).await?;
+    let e = state
+        .scheduler
+        .run_now(
+            user,
+            id,
+            RunOptions {
+                count_toward_max_runs: count,
+            },
+        )
+        .await?;
     let s = state.scheduler.get(user, id).await?;
     Ok((StatusCode::CREATED, Json(ExecutionView::new(&e, tz_of(&s)))).into_response())
 }
@@ -256,17 +348,43 @@ pub async fn executions(
 ) -> Result<Json<Page<ExecutionView>>, Problem> {
     let id = parse_id(&id)?;
     let mut q = QueryParams::new(query, &["status", "limit", "cursor"])?;
-    let status = q.parse("status", ExecutionStatus::parse, &format!("one of: {}", ExecutionStatus::choices()));
+    let status = q.parse(
+        "status",
+        ExecutionStatus::parse,
+        &format!("one of: {}", ExecutionStatus::choices()),
+    );
     let limit = q.limit(50, 1000);
-    let after = q.parse("cursor", decode_exec_cursor, "a cursor from a previous page");
+    let after = q.parse(
+        "cursor",
+        decode_exec_cursor,
+        "a cursor from a previous page",
+    );
     q.finish()?;
     let s = state.scheduler.get(user, id).await?;
-    let mut items = state.scheduler.storage.executions(id, status, after, limit + 1).await.map_err(Problem::internal)?;
+    let mut items = state
+        .scheduler
+        .storage
+        .executions(id, status, after, limit + 1)
+        .await
+        .map_err(Problem::internal)?;
     let more = items.len() > limit;
     items.truncate(limit);
-    let next_cursor = if more { items.last().map(|e| format!("e1.{}.{}", e.scheduled_for.timestamp_micros(), e.id.simple())) } else { None };
+    let next_cursor = if more {
+        items.last().map(|e| {
+            format!(
+                "e1.{}.{}",
+                e.scheduled_for.timestamp_micros(),
+                e.id.simple()
+            )
+        })
+    } else {
+        None
+    };
     let tz = tz_of(&s);
-    Ok(Json(Page { items: items.iter().map(|e| ExecutionView::new(e, tz)).collect(), next_cursor }))
+    Ok(Json(Page {
+        items: items.iter().map(|e| ExecutionView::new(e, tz)).collect(),
+        next_cursor,
+    }))
 }
 
 fn decode_exec_cursor(s: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {

@@ -29,12 +29,22 @@ pub struct OccurrenceView {
 
 /// The planned runs of `s` from its `next_run_at`, at most `n`, none after `until`. A paused,
 /// completed or cancelled schedule has none; `max_runs` caps what is left.
-fn planned(state: &AppState, s: &Schedule, n: usize, until: Option<DateTime<Utc>>) -> Vec<DateTime<Utc>> {
+fn planned(
+    state: &AppState,
+    s: &Schedule,
+    n: usize,
+    until: Option<DateTime<Utc>>,
+) -> Vec<DateTime<Utc>> {
     if s.status != ScheduleStatus::Active {
         return Vec::new();
     }
-    let left = s.max_runs.map(|m| m.saturating_sub(s.run_count) as usize).unwrap_or(usize::MAX);
-    let Ok(timing) = Timing::of(s, &state.scheduler.calendars) else { return Vec::new() };
+    let left = s
+        .max_runs
+        .map(|m| m.saturating_sub(s.run_count) as usize)
+        .unwrap_or(usize::MAX);
+    let Ok(timing) = Timing::of(s, &state.scheduler.calendars) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut cursor = s.next_run_at;
     while let Some(t) = cursor {
@@ -56,14 +66,21 @@ pub async fn next(
     let id = parse_id(&id)?;
     let mut q = QueryParams::new(query, &["count"])?;
     let n = q
-        .parse("count", |s| s.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)), "an integer from 1 to 1000")
+        .parse(
+            "count",
+            |s| s.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)),
+            "an integer from 1 to 1000",
+        )
         .unwrap_or(10);
     q.finish()?;
     let s = state.scheduler.get(user, id).await?;
     let tz = tz_of(&s);
     let occurrences = planned(&state, &s, n, None)
         .into_iter()
-        .map(|t| OccurrenceView { at: format_utc(t), at_local: format_local(utc_to_local(&tz, t)) })
+        .map(|t| OccurrenceView {
+            at: format_utc(t),
+            at_local: format_local(utc_to_local(&tz, t)),
+        })
         .collect();
     Ok(Json(Occurrences { occurrences }))
 }
@@ -87,23 +104,42 @@ pub struct UpcomingView {
 /// Schedules considered per request, at most, so the cost stays bounded.
 const MAX_SCHEDULES: usize = 10_000;
 
-pub async fn upcoming(State(state): State<AppState>, AuthUser(user): AuthUser, query: RawQuery) -> Result<Json<Upcoming>, Problem> {
+pub async fn upcoming(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    query: RawQuery,
+) -> Result<Json<Upcoming>, Problem> {
     let mut q = QueryParams::new(query, &["limit", "hours_ahead", "priority", "job_type"])?;
     let limit = q.limit(50, 1000);
     let hours = q
-        .parse("hours_ahead", |s| s.parse::<i64>().ok().filter(|h| (1..=8784).contains(h)), "an integer from 1 to 8784")
+        .parse(
+            "hours_ahead",
+            |s| s.parse::<i64>().ok().filter(|h| (1..=8784).contains(h)),
+            "an integer from 1 to 8784",
+        )
         .unwrap_or(24);
-    let priority = q.parse("priority", Priority::parse, &format!("one of: {}", Priority::choices()));
+    let priority = q.parse(
+        "priority",
+        Priority::parse,
+        &format!("one of: {}", Priority::choices()),
+    );
     let job_type = q.get("job_type").map(str::to_string);
     q.finish()?;
     let now = state.scheduler.clock.now();
     let until = now + Duration::hours(hours);
-    let filter = ScheduleFilter { status: Some(ScheduleStatus::Active), job_type, priority };
+    let filter = ScheduleFilter {
+        status: Some(ScheduleStatus::Active),
+        job_type,
+        priority,
+    };
     let mut rows: Vec<(DateTime<Utc>, u8, Schedule)> = Vec::new();
     let mut after = None;
     let mut seen = 0;
     while seen < MAX_SCHEDULES {
-        let page = state.scheduler.list(user, filter.clone(), after, 1000).await?;
+        let page = state
+            .scheduler
+            .list(user, filter.clone(), after, 1000)
+            .await?;
         seen += page.len();
         let done = page.len() < 1000;
         after = page.last().map(|s| s.id);

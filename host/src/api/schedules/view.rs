@@ -64,7 +64,10 @@ pub fn tz_of(s: &Schedule) -> Tz {
 }
 
 fn pair(at: Option<DateTime<Utc>>, tz: Tz) -> (Option<String>, Option<String>) {
-    (at.map(format_utc), at.map(|t| format_local(utc_to_local(&tz, t))))
+    (
+        at.map(format_utc),
+        at.map(|t| format_local(utc_to_local(&tz, t))),
+    )
 }
 
 impl ScheduleView {
@@ -82,8 +85,14 @@ impl ScheduleView {
             schedule_type: s.schedule_type.as_str(),
             scheduled_at,
             scheduled_at_local,
-            recurrence_rule: s.recurrence_rule.as_ref().and_then(|r| serde_json::to_value(r).ok()),
-            rrule: s.recurrence_rule.as_ref().map(|r| crate::recurrence::to_rrule(r, tz)),
+            recurrence_rule: s
+                .recurrence_rule
+                .as_ref()
+                .and_then(|r| serde_json::to_value(r).ok()),
+            rrule: s
+                .recurrence_rule
+                .as_ref()
+                .map(|r| crate::recurrence::to_rrule(r, tz)),
             timezone: s.timezone.clone(),
             status: s.status.as_str(),
             priority: s.priority.as_str(),
