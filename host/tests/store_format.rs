@@ -45,12 +45,12 @@ async fn everything_survives_reopening() {
                 put_schedules: vec![s.clone()],
                 put_executions: vec![e.clone()],
                 put_series: vec![se.clone()],
+                put_local_jobs: vec![local_job("j1")],
                 ..Default::default()
             },
         )
         .await;
         store.put_token([1; 32], user).await.unwrap();
-        store.insert_local_job(local_job("j1")).await.unwrap();
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schedule(user, s.id).await.unwrap(), Some(s.clone()));

@@ -145,10 +145,7 @@ pub async fn create(
         .scheduler
         .create_series(user, parts, r.errors)
         .await
-        .map_err(|e| match e {
-            crate::service::ServiceError::NotFound => Problem::not_found("no such series"),
-            other => Problem::from(other),
-        })?;
+        .map_err(not_found_series)?;
     Ok((StatusCode::CREATED, Json(view(created))).into_response())
 }
 

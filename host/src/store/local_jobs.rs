@@ -1,10 +1,11 @@
 //! The local job system's jobs: by id, and by idempotency key so a repeated submission finds the
-//! job it created the first time.
+//! job it created the first time. Jobs are written only through the writer
+//! (`WriteSet::put_local_jobs`), like every other record; this module reads them.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::codec::{decode, encode};
+use super::codec::decode;
 use super::{Store, StoreError};
 
 pub(super) const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("local_jobs");
@@ -31,43 +32,6 @@ pub(super) fn init(tx: &WriteTransaction) -> Result<(), StoreError> {
 }
 
 impl Store {
-    /// Insert `job` unless a job with its idempotency key exists; answer the job that is stored.
-    pub async fn insert_local_job(
-        &self,
-        job: LocalJobRecord,
-    ) -> Result<LocalJobRecord, StoreError> {
-        self.blocking(move |db| {
-            let mut tx = db.begin_write()?;
-            // Like the writer's commits, so a crash never costs a full repair scan on open.
-            tx.set_quick_repair(true);
-            let stored = {
-                let mut by_key = tx.open_table(JOBS_BY_KEY)?;
-                let mut jobs = tx.open_table(JOBS)?;
-                let existing = by_key
-                    .get(job.idempotency_key.as_str())?
-                    .map(|id| id.value().to_string());
-                match existing {
-                    Some(id) => match jobs.get(id.as_str())? {
-                        Some(bytes) => decode(bytes.value())?,
-                        None => {
-                            return Err(StoreError::Corrupt(format!(
-                                "index points at missing job {id}"
-                            )));
-                        }
-                    },
-                    None => {
-                        by_key.insert(job.idempotency_key.as_str(), job.job_id.as_str())?;
-                        jobs.insert(job.job_id.as_str(), encode(&job).as_slice())?;
-                        job
-                    }
-                }
-            };
-            tx.commit()?;
-            Ok(stored)
-        })
-        .await
-    }
-
     pub async fn local_job(&self, job_id: String) -> Result<Option<LocalJobRecord>, StoreError> {
         self.blocking(move |db| {
             let tx = db.begin_read()?;
