@@ -11,10 +11,12 @@ pub mod jobsystem;
 pub mod metrics;
 pub mod model;
 pub mod plugins;
-pub mod recurrence;
 pub mod series;
 pub mod server;
 pub mod service;
 pub mod store;
-pub mod timezone;
 pub mod tokens;
+
+// The engine and timezone rules live in their own crate (it builds without wasmtime, so the
+// fuzz targets can use it); re-exported so `crate::recurrence::…` paths stay as they were.
+pub use sgsched_recurrence::{recurrence, timezone};

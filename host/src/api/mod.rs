@@ -5,7 +5,6 @@
 pub mod auth;
 mod bulk;
 mod calendar;
-pub mod fields;
 mod jobs;
 mod monitoring;
 mod openapi;
@@ -14,6 +13,9 @@ mod problem;
 mod reference;
 pub mod schedules;
 mod series;
+
+// The field reader is pure, so it lives with the recurrence engine (and its fuzz target).
+pub use sgsched_recurrence::fields;
 
 use std::future::Future;
 

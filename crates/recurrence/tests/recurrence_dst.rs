@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sgsched::recurrence::{HolidayCalendars, Recurrence, parse_rule};
-use sgsched::timezone::parse_timezone;
+use sgsched_recurrence::recurrence::{HolidayCalendars, Recurrence, parse_rule};
+use sgsched_recurrence::timezone::parse_timezone;
 
 fn lines(rule: serde_json::Value, tz: &str, after: &str, n: usize) -> Vec<String> {
     let rule = parse_rule(&rule, "recurrence_rule").expect("valid rule");
@@ -431,7 +431,7 @@ fn two_wall_times_landing_on_one_instant_run_once() {
 #[test]
 fn the_streaming_resolver_agrees_with_the_one_conversion_function() {
     use chrono::{Duration, NaiveDate};
-    use sgsched::timezone::{LocalResolver, resolve_local};
+    use sgsched_recurrence::timezone::{LocalResolver, resolve_local};
     for name in [
         "America/New_York",
         "Europe/Berlin",

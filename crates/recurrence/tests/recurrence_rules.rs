@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use sgsched::recurrence::{
+use sgsched_recurrence::recurrence::{
     Frequency, HolidayCalendars, Recurrence, RecurrenceRule, builtin_calendar_names, parse_rule,
     presets,
 };
-use sgsched::timezone::{format_occurrence_line, parse_timezone, zones_with_offsets};
+use sgsched_recurrence::timezone::{format_occurrence_line, parse_timezone, zones_with_offsets};
 
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -615,11 +615,11 @@ fn next_after_agrees_with_walking_from_the_start() {
 fn missing_start_date_is_an_error_until_filled_in() {
     let rule = RecurrenceRule::new(
         Frequency::Daily,
-        sgsched::recurrence::TimeOfDay { hour: 9, minute: 0 },
+        sgsched_recurrence::recurrence::TimeOfDay { hour: 9, minute: 0 },
     );
     assert!(Recurrence::new(&rule, chrono_tz::UTC, &HolidayCalendars::builtin()).is_err());
     let now = utc("2026-03-10T03:00:00Z");
-    let rec = sgsched::recurrence::compile_with_default_start(
+    let rec = sgsched_recurrence::recurrence::compile_with_default_start(
         &rule,
         chrono_tz::America::New_York,
         &HolidayCalendars::builtin(),

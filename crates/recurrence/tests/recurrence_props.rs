@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
-use sgsched::recurrence::{
+use sgsched_recurrence::recurrence::{
     Exception, Frequency, HolidayCalendars, Occurrence, Recurrence, RecurrenceRule, TimeOfDay,
     WeekdaySpec, parse_rrule, to_rrule,
 };
@@ -237,7 +237,7 @@ proptest! {
         prop_assert_eq!(&back, &rule, "{}", text);
         prop_assert_eq!(back_tz, rule.start_date.map(|_| tz));
         let json = serde_json::to_value(&rule).expect("json");
-        prop_assert_eq!(sgsched::recurrence::parse_rule(&json, "").expect("valid"), rule);
+        prop_assert_eq!(sgsched_recurrence::recurrence::parse_rule(&json, "").expect("valid"), rule);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sgsched::recurrence::{HolidayCalendars, Recurrence, parse_rrule, parse_rule, to_rrule};
+use sgsched_recurrence::recurrence::{
+    HolidayCalendars, Recurrence, parse_rrule, parse_rule, to_rrule,
+};
 
 fn expand(text: &str, n: usize) -> Vec<String> {
     let (rule, tz) = parse_rrule(text).expect("parses");
