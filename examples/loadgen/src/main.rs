@@ -1,19 +1,21 @@
 //! `cargo run --release -p loadgen -- [--bin target/release/sgsched] [--connections 64]
-//! [--seconds 5]`
+//! [--seconds 5] [--scenarios get,post,calendar] [--calendar-connections 1,8,64]`
 //!
-//! Starts the real server on a fresh data dir (API rate limit off), creates a token and data,
+//! Starts the real server on a fresh data dir (API rate limit off), creates tokens and data,
 //! then drives each scenario with N keep-alive connections for a fixed time and prints
 //! requests/s, p50 and p99, beside `GET /healthz` measured in the same run as the baseline:
-//! `GET /v1/schedules/{id}`, `POST /v1/schedules` (durable), and the month calendar over 1,000
-//! schedules.
+//! `GET /v1/schedules/{id}`, `POST /v1/schedules` (durable), and the month calendar of a user
+//! owning exactly 1,000 schedules of mixed rules (its own user, so the POST scenario does not
+//! grow it).
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[derive(Parser)]
 struct Args {
@@ -23,6 +25,16 @@ struct Args {
     connections: usize,
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Which scenarios to run besides the /healthz baseline: get, post, calendar.
+    #[arg(long, value_delimiter = ',', default_value = "get,post,calendar")]
+    scenarios: Vec<String>,
+    /// Connection counts the calendar is measured at (latency at 1 is the request's own cost;
+    /// beyond the core count requests queue for CPU).
+    #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+    calendar_connections: Vec<usize>,
+    /// Schedules the calendar user owns.
+    #[arg(long, default_value_t = 1000)]
+    calendar_schedules: usize,
 }
 
 struct Outcome {
@@ -88,7 +100,7 @@ where
 
 fn report(name: &str, o: &Outcome, base: &Outcome) {
     println!(
-        "{name:<34} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {:>4}  vs /healthz {:.2}x",
+        "{name:<40} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {:>4}  vs /healthz {:.2}x",
         o.rps,
         o.p50.as_secs_f64() * 1e3,
         o.p99.as_secs_f64() * 1e3,
@@ -97,9 +109,85 @@ fn report(name: &str, o: &Outcome, base: &Outcome) {
     );
 }
 
+fn token(bin: &str, dir: &Path, user: &str) -> String {
+    let out = Command::new(bin)
+        .args(["token", "create", "--user-id", user, "--data-dir"])
+        .arg(dir)
+        .output()
+        .unwrap()
+        .stdout;
+    String::from_utf8(out).unwrap().trim().to_string()
+}
+
+/// The read/write scenarios' schedule: daily, at a time spread over the day.
+fn daily(i: usize) -> Value {
+    json!({"name": format!("load {i}"), "job_type": "export", "schedule_type": "recurring",
+           "job_config": {"project_id": "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "format": "mp4"},
+           "recurrence_rule": {"frequency": "daily", "time_of_day": format!("{:02}:{:02}", i % 24, i % 60), "start_date": "2027-01-01"},
+           "timezone": "Europe/Berlin"})
+}
+
+/// The calendar user's schedules: per 1,000, 4 minutely, 96 hourly, 500 daily and 400 weekly
+/// (some on chosen weekdays), over four timezones, all starting before the month shown.
+fn mixed(i: usize) -> Value {
+    let zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"];
+    let tod = format!("{:02}:{:02}", i % 24, (i * 7) % 60);
+    let rule = match i % 250 {
+        0 => json!({"frequency": "minutely", "interval": 1 + i % 3, "time_of_day": "00:00"}),
+        1..=24 => json!({"frequency": "hourly", "time_of_day": tod}),
+        25..=149 => json!({"frequency": "daily", "time_of_day": tod}),
+        150..=199 => json!({"frequency": "weekly", "time_of_day": tod}),
+        _ => json!({"frequency": "weekly", "time_of_day": tod,
+                    "days_of_week": [1 + i % 5, 1 + (i + 2) % 5]}),
+    };
+    let mut rule = rule;
+    rule["start_date"] = json!("2026-12-01");
+    json!({"name": format!("cal {i}"), "job_type": "export", "schedule_type": "recurring",
+           "job_config": {"project_id": "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "format": "mp4"},
+           "recurrence_rule": rule, "timezone": zones[i % zones.len()]})
+}
+
+/// Create `n` schedules with `body(i)`, 16 requests at a time; returns the first one's id.
+async fn create(base: &str, token: &str, n: usize, body: fn(usize) -> Value) -> String {
+    let client = reqwest::Client::new();
+    let mut first = String::new();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
+        let mut tasks = Vec::new();
+        for &i in chunk {
+            let (client, url, token) = (
+                client.clone(),
+                format!("{base}/v1/schedules"),
+                token.to_string(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body(i))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "create {i}: {}", r.status());
+                r.json::<Value>().await.unwrap()["schedule_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }));
+        }
+        for (j, t) in tasks.into_iter().enumerate() {
+            let id = t.await.unwrap();
+            if chunk[j] == 0 {
+                first = id;
+            }
+        }
+    }
+    first
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    let wants = |s: &str| args.scenarios.iter().any(|x| x == s);
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(&args.bin)
         .args([
@@ -122,76 +210,66 @@ async fn main() {
             break a.to_string();
         }
     };
-    let token = String::from_utf8(
-        Command::new(&args.bin)
-            .args([
-                "token",
-                "create",
-                "--user-id",
-                "0193a1b2-0000-7000-8000-00000000f001",
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
     let base = format!("http://{addr}");
-    let body = |i: usize| {
-        json!({"name": format!("load {i}"), "job_type": "export", "schedule_type": "recurring",
-               "job_config": {"project_id": "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "format": "mp4"},
-               "recurrence_rule": {"frequency": "daily", "time_of_day": format!("{:02}:{:02}", i % 24, i % 60), "start_date": "2027-01-01"},
-               "timezone": "Europe/Berlin"})
-    };
-    // 1,000 schedules for reads and the calendar.
-    let client = reqwest::Client::new();
-    let mut id = String::new();
-    for i in 0..1000 {
-        let r: serde_json::Value = client
-            .post(format!("{base}/v1/schedules"))
-            .bearer_auth(&token)
-            .json(&body(i))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if i == 0 {
-            id = r["schedule_id"].as_str().unwrap().to_string();
-        }
+    let token_a = token(
+        &args.bin,
+        dir.path(),
+        "0193a1b2-0000-7000-8000-00000000f001",
+    );
+    let token_c = token(
+        &args.bin,
+        dir.path(),
+        "0193a1b2-0000-7000-8000-00000000f002",
+    );
+    let id = create(&base, &token_a, 1000, daily).await;
+    if wants("calendar") {
+        create(&base, &token_c, args.calendar_schedules, mixed).await;
     }
+    println!(
+        "server {addr} (pid {}), {} s per scenario",
+        child.id(),
+        args.seconds
+    );
     let (c, s) = (args.connections, args.seconds);
-    println!("{c} connections, {s} s per scenario, server {addr}");
     let b = base.clone();
     let health = drive(c, s, move |cl, _| cl.get(format!("{b}/healthz"))).await;
-    report("GET /healthz (baseline)", &health, &health);
-    let (b, t) = (base.clone(), token.clone());
-    let get = drive(c, s, move |cl, _| {
-        cl.get(format!("{b}/v1/schedules/{id}")).bearer_auth(&t)
-    })
-    .await;
-    report("GET /v1/schedules/{id}", &get, &health);
-    let (b, t) = (base.clone(), token.clone());
-    let post = drive(c, s, move |cl, i| {
-        cl.post(format!("{b}/v1/schedules"))
-            .bearer_auth(&t)
-            .json(&body(i))
-    })
-    .await;
-    report("POST /v1/schedules (durable)", &post, &health);
-    let (b, t) = (base.clone(), token.clone());
-    let cal = drive(8, s, move |cl, _| {
-        cl.get(format!(
-            "{b}/v1/schedules/calendar?start_date=2027-01-01&end_date=2027-01-31&group_by=month"
-        ))
-        .bearer_auth(&t)
-    })
-    .await;
-    report("GET calendar month (1,000+ sched.)", &cal, &health);
+    report(&format!("GET /healthz (baseline) x{c}"), &health, &health);
+    if wants("get") {
+        let (b, t) = (base.clone(), token_a.clone());
+        let get = drive(c, s, move |cl, _| {
+            cl.get(format!("{b}/v1/schedules/{id}")).bearer_auth(&t)
+        })
+        .await;
+        report(&format!("GET /v1/schedules/{{id}} x{c}"), &get, &health);
+    }
+    if wants("post") {
+        let (b, t) = (base.clone(), token_a.clone());
+        let post = drive(c, s, move |cl, i| {
+            cl.post(format!("{b}/v1/schedules"))
+                .bearer_auth(&t)
+                .json(&daily(i))
+        })
+        .await;
+        report(
+            &format!("POST /v1/schedules (durable) x{c}"),
+            &post,
+            &health,
+        );
+    }
+    if wants("calendar") {
+        for &n in &args.calendar_connections {
+            let (b, t) = (base.clone(), token_c.clone());
+            let cal = drive(n, s, move |cl, _| {
+                cl.get(format!(
+                    "{b}/v1/schedules/calendar?start_date=2027-01-01&end_date=2027-01-31&group_by=month&timezone=Europe/Berlin"
+                ))
+                .bearer_auth(&t)
+            })
+            .await;
+            let name = format!("calendar month, {} sched. x{n}", args.calendar_schedules);
+            report(&name, &cal, &health);
+        }
+    }
     println!("targets: GET >= 50,000/s; POST >= 10,000/s; calendar month p99 <= 20 ms");
     let _ = child.kill();
     let _ = child.wait();
