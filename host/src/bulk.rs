@@ -263,11 +263,12 @@ pub async fn transition(
                 Err(e) => out.push(Outcome::Failed(vec![FieldError::new("status", e)])),
             }
         }
-        Ok::<_, ServiceError>((writes, out))
+        let created = writes.put_executions.clone();
+        Ok::<_, ServiceError>((writes, (out, created)))
     })
     .await??;
-    sched.wake.notify_one();
-    Ok(outcomes)
+    sched.committed(&outcomes.1);
+    Ok(outcomes.0)
 }
 
 /// The statuses `action` applies to: a filter matches only those.
@@ -295,7 +296,7 @@ fn apply_action(
             // Catch-up may add executions; keep them only if it succeeds for this item.
             let mut mine = WriteSet::default();
             sched
-                .catch_up(&mut s, now, &mut mine)
+                .catch_up(&mut s, now - sched.grace, now, &mut mine)
                 .map_err(|e| e.to_string())?;
             writes.put_executions.extend(mine.put_executions);
             s.paused_at = None;

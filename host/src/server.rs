@@ -26,6 +26,8 @@ pub struct ServeConfig {
     pub memory_limit_mib: usize,
     pub run_timeout: Duration,
     pub executor: ExecutorConfig,
+    /// A run later than this is missed and handled by its schedule's missed policy.
+    pub grace: chrono::Duration,
     /// API requests per user per minute; 0 = unlimited.
     pub api_rate_per_minute: u32,
 }
@@ -79,7 +81,8 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
         tracing::info!(job_type = %p.job_type, version = %p.version, origin = %p.origin, "plugin ready");
     }
     let storage: Arc<dyn Storage> = Arc::new(store.clone());
-    let scheduler = Scheduler::new(storage, plugins.clone(), Arc::new(SystemClock));
+    let scheduler =
+        Scheduler::new(storage, plugins.clone(), Arc::new(SystemClock)).with_grace(config.grace);
     let tokens = TokenCache::new(crate::tokens::inbox(&config.data_dir));
     let dispatcher = crate::executor::start(scheduler.clone(), config.executor.clone())
         .await

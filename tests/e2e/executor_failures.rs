@@ -181,3 +181,63 @@ async fn refused_connections_give_failed_executions() {
     let msg = e.error_message.unwrap().to_lowercase();
     assert!(msg.contains("refused") || msg.contains("connect"), "{msg}");
 }
+
+#[tokio::test]
+async fn a_schedule_whose_timing_cannot_be_computed_fails_alone() {
+    // Two recurring schedules due at the same instant, claimed in one batch; the second's stored
+    // rule is edited behind the service into one the engine refuses (no rule at all). It gets a
+    // failed execution naming the reason and is paused; the first runs, and so does its next
+    // occurrence: the claimer is not stuck on the bad one.
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(RecordingJobs::new())
+    })
+    .await;
+    let rule = json!({"frequency": "minutely", "interval": 30, "time_of_day": "09:30", "start_date": "2026-03-02"});
+    let good = h.create(recurring("good", "UTC", rule.clone())).await.id;
+    let mut bad = h.create(recurring("bad", "UTC", rule)).await;
+    bad.recurrence_rule = None;
+    let stored = bad.clone();
+    write_with(&*h.sched.storage, move |_| {
+        Ok::<_, ()>((
+            WriteSet {
+                put_schedules: vec![stored],
+                ..WriteSet::default()
+            },
+            (),
+        ))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let first = utc(2026, 3, 2, 9, 30);
+    h.set(first);
+    h.settle().await;
+    h.set(first + Span::minutes(30));
+    h.settle().await;
+
+    let runs: Vec<_> = h
+        .executions(good)
+        .await
+        .iter()
+        .map(|e| (e.scheduled_for, e.status))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            (first, ExecutionStatus::Completed),
+            (first + Span::minutes(30), ExecutionStatus::Completed)
+        ]
+    );
+    let failed = h.executions(bad.id).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].scheduled_for, first);
+    assert_eq!(failed[0].status, ExecutionStatus::Failed);
+    assert_eq!(
+        failed[0].error_message.as_deref(),
+        Some("the schedule's timing cannot be computed: recurrence_rule.start_date: is required")
+    );
+    let bad = h.schedule(bad.id).await;
+    assert_eq!(bad.status, sgsched::model::ScheduleStatus::Paused);
+    assert_eq!(bad.stats.failure_streak, 1);
+}

@@ -207,3 +207,43 @@ async fn after_downtime_an_occurrence_within_grace_still_runs() {
     );
     assert_eq!(h.schedule(id).await.run_count, 1);
 }
+
+#[tokio::test]
+async fn a_pause_ending_within_grace_misses_nothing() {
+    // Paused before the 09:30 run, resumed 30 s after it: the run is late by less than the grace
+    // window, so it is not missed (policy skip would otherwise record it skipped); it runs.
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(RecordingJobs::new())
+    })
+    .await;
+    let id = h
+        .create(with_missed(
+            recurring("every 30 min", "UTC", every_30_min()),
+            MissedPolicy::Skip,
+        ))
+        .await
+        .id;
+    h.sched
+        .transition(h.user, id, StatusAction::Pause)
+        .await
+        .unwrap();
+    h.set(slot(0) + Span::seconds(30));
+    h.settle().await;
+    assert!(h.executions(id).await.is_empty());
+    let resumed = h.sched.resume(h.user, id, false).await.unwrap();
+    assert_eq!(resumed.next_run_at, Some(slot(0)));
+    h.settle().await;
+    let got: Vec<_> = h
+        .executions(id)
+        .await
+        .iter()
+        .map(|e| (e.scheduled_for, e.status))
+        .collect();
+    assert_eq!(got, [(slot(0), ExecutionStatus::Completed)]);
+    let s = h.schedule(id).await;
+    assert_eq!(
+        (s.status, s.next_run_at),
+        (ScheduleStatus::Active, Some(slot(1)))
+    );
+}

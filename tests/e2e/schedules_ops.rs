@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use common::{Api, export_config, once_body, start_with_user, weekly_body};
+use common::{Api, Server, export_config, once_body, start_with_user, weekly_body};
 use serde_json::{Value, json};
 
 const BERLIN_MONDAYS: &str =
@@ -519,9 +519,16 @@ async fn pause_then_resume_recalculates_and_can_run_immediately() {
 }
 
 /// Once schedules due in a moment are paused past their time; resume applies each policy.
+/// The grace window is 0 here, so being late at all is missed (with the default 60 s, a run
+/// resumed a second late is still on time and just runs).
 #[tokio::test]
 async fn resume_applies_the_missed_policy() {
-    let (_dir, _server, api) = start_with_user();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--grace-secs", "0"]);
+    let api = Api::new(
+        &server,
+        Some(server.token(&uuid::Uuid::new_v4().to_string())),
+    );
     let at = Utc::now().trunc_subsecs(0) + chrono::Duration::seconds(3);
     let mut ids = Vec::new();
     for policy in ["skip", "run_latest", "run_all"] {

@@ -267,3 +267,63 @@ fn serve_refuses_a_port_in_use_with_a_clear_error() {
     assert_eq!(code, 2);
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
 }
+
+#[test]
+fn serve_refuses_a_bad_config_file_naming_the_key() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let config = data.path().join("sgsched.toml");
+    for (text, needle) in [
+        ("max_concurent = 4\n", "unknown field `max_concurent`"),
+        ("max_concurrent = \"many\"\n", "max_concurrent"),
+        (
+            "max_concurrent = 0\n",
+            "max_concurrent = 0 is out of range (1..=100000)",
+        ),
+        (
+            "grace_secs = 100000\n",
+            "grace_secs = 100000 is out of range (0..=86400)",
+        ),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        let (code, _, err) = sgsched(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir,
+            "--config",
+            config.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{text}: {err}");
+        assert!(err.contains(needle), "{text}: {err}");
+    }
+    let (code, _, err) = sgsched(&["serve", "--data-dir", dir, "--config", "/nonexistent.toml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot read the config file /nonexistent.toml"),
+        "{err}"
+    );
+}
+
+/// The config file's settings take effect: here the API rate limit, observable from outside.
+#[tokio::test]
+async fn serve_reads_its_limits_from_a_config_file() {
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("sgsched.toml");
+    std::fs::write(
+        &config,
+        "api_rate_per_minute = 3\nmax_concurrent = 8\nuser_rate_per_minute = 30\n",
+    )
+    .unwrap();
+    let server = Server::start(data.path(), &["--config", config.to_str().unwrap()]);
+    let api = common::Api::new(
+        &server,
+        Some(server.token(&uuid::Uuid::new_v4().to_string())),
+    );
+    for _ in 0..3 {
+        api.get("/v1/schedules").await.expect(200);
+    }
+    let limited = api.get("/v1/schedules").await;
+    assert_eq!(limited.status, 429, "{}", limited.text);
+}

@@ -1,19 +1,21 @@
-//! The command line: `serve`, `plugins list|validate`, `next`. Parses arguments into typed
-//! configs and maps every failure to a message on stderr and an exit code.
+//! The command line: `serve` (settings in `settings.rs`), `plugins list|validate`, `next`,
+//! `token create`. Parses arguments into typed configs and maps every failure to a message on
+//! stderr and an exit code.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
 mod next;
+mod settings;
+
+pub use settings::{ServeSettings, SettingsError};
 
 use crate::jobsystem::Unavailable;
 use crate::plugins::{PluginHost, PluginHostConfig};
-use crate::server::{self, ServeConfig};
+use crate::server;
 
 #[derive(Parser)]
 #[command(name = "sgsched", version, about = "Job scheduler for Story-Genius")]
@@ -50,40 +52,12 @@ enum TokenCommand {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    #[arg(long, default_value = "./sgsched-data")]
-    data_dir: PathBuf,
-    /// Load every *.wasm in this directory as an extra job-type plugin.
-    #[arg(long)]
-    plugins_dir: Option<PathBuf>,
-    /// Use the Story-Genius job system at this URL instead of the embedded dry-run one.
-    #[arg(long)]
-    job_system_url: Option<String>,
-    /// Linear memory limit of one plugin instance.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
-    plugin_memory_mib: u32,
-    /// Time limit of one plugin `run` call.
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    run_timeout_secs: u64,
-    /// Executions running at once, over all users.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    max_concurrent: u32,
-    /// Executions running at once for one user.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    max_concurrent_per_user: u32,
-    /// Executions started per minute for one user.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    user_rate_per_minute: u32,
-    /// Executions started per minute over all users.
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    global_rate_per_minute: u32,
-    /// API requests a user may make per minute (429 with Retry-After beyond); 0 = no limit.
-    #[arg(long, default_value_t = 6000)]
-    api_rate_per_minute: u32,
-    /// A run later than this many seconds is missed and handled by its missed policy.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=86_400))]
-    grace_secs: u32,
+    /// A TOML file with any of the settings below, keys spelled with underscores
+    /// (`max_concurrent = 32`); a flag given here wins over the file.
+    #[arg(long, env = "SGSCHED_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: ServeSettings,
 }
 
 #[derive(Subcommand)]
@@ -159,22 +133,22 @@ fn init_tracing(default: &str) {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    let config = ServeConfig {
-        listen: args.listen,
-        data_dir: args.data_dir,
-        plugins_dir: args.plugins_dir,
-        job_system_url: args.job_system_url,
-        memory_limit_mib: args.plugin_memory_mib as usize,
-        run_timeout: Duration::from_secs(args.run_timeout_secs),
-        executor: crate::executor::ExecutorConfig {
-            max_concurrent: args.max_concurrent as usize,
-            max_concurrent_per_user: args.max_concurrent_per_user as usize,
-            user_rate_per_minute: args.user_rate_per_minute,
-            global_rate_per_minute: args.global_rate_per_minute,
-            grace: chrono::Duration::seconds(args.grace_secs.into()),
-            ..crate::executor::ExecutorConfig::default()
+    let file = match &args.config {
+        Some(path) => match ServeSettings::from_file(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
         },
-        api_rate_per_minute: args.api_rate_per_minute,
+        None => ServeSettings::default(),
+    };
+    let config = match args.settings.over(file).resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
     match server::serve(config, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

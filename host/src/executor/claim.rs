@@ -4,7 +4,7 @@
 //! completion. A run later than the grace window is a missed run: the schedule's missed policy
 //! decides (`Scheduler::catch_up`).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::model::{Execution, ExecutionStatus, OverlapPolicy, Schedule, ScheduleStatus};
 use crate::service::timing::Timing;
@@ -12,11 +12,7 @@ use crate::service::{Scheduler, ServiceError, new_execution};
 use crate::store::{Snapshot, WriteSet, write_with};
 
 /// Claim up to `batch` due schedules; returns the pending executions created.
-pub async fn claim_due(
-    sched: &Scheduler,
-    grace: Duration,
-    batch: usize,
-) -> Result<Vec<Execution>, ServiceError> {
+pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>, ServiceError> {
     let now = sched.clock.now();
     let due = sched.storage.due(now, batch).await?;
     if due.is_empty() {
@@ -29,44 +25,34 @@ pub async fn claim_due(
         for id in ids {
             // Re-read inside the transaction: the schedule may have been paused, edited or
             // deleted since the index scan.
-            let Some(mut s) = snap.schedule(id)? else {
+            let Some(s) = snap.schedule(id)? else {
                 continue;
             };
             let Some(at) = s.next_run_at else { continue };
             if s.status != ScheduleStatus::Active || at > now {
                 continue;
             }
-            // A series episode waits for its predecessor to complete.
-            if let Some(later) = crate::series::claim_gate(snap, &s, now)? {
-                s.next_run_at = Some(later);
-                s.revision += 1;
-                writes.put_schedules.push(s);
-                continue;
-            }
-            if now - at > grace {
-                // Missed means late by more than the grace window: account only for the
-                // occurrences up to `now - grace`; one inside the window is still on time and
-                // runs normally below (a restart at 09:00:30 must not skip the 09:00 run).
-                let first_new = writes.put_executions.len();
-                this.catch_up(&mut s, now - grace, &mut writes)?;
-                for e in &mut writes.put_executions[first_new..] {
-                    e.created_at = now;
-                    if e.completed_at.is_some() {
-                        e.completed_at = Some(now);
-                    }
+            // Each schedule is claimed on its own copy: one whose rule can no longer be
+            // computed must not fail the batch (and so every later claim) with it.
+            let mut mine = WriteSet::default();
+            let mut claimed = s.clone();
+            match claim_one(&this, snap, &mut claimed, at, now, &mut mine) {
+                Ok(()) => {
+                    writes.put_executions.append(&mut mine.put_executions);
+                    writes.put_schedules.append(&mut mine.put_schedules);
+                    writes.put_schedules.push(claimed);
                 }
-                if let Some(next) = s.next_run_at
-                    && next <= now
-                    && s.status == ScheduleStatus::Active
-                {
-                    advance(&this, snap, &mut s, next, now, &mut writes)?;
+                Err(ServiceError::Invalid(errors)) => {
+                    let why = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    tracing::error!(schedule = %s.id, error = %why, "a due schedule cannot be computed; pausing it");
+                    unclaimable(s, at, now, &why, &mut writes);
                 }
-            } else {
-                advance(&this, snap, &mut s, at, now, &mut writes)?;
+                Err(e) => return Err(e),
             }
-            s.updated_at = now;
-            s.revision += 1;
-            writes.put_schedules.push(s);
         }
         let created: Vec<Execution> = writes
             .put_executions
@@ -78,6 +64,64 @@ pub async fn claim_due(
     })
     .await??;
     Ok(created)
+}
+
+/// Claim one due schedule (its `next_run_at` is `at`, at or before `now`).
+fn claim_one(
+    sched: &Scheduler,
+    snap: &dyn Snapshot,
+    s: &mut Schedule,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    writes: &mut WriteSet,
+) -> Result<(), ServiceError> {
+    // A series episode waits for its predecessor to complete.
+    if let Some(later) = crate::series::claim_gate(snap, s, now)? {
+        s.next_run_at = Some(later);
+        s.revision += 1;
+        return Ok(());
+    }
+    if now - at > sched.grace {
+        // Missed means late by more than the grace window: account only for the occurrences
+        // up to `now - grace`; one inside the window is still on time and runs normally below
+        // (a restart at 09:00:30 must not skip the 09:00 run).
+        sched.catch_up(s, now - sched.grace, now, writes)?;
+        if let Some(next) = s.next_run_at
+            && next <= now
+            && s.status == ScheduleStatus::Active
+        {
+            advance(sched, snap, s, next, now, writes)?;
+        }
+    } else {
+        advance(sched, snap, s, at, now, writes)?;
+    }
+    s.updated_at = now;
+    s.revision += 1;
+    Ok(())
+}
+
+/// A due schedule whose timing cannot be computed (a stored rule this version no longer
+/// accepts, say): its run is recorded as failed with the reason, and the schedule is paused,
+/// so the owner sees why and the claimer does not meet it again.
+fn unclaimable(
+    mut s: Schedule,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    why: &str,
+    writes: &mut WriteSet,
+) {
+    let mut e = new_execution(&s, at, now, false, false);
+    e.status = ExecutionStatus::Failed;
+    e.completed_at = Some(now);
+    e.error_message = Some(format!("the schedule's timing cannot be computed: {why}"));
+    s.stats
+        .record(ExecutionStatus::Failed, None, e.error_message.as_deref());
+    writes.put_executions.push(e);
+    s.status = ScheduleStatus::Paused;
+    s.paused_at = Some(now);
+    s.updated_at = now;
+    s.revision += 1;
+    writes.put_schedules.push(s);
 }
 
 /// The on-time run at `at`: record it and move to the next occurrence.

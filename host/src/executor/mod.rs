@@ -22,8 +22,6 @@ pub struct ExecutorConfig {
     pub max_concurrent_per_user: usize,
     pub user_rate_per_minute: u32,
     pub global_rate_per_minute: u32,
-    /// A run later than this is "missed" and handled by the schedule's missed policy.
-    pub grace: chrono::Duration,
     pub claim_batch: usize,
 }
 
@@ -34,7 +32,6 @@ impl Default for ExecutorConfig {
             max_concurrent_per_user: 4,
             user_rate_per_minute: 60,
             global_rate_per_minute: 600,
-            grace: chrono::Duration::seconds(60),
             claim_batch: 512,
         }
     }
@@ -93,10 +90,6 @@ async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), Servi
         })
         .await??;
     }
-    load_pending(sched, dispatcher).await
-}
-
-async fn load_pending(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), ServiceError> {
     let pending = sched
         .storage
         .executions_with_status(ExecutionStatus::Pending, 100_000)
@@ -112,7 +105,8 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
         let woken = sched.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        match claim_due(&sched, config.grace, config.claim_batch).await {
+        dispatcher.enqueue(sched.handoff.take());
+        match claim_due(&sched, config.claim_batch).await {
             Ok(created) if created.len() >= config.claim_batch => {
                 dispatcher.enqueue(created);
                 continue;
@@ -139,13 +133,9 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
             continue;
         }
         tokio::select! {
-            _ = &mut woken => {
-                // A service write: it may also have created pending executions (run now,
-                // resume) that the queue has not seen.
-                if let Err(e) = load_pending(&sched, &dispatcher).await {
-                    tracing::error!(error = %e, "loading pending executions failed");
-                }
-            }
+            // A service write: its pending executions (run now, resume) are in the handoff,
+            // queued at the top of the loop.
+            _ = &mut woken => {}
             _ = tokio::time::sleep(sleep) => {}
         }
     }

@@ -5,12 +5,12 @@ mod draft;
 mod ops;
 pub mod timing;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
-use crate::model::{ScheduleStatus, StatusAction};
+use crate::model::{Execution, ExecutionStatus, ScheduleStatus, StatusAction};
 use crate::plugins::PluginHost;
 use crate::recurrence::{FieldError, HolidayCalendars};
 use crate::store::{Storage, StoreError};
@@ -58,6 +58,23 @@ pub struct Scheduler {
     /// Signalled whenever a write may have made something due sooner (or created pending
     /// executions), so the executor recomputes its sleep.
     pub wake: Arc<Notify>,
+    /// Pending executions a service write created (run now, resume), for the executor's queue.
+    /// Handed over directly: reloading every pending execution after each write would cost
+    /// O(pending) per API call.
+    pub handoff: Arc<Handoff>,
+    /// A run later than this is "missed" and handled by the schedule's missed policy; the
+    /// executor and resume both use it, so a pause that ends within the window misses nothing.
+    pub grace: chrono::Duration,
+}
+
+/// Pending executions waiting to be queued by the executor.
+#[derive(Default)]
+pub struct Handoff(Mutex<Vec<Execution>>);
+
+impl Handoff {
+    pub fn take(&self) -> Vec<Execution> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 impl Scheduler {
@@ -68,6 +85,31 @@ impl Scheduler {
             calendars: Arc::new(HolidayCalendars::builtin()),
             clock,
             wake: Arc::new(Notify::new()),
+            handoff: Arc::default(),
+            grace: chrono::Duration::seconds(60),
         }
+    }
+
+    pub fn with_grace(mut self, grace: chrono::Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// After a committed write: hand its pending executions to the executor and wake it (the
+    /// write may also have made something due sooner).
+    pub fn committed<'a>(&self, executions: impl IntoIterator<Item = &'a Execution>) {
+        let mut fresh = executions
+            .into_iter()
+            .filter(|e| e.status == ExecutionStatus::Pending)
+            .cloned()
+            .peekable();
+        if fresh.peek().is_some() {
+            self.handoff
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(fresh);
+        }
+        self.wake.notify_one();
     }
 }

@@ -217,7 +217,9 @@ impl Scheduler {
                         action: StatusAction::Resume,
                     })?;
             let mut writes = WriteSet::default();
-            this.catch_up(&mut s, now, &mut writes)?;
+            // What is late by less than the grace window is still on time: the executor
+            // claims it normally.
+            this.catch_up(&mut s, now - this.grace, now, &mut writes)?;
             if run_immediately && s.status == ScheduleStatus::Active {
                 writes
                     .put_executions
@@ -227,26 +229,28 @@ impl Scheduler {
             s.updated_at = now;
             s.revision += 1;
             writes.put_schedules.push(s.clone());
-            Ok::<_, ServiceError>((writes, s))
+            let created = writes.put_executions.clone();
+            Ok::<_, ServiceError>((writes, (s, created)))
         })
         .await??;
-        self.wake.notify_one();
-        Ok(s)
+        self.committed(&s.1);
+        Ok(s.0)
     }
 
-    /// Account for the occurrences of `s` that fell due up to `now` (from its `next_run_at`)
-    /// per its missed policy, and move `next_run_at` past `now`. Shared with the executor's
-    /// handling of downtime.
+    /// Account for the occurrences of `s` that fell due up to `until` (from its `next_run_at`)
+    /// per its missed policy, and move `next_run_at` past `until`; the records are made at
+    /// `now`. Shared with the executor's handling of downtime.
     pub fn catch_up(
         &self,
         s: &mut Schedule,
+        until: DateTime<Utc>,
         now: DateTime<Utc>,
         writes: &mut WriteSet,
     ) -> Result<(), ServiceError> {
         let Some(first) = s.next_run_at else {
             return Ok(());
         };
-        if first > now {
+        if first > until {
             return Ok(());
         }
         let timing = Timing::of(s, &self.calendars)
@@ -257,7 +261,7 @@ impl Scheduler {
             .unwrap_or(usize::MAX);
         let (missed, more) = match &timing {
             Timing::Once(at) => (vec![*at], false),
-            t => t.between(first, now, CATCH_UP_LIMIT + MAX_SKIPPED_RECORDS),
+            t => t.between(first, until, CATCH_UP_LIMIT + MAX_SKIPPED_RECORDS),
         };
         let (run, skip): (Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) = match s.missed_policy {
             MissedPolicy::Skip => (Vec::new(), missed),
@@ -294,7 +298,7 @@ impl Scheduler {
         }
         s.next_run_at = match &timing {
             Timing::Once(_) => None,
-            t => t.next_after(now),
+            t => t.next_after(until),
         };
         if s.next_run_at.is_none() || s.max_runs.is_some_and(|m| s.run_count >= m) {
             if s.schedule_type == ScheduleType::Once
@@ -344,7 +348,7 @@ impl Scheduler {
             Ok((writes, e))
         })
         .await??;
-        self.wake.notify_one();
+        self.committed([&e]);
         Ok(e)
     }
 
