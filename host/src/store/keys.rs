@@ -170,6 +170,23 @@ pub fn executions_of_range(schedule: Uuid, before: Option<(DateTime<Utc>, Uuid)>
     (Bound::Included(lo), hi)
 }
 
+/// A schedule's executions with `scheduled_for` in `[lo, hi)`: nil is the smallest id, so
+/// `(hi, nil)` excludes every key at `hi`.
+pub fn executions_in_window(schedule: Uuid, lo: DateTime<Utc>, hi: DateTime<Utc>) -> Range {
+    (
+        Bound::Included(exec_cursor(schedule, lo, Uuid::nil())),
+        Bound::Excluded(exec_cursor(schedule, hi, Uuid::nil())),
+    )
+}
+
+/// `(scheduled_for, id)` of an `executions_by_schedule` key.
+pub fn execution_window_entry(key: &[u8]) -> Option<(DateTime<Utc>, Uuid)> {
+    Some((
+        decode_time(key.get(ID_LEN..ID_LEN + TIME_LEN)?)?,
+        tail_id(key)?,
+    ))
+}
+
 /// executions_by_status: status | scheduled_for | id
 pub fn execution_by_status(e: &Execution) -> Vec<u8> {
     KeyBuf::new()

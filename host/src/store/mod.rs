@@ -5,7 +5,8 @@
 //!
 //! Layout: `tables` (definitions, shared reads), `keys` (index key encoding), `apply` (the
 //! writer's snapshot and index maintenance), `writer` (group commit), `readers`,
-//! `redb_storage` (`impl Storage`), `local_jobs` (the local job system's tables).
+//! `redb_storage` (`impl Storage`), `view_reads` (one-transaction reads for the schedule page
+//! and the calendar), `local_jobs` (the local job system's tables).
 
 mod apply;
 mod codec;
@@ -16,6 +17,7 @@ mod readers;
 mod redb_storage;
 pub mod storage;
 mod tables;
+mod view_reads;
 mod writer;
 
 use std::path::Path;
@@ -25,7 +27,9 @@ use redb::Database;
 
 pub use format::DB_FORMAT;
 pub use local_jobs::LocalJobRecord;
-pub use storage::{Rejected, ScheduleFilter, Snapshot, Storage, WriteFn, WriteSet, write_with};
+pub use storage::{
+    Rejected, RunMark, ScheduleFilter, Snapshot, Storage, WriteFn, WriteSet, write_with,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -5,8 +5,9 @@ use redb::ReadTransaction;
 use uuid::Uuid;
 
 use super::keys;
-use super::storage::{ScheduleFilter, Storage, WriteFn};
+use super::storage::{RunMark, ScheduleFilter, Storage, WriteFn};
 use super::tables::{self, *};
+use super::view_reads;
 use super::writer::Op;
 use super::{Store, StoreError};
 use crate::model::{
@@ -90,6 +91,28 @@ impl Storage for Store {
                 limit,
                 keep,
             )
+        })
+        .await
+    }
+
+    async fn schedule_with_recent(
+        &self,
+        user: UserId,
+        id: ScheduleId,
+        recent: usize,
+    ) -> Result<Option<(Schedule, Vec<Execution>)>, StoreError> {
+        self.read(move |tx| view_reads::schedule_with_recent(tx, user, id, recent))
+            .await
+    }
+
+    async fn runs_in_window(
+        &self,
+        schedules: Vec<ScheduleId>,
+        bounds: std::sync::Arc<[DateTime<Utc>]>,
+        statuses_per_bucket: usize,
+    ) -> Result<Vec<Vec<RunMark>>, StoreError> {
+        self.read(move |tx| {
+            view_reads::runs_in_window(tx, &schedules, &bounds, statuses_per_bucket)
         })
         .await
     }

@@ -70,6 +70,15 @@ pub struct ScheduleFilter {
     pub priority: Option<Priority>,
 }
 
+/// A run as the calendar lays it out: time and id come from the `(schedule, scheduled_for)`
+/// index; the status needs the record, so it is read only where asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunMark {
+    pub at: DateTime<Utc>,
+    pub id: ExecutionId,
+    pub status: Option<ExecutionStatus>,
+}
+
 #[async_trait::async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Run `f` in the writer (group commit). Resolves after the durable commit of its group.
@@ -100,6 +109,67 @@ pub trait Storage: Send + Sync + 'static {
         after: Option<(DateTime<Utc>, ExecutionId)>,
         limit: usize,
     ) -> Result<Vec<Execution>, StoreError>;
+    /// A user's schedule with its `recent` newest executions, read together (the schedule
+    /// page in one read); `None` when missing or another user's.
+    async fn schedule_with_recent(
+        &self,
+        user: UserId,
+        id: ScheduleId,
+        recent: usize,
+    ) -> Result<Option<(Schedule, Vec<Execution>)>, StoreError> {
+        let Some(s) = self.schedule(user, id).await? else {
+            return Ok(None);
+        };
+        let runs = self.executions(id, None, None, recent).await?;
+        Ok(Some((s, runs)))
+    }
+    /// For each of `schedules`, its executions with `scheduled_for` in
+    /// `[bounds[0], bounds[last])`, in time order; the status only for the first
+    /// `statuses_per_bucket` runs of each bucket `[bounds[i], bounds[i + 1])` (a calendar
+    /// counts runs and lists only a day's first ones).
+    async fn runs_in_window(
+        &self,
+        schedules: Vec<ScheduleId>,
+        bounds: Arc<[DateTime<Utc>]>,
+        statuses_per_bucket: usize,
+    ) -> Result<Vec<Vec<RunMark>>, StoreError> {
+        let mut out = Vec::with_capacity(schedules.len());
+        let (Some(&lo), Some(&hi)) = (bounds.first(), bounds.last()) else {
+            return Ok(vec![Vec::new(); schedules.len()]);
+        };
+        for id in schedules {
+            // Newest first from `hi` (nil is the smallest id: the cursor excludes all of `hi`).
+            let mut runs = Vec::new();
+            let mut cursor = Some((hi, uuid::Uuid::nil()));
+            'pages: loop {
+                let page = self.executions(id, None, cursor, 1000).await?;
+                let full = page.len() == 1000;
+                cursor = page.last().map(|e| (e.scheduled_for, e.id));
+                for e in page {
+                    if e.scheduled_for < lo {
+                        break 'pages;
+                    }
+                    runs.push((e.scheduled_for, e.id, e.status));
+                }
+                if !full {
+                    break;
+                }
+            }
+            runs.reverse();
+            let mut marks = Vec::with_capacity(runs.len());
+            let (mut bucket, mut in_bucket) = (0usize, 0usize);
+            for (at, id, status) in runs {
+                while bucket + 2 < bounds.len() && at >= bounds[bucket + 1] {
+                    (bucket, in_bucket) = (bucket + 1, 0);
+                }
+                in_bucket += 1;
+                let status = (in_bucket <= statuses_per_bucket).then_some(status);
+                marks.push(RunMark { at, id, status });
+            }
+            out.push(marks);
+        }
+        Ok(out)
+    }
     /// Executions with `status`, oldest `scheduled_for` first (the executor's queue and recovery).
     async fn executions_with_status(
         &self,
