@@ -1,0 +1,225 @@
+//! The planned runs of one schedule inside a calendar window, computed only there.
+//!
+//! They start at `next_run_at` (the first run the executor has not taken), honour `max_runs`
+//! (runs before the window use up the budget too), pause and the rule's own `count` and
+//! `end_date`. Two ways to produce them, with the same results:
+//!
+//! - a minutely or hourly rule without filters or exceptions is an arithmetic sequence of UTC
+//!   instants (the engine steps such rules in UTC from the anchor `start_date` +
+//!   `time_of_day`), so its runs in the window are one [`Span::Every`], counted per day with a
+//!   division: a minutely schedule over a month costs the same as a daily one;
+//! - anything else is stepped with one engine iterator started at the window (or at
+//!   `next_run_at` when `max_runs` needs the runs before it), never from the rule's start.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::model::{Schedule, ScheduleStatus};
+use crate::recurrence::{Frequency, HolidayCalendars, Recurrence};
+use crate::service::timing::Timing;
+
+/// Planned runs, in time order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    One(DateTime<Utc>),
+    /// `first + k * step_secs` for `k` in `0..n`.
+    Every {
+        first: DateTime<Utc>,
+        step_secs: i64,
+        n: u64,
+    },
+}
+
+/// Visit the planned runs of `s` in `[lo, hi)` in time order. Stepping one occurrence uses one
+/// unit of `steps_left`; returns `false` when that budget ran out before the window's end.
+pub fn planned(
+    s: &Schedule,
+    calendars: &HolidayCalendars,
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    steps_left: &mut u64,
+    mut emit: impl FnMut(Span),
+) -> bool {
+    if s.status != ScheduleStatus::Active {
+        return true;
+    }
+    // Runs start at `next_run_at`: one at or after the window plans nothing in it, and the
+    // rule need not even be compiled.
+    let Some(first) = s.next_run_at.filter(|t| *t < hi) else {
+        return true;
+    };
+    let Ok(timing) = Timing::of(s, calendars) else {
+        return true;
+    };
+    let left = s
+        .max_runs
+        .map_or(u64::MAX, |m| u64::from(m.saturating_sub(s.run_count)));
+    if left == 0 {
+        return true;
+    }
+    if let Timing::Recurring(r) = &timing
+        && let Some(seq) = Arithmetic::of(s, r)
+        && let Some(span) = seq.window(first, s.max_runs.is_some(), left, lo, hi)
+    {
+        if let Some(span) = span {
+            emit(span);
+        }
+        return true;
+    }
+    stepped(
+        &timing,
+        first,
+        s.max_runs.is_some(),
+        left,
+        lo,
+        hi,
+        steps_left,
+        emit,
+    )
+}
+
+/// One iterator over the occurrences, from the window start when nothing before it counts.
+#[allow(clippy::too_many_arguments)]
+fn stepped(
+    timing: &Timing,
+    first: DateTime<Utc>,
+    counts_before: bool,
+    mut left: u64,
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    steps_left: &mut u64,
+    mut emit: impl FnMut(Span),
+) -> bool {
+    let occurrences: Box<dyn Iterator<Item = DateTime<Utc>>> = if !counts_before && first < lo {
+        // Instants are whole seconds: strictly after `lo - 1s` is at or after `lo`.
+        after(timing, lo - Duration::seconds(1))
+    } else {
+        // `next_run_at` itself is the first run (it may be a moved or late one).
+        Box::new(std::iter::once(first).chain(after(timing, first)))
+    };
+    for t in occurrences {
+        if t >= hi || left == 0 {
+            break;
+        }
+        if *steps_left == 0 {
+            return false;
+        }
+        *steps_left -= 1;
+        left -= 1;
+        if t >= lo {
+            emit(Span::One(t));
+        }
+    }
+    true
+}
+
+/// The occurrences strictly after `t`, in order.
+fn after(timing: &Timing, t: DateTime<Utc>) -> Box<dyn Iterator<Item = DateTime<Utc>> + '_> {
+    match timing {
+        Timing::Once(at) => Box::new((*at > t).then_some(*at).into_iter()),
+        Timing::Recurring(r) => Box::new(r.iter_from(t).map(|o| o.at)),
+    }
+}
+
+/// A rule whose occurrences are `anchor + k * step` for `k` in `0..end_k`.
+#[derive(Debug, PartialEq, Eq)]
+struct Arithmetic {
+    anchor: i64,
+    step: i64,
+    end_k: i64,
+}
+
+/// Every UTC offset in the tz database lies within this many seconds of UTC.
+const MAX_OFFSET_SECS: i64 = 15 * 3600;
+
+impl Arithmetic {
+    /// `None` unless the rule is minutely or hourly with nothing that skips a step: no date,
+    /// hour or minute filter and no exception. The anchor and the end come from the engine
+    /// itself (its first occurrence; its own end test on the steps near `end_date`).
+    fn of(s: &Schedule, r: &Recurrence) -> Option<Arithmetic> {
+        let rule = s.recurrence_rule.as_ref()?;
+        let unit = match rule.frequency {
+            Frequency::Minutely => 60,
+            Frequency::Hourly => 3600,
+            _ => return None,
+        };
+        let filtered = !rule.days_of_week.is_empty()
+            || !rule.days_of_month.is_empty()
+            || !rule.months.is_empty()
+            || !rule.hours.is_empty()
+            || !rule.minutes.is_empty()
+            || !rule.exceptions.is_empty();
+        if filtered {
+            return None;
+        }
+        let step = unit * i64::from(rule.interval.max(1));
+        let anchor = r.iter_from(DateTime::<Utc>::MIN_UTC).next()?.at.timestamp();
+        let mut end_k = rule.count.map_or(i64::MAX, i64::from);
+        if let Some(end) = rule.end_date {
+            // The engine stops at the first step whose local date is past `end_date`. Before
+            // `next midnight - max offset` no local date can be; find the first that is
+            // among the steps from there.
+            let next_midnight = end.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+            let from = ceil_div(next_midnight - MAX_OFFSET_SECS - anchor, step).max(0);
+            let tz = r.timezone();
+            let past_end = (from..)
+                .take((2 * MAX_OFFSET_SECS / step + 2) as usize)
+                .find(|k| {
+                    DateTime::from_timestamp(anchor + k * step, 0)
+                        .is_none_or(|t| t.with_timezone(&tz).date_naive() > end)
+                })?;
+            end_k = end_k.min(past_end);
+        }
+        Some(Arithmetic {
+            anchor,
+            step,
+            end_k,
+        })
+    }
+
+    /// The first index at or after instant `t`.
+    fn index_at(&self, t: DateTime<Utc>) -> i64 {
+        ceil_div(t.timestamp() - self.anchor, self.step).max(0)
+    }
+
+    /// The runs in `[lo, hi)` starting at `first`, at most `left` of them from `first` when
+    /// `counts_before` (`max_runs`), else from the window start. `None` when `first` is not
+    /// one of the sequence's instants (a moved run): the caller steps instead.
+    fn window(
+        &self,
+        first: DateTime<Utc>,
+        counts_before: bool,
+        left: u64,
+        lo: DateTime<Utc>,
+        hi: DateTime<Utc>,
+    ) -> Option<Option<Span>> {
+        let offset = first.timestamp() - self.anchor;
+        if offset < 0 || offset % self.step != 0 || first.timestamp_subsec_nanos() != 0 {
+            return None;
+        }
+        let first_k = offset / self.step;
+        if first_k >= self.end_k {
+            return None;
+        }
+        let end_k = if counts_before {
+            self.end_k
+                .min(first_k.saturating_add(i64::try_from(left).unwrap_or(i64::MAX)))
+        } else {
+            self.end_k
+        };
+        let from = first_k.max(self.index_at(lo));
+        let to = end_k.min(self.index_at(hi));
+        if from >= to {
+            return Some(None);
+        }
+        Some(Some(Span::Every {
+            first: DateTime::from_timestamp(self.anchor + from * self.step, 0)?,
+            step_secs: self.step,
+            n: (to - from) as u64,
+        }))
+    }
+}
+
+/// `a / b` rounded up, for `b > 0`.
+pub fn ceil_div(a: i64, b: i64) -> i64 {
+    a.div_euclid(b) + i64::from(a.rem_euclid(b) != 0)
+}

@@ -1,0 +1,376 @@
+//! Calendar unit tests: DST days, month counting, item caps, filters, and the planned runs
+//! checked against the straightforward algorithm (one `next_after` per occurrence from
+//! `next_run_at`) over rules, zones and windows chosen to hit DST changes, rule ends and
+//! `max_runs`.
+
+use std::sync::Arc;
+
+use chrono::TimeZone;
+
+use super::planned::{Span, planned};
+use super::*;
+use crate::model::{Priority, ScheduleType};
+use crate::recurrence::{Exception, Frequency, RecurrenceRule, TimeOfDay, WeekdaySpec};
+use crate::service::timing::Timing;
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn cals() -> Arc<HolidayCalendars> {
+    Arc::new(HolidayCalendars::builtin())
+}
+
+fn schedule(tz: &str, rule: RecurrenceRule) -> Schedule {
+    let mut s = Schedule {
+        id: uuid::Uuid::now_v7(),
+        user_id: uuid::Uuid::nil(),
+        name: "s".into(),
+        description: None,
+        job_type: "export".into(),
+        job_config: serde_json::json!({}),
+        schedule_type: ScheduleType::Recurring,
+        scheduled_at: None,
+        recurrence_rule: Some(rule),
+        timezone: tz.into(),
+        status: ScheduleStatus::Active,
+        priority: Priority::Normal,
+        next_run_at: None,
+        last_run_at: None,
+        run_count: 0,
+        max_runs: None,
+        missed_policy: Default::default(),
+        overlap_policy: Default::default(),
+        series_id: None,
+        episode: None,
+        paused_at: None,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        revision: 1,
+        stats: Default::default(),
+    };
+    s.next_run_at = Timing::of(&s, &cals())
+        .unwrap()
+        .next_from(Utc.timestamp_opt(0, 0).unwrap());
+    s
+}
+
+fn hourly(tz: &str, freq: Frequency, start: &str) -> Schedule {
+    let mut rule = RecurrenceRule::new(freq, TimeOfDay::new(0, 0).unwrap());
+    rule.start_date = Some(date(start));
+    schedule(tz, rule)
+}
+
+fn query(start: &str, end: &str, tz: Tz, group_by: GroupBy) -> CalendarQuery {
+    CalendarQuery {
+        start: date(start),
+        end: date(end),
+        tz,
+        group_by,
+        include_completed: false,
+        include_cancelled: false,
+        job_type: None,
+    }
+}
+
+fn counts(c: &Calendar) -> Vec<u64> {
+    c.days.iter().map(|d| d.total_count).collect()
+}
+
+#[test]
+fn berlin_days_have_23_and_25_hours() {
+    let tz = chrono_tz::Europe::Berlin;
+    let mut b = Builder::new(query("2027-03-27", "2027-03-29", tz, GroupBy::Day), cals());
+    b.add(
+        hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"),
+        &[],
+    );
+    let c = b.finish();
+    assert_eq!(counts(&c), [24, 23, 24]);
+    // 01:00 local is 00:00Z, then 03:00 CEST is 01:00Z: the gap hour does not exist.
+    let spring = &c.days[1].items;
+    assert_eq!(
+        spring[1].at,
+        Utc.with_ymd_and_hms(2027, 3, 28, 0, 0, 0).unwrap()
+    );
+    assert_eq!(
+        spring[2].at,
+        Utc.with_ymd_and_hms(2027, 3, 28, 1, 0, 0).unwrap()
+    );
+    let mut b = Builder::new(query("2027-10-30", "2027-11-01", tz, GroupBy::Day), cals());
+    b.add(
+        hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"),
+        &[],
+    );
+    assert_eq!(counts(&b.finish()), [24, 25, 24]);
+}
+
+#[test]
+fn month_view_counts_a_minutely_schedule_without_items() {
+    let mut b = Builder::new(
+        query("2027-02-01", "2027-02-28", chrono_tz::UTC, GroupBy::Month),
+        cals(),
+    );
+    b.add(hourly("UTC", Frequency::Minutely, "2027-01-01"), &[]);
+    // Counted, not stepped: the step budget is untouched.
+    assert_eq!(b.steps_left, MAX_STEPS);
+    let c = b.finish();
+    assert!(
+        c.days
+            .iter()
+            .all(|d| d.total_count == 1440 && d.items.is_empty())
+    );
+    assert_eq!(c.total, 1440 * 28);
+    assert_eq!(c.days[0].schedules, [(0, 1440)]);
+}
+
+#[test]
+fn day_view_caps_items_and_flags_truncation() {
+    let mut b = Builder::new(
+        query("2027-02-01", "2027-02-01", chrono_tz::UTC, GroupBy::Day),
+        cals(),
+    );
+    b.add(hourly("UTC", Frequency::Minutely, "2027-01-01"), &[]);
+    let c = b.finish();
+    assert_eq!(c.days[0].total_count, 1440);
+    assert_eq!(c.days[0].items.len(), MAX_ITEMS_PER_DAY);
+    assert!(c.days[0].truncated);
+    assert_eq!(
+        c.days[0].items[999].at,
+        Utc.with_ymd_and_hms(2027, 2, 1, 16, 39, 0).unwrap()
+    );
+}
+
+#[test]
+fn max_runs_pause_and_status_filters() {
+    let q = query("2027-01-02", "2027-01-03", chrono_tz::UTC, GroupBy::Day);
+    // 24 runs on 1 January use up a budget of 30 before the range: 6 are left.
+    let mut s = hourly("UTC", Frequency::Hourly, "2027-01-01");
+    s.max_runs = Some(30);
+    let mut b = Builder::new(q.clone(), cals());
+    b.add(s.clone(), &[]);
+    assert_eq!(counts(&b.finish()), [6, 0]);
+    let mut paused = s.clone();
+    paused.status = ScheduleStatus::Paused;
+    let mut b = Builder::new(q.clone(), cals());
+    b.add(paused, &[]);
+    let c = b.finish();
+    assert!(c.schedules.is_empty() && c.total == 0);
+    // A completed schedule shows its history only when asked.
+    let mut done = s.clone();
+    done.status = ScheduleStatus::Completed;
+    let run = RunMark {
+        at: Utc.with_ymd_and_hms(2027, 1, 3, 5, 0, 0).unwrap(),
+        id: uuid::Uuid::now_v7(),
+        status: Some(ExecutionStatus::Pending),
+    };
+    let mut b = Builder::new(q.clone(), cals());
+    b.add(done.clone(), std::slice::from_ref(&run));
+    assert_eq!(b.finish().total, 0);
+    let mut b = Builder::new(
+        CalendarQuery {
+            include_completed: true,
+            ..q
+        },
+        cals(),
+    );
+    b.add(done, std::slice::from_ref(&run));
+    let c = b.finish();
+    assert_eq!(counts(&c), [0, 1]);
+    assert_eq!(
+        c.days[1].items[0].kind,
+        ItemKind::Past {
+            status: ExecutionStatus::Pending,
+            execution_id: run.id
+        }
+    );
+}
+
+#[test]
+fn past_runs_without_a_status_are_counted_not_listed() {
+    let q = query("2027-01-02", "2027-01-02", chrono_tz::UTC, GroupBy::Day);
+    let mut s = hourly("UTC", Frequency::Hourly, "2027-01-01");
+    s.status = ScheduleStatus::Paused;
+    let at = |h| Utc.with_ymd_and_hms(2027, 1, 2, h, 0, 0).unwrap();
+    let runs = [
+        RunMark {
+            at: at(1),
+            id: uuid::Uuid::now_v7(),
+            status: Some(ExecutionStatus::Completed),
+        },
+        RunMark {
+            at: at(2),
+            id: uuid::Uuid::now_v7(),
+            status: None,
+        },
+    ];
+    let mut b = Builder::new(q, cals());
+    b.add(s, &runs);
+    let c = b.finish();
+    assert_eq!(counts(&c), [2]);
+    assert_eq!(c.days[0].items.len(), 1);
+    assert!(c.days[0].truncated);
+}
+
+#[test]
+fn weeks_start_on_monday() {
+    assert_eq!(week_start(date("2027-03-28")), date("2027-03-22"));
+    assert_eq!(week_start(date("2027-03-29")), date("2027-03-29"));
+}
+
+/// The planned runs as the calendar computed them before it counted arithmetic rules and
+/// iterated from the window: `next_after` once per occurrence from `next_run_at`.
+fn reference(s: &Schedule, lo: DateTime<Utc>, hi: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let mut out = Vec::new();
+    if s.status != ScheduleStatus::Active {
+        return out;
+    }
+    let (Some(first), Ok(timing)) = (s.next_run_at, Timing::of(s, &cals())) else {
+        return out;
+    };
+    let mut left = s
+        .max_runs
+        .map(|m| m.saturating_sub(s.run_count) as u64)
+        .unwrap_or(u64::MAX);
+    let mut cursor = Some(first);
+    if s.max_runs.is_none() && first < lo {
+        cursor = timing.next_from(lo);
+    }
+    while let Some(t) = cursor {
+        if t >= hi || left == 0 {
+            break;
+        }
+        left -= 1;
+        if t >= lo {
+            out.push(t);
+        }
+        cursor = timing.next_after(t);
+    }
+    out
+}
+
+fn expand(s: &Schedule, lo: DateTime<Utc>, hi: DateTime<Utc>) -> (Vec<DateTime<Utc>>, bool) {
+    let mut out = Vec::new();
+    let mut arithmetic = false;
+    let mut steps = u64::MAX;
+    planned(s, &cals(), lo, hi, &mut steps, |span| match span {
+        Span::One(t) => out.push(t),
+        Span::Every {
+            first,
+            step_secs,
+            n,
+        } => {
+            arithmetic = true;
+            out.extend((0..n as i64).map(|k| first + Duration::seconds(k * step_secs)));
+        }
+    });
+    (out, arithmetic)
+}
+
+fn rule(freq: Frequency, interval: u32, tod: (u8, u8), start: &str) -> RecurrenceRule {
+    let mut r = RecurrenceRule::new(freq, TimeOfDay::new(tod.0, tod.1).unwrap());
+    r.interval = interval;
+    r.start_date = Some(date(start));
+    r
+}
+
+#[test]
+fn planned_runs_match_stepping_one_by_one() {
+    let zones = [
+        "UTC",
+        "Europe/Berlin",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "America/Santiago",
+    ];
+    let mut rules = vec![
+        (rule(Frequency::Minutely, 1, (0, 0), "2027-03-20"), true),
+        (rule(Frequency::Minutely, 7, (1, 3), "2027-03-20"), true),
+        (rule(Frequency::Minutely, 45, (2, 30), "2027-03-25"), true),
+        (rule(Frequency::Hourly, 1, (2, 30), "2027-03-01"), true),
+        (rule(Frequency::Hourly, 5, (0, 15), "2027-02-11"), true),
+        (rule(Frequency::Daily, 1, (2, 30), "2027-03-01"), false),
+        (rule(Frequency::Weekly, 2, (9, 0), "2027-01-04"), false),
+    ];
+    let mut ended = rule(Frequency::Minutely, 13, (0, 0), "2027-03-26");
+    ended.end_date = Some(date("2027-03-28"));
+    rules.push((ended, true));
+    let mut ended = rule(Frequency::Hourly, 1, (0, 0), "2027-10-01");
+    ended.end_date = Some(date("2027-11-01"));
+    rules.push((ended, true));
+    let mut counted = rule(Frequency::Hourly, 3, (0, 0), "2027-03-20");
+    counted.count = Some(70);
+    rules.push((counted, true));
+    let mut filtered = rule(Frequency::Minutely, 10, (0, 0), "2027-03-20");
+    filtered.hours = vec![1, 2, 3, 22];
+    filtered.days_of_week = vec![WeekdaySpec::every(7), WeekdaySpec::every(1)];
+    rules.push((filtered, false));
+    let mut skipping = rule(Frequency::Hourly, 1, (0, 0), "2027-03-20");
+    skipping.exceptions = vec![Exception::Skip(date("2027-03-28"))];
+    rules.push((skipping, false));
+    // Windows over the spring change in each hemisphere and the autumn one.
+    let windows = [
+        ("2027-03-26", "2027-03-30"),
+        ("2027-04-02", "2027-04-05"),
+        ("2027-10-30", "2027-11-08"),
+        ("2026-12-30", "2027-01-02"),
+    ];
+    let utc = |d: &str| date(d).and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let mut arithmetic_cases = 0;
+    for tz in zones {
+        for (r, plain) in &rules {
+            let base = schedule(tz, r.clone());
+            // As created, part-way through (after some runs), and with a run budget.
+            let mut variants = vec![base.clone()];
+            let mut later = base.clone();
+            later.next_run_at = Timing::of(&later, &cals())
+                .unwrap()
+                .next_after(utc("2027-03-27"));
+            variants.push(later);
+            let mut budget = base.clone();
+            budget.max_runs = Some(400);
+            budget.run_count = 10;
+            variants.push(budget);
+            for s in &variants {
+                for (a, b) in windows {
+                    let (lo, hi) = (utc(a), utc(b));
+                    let (got, arithmetic) = expand(s, lo, hi);
+                    let want = reference(s, lo, hi);
+                    assert_eq!(got, want, "{tz} {r:?} max_runs {:?} [{a}, {b})", s.max_runs);
+                    if arithmetic {
+                        assert!(*plain, "{r:?} is not arithmetic");
+                        arithmetic_cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(arithmetic_cases > 100, "{arithmetic_cases}");
+}
+
+#[test]
+fn per_day_counts_of_an_arithmetic_rule_match_its_items() {
+    // A 7-minute rule across Berlin's autumn change, in New York's days: the count of each
+    // day computed by division equals the listed items (all under the cap).
+    let s = schedule(
+        "Europe/Berlin",
+        rule(Frequency::Minutely, 7, (0, 0), "2027-10-01"),
+    );
+    let tz = chrono_tz::America::New_York;
+    let mut day = Builder::new(query("2027-10-30", "2027-11-08", tz, GroupBy::Day), cals());
+    day.add(s.clone(), &[]);
+    let day = day.finish();
+    let mut month = Builder::new(
+        query("2027-10-30", "2027-11-08", tz, GroupBy::Month),
+        cals(),
+    );
+    month.add(s, &[]);
+    let month = month.finish();
+    assert_eq!(counts(&day), counts(&month));
+    for d in &day.days {
+        assert_eq!(d.total_count, d.items.len() as u64);
+    }
+    // 2027-11-07 in New York has 25 hours: 1500 minutes hold 214 or 215 runs 7 apart.
+    assert!((214..=215).contains(&counts(&month)[8]));
+}
