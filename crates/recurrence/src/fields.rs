@@ -1,7 +1,7 @@
 //! Reading JSON bodies and query strings field by field, collecting every error with its path
 //! instead of stopping at the first (serde's way). Strings become typed values here, once.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
@@ -182,6 +182,8 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// RFC 3339, or a local date-time read in `tz`. Years are four digits in both: chrono's
+/// `%Y` would also take `+262142`, an instant hours from the end of its range.
 pub fn parse_instant(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
@@ -189,5 +191,6 @@ pub fn parse_instant(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .filter(|local| (0..=9999).contains(&local.year()))
         .map(|local| resolve_local(&tz, local).0)
 }

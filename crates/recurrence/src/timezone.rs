@@ -48,9 +48,17 @@ pub fn parse_timezone(name: &str) -> Result<Tz, TimezoneError> {
     })
 }
 
+/// Names longer than this get no suggestions.
+const MAX_SUGGESTABLE_LEN: usize = 64;
+
 /// Closest zone names: scored on the whole name and on its last segment (people often
 /// misspell only the city: `America/New_Yrok`, or give only the city: `Berlin`).
 fn suggest(name: &str) -> Vec<String> {
+    // Scoring is O(len) per zone: a megabyte "name" in a request body would cost seconds of
+    // CPU. Nothing that long is a misspelt zone (the longest name has 32 characters).
+    if name.len() > MAX_SUGGESTABLE_LEN {
+        return Vec::new();
+    }
     let wanted = name.to_ascii_lowercase().replace(' ', "_");
     let wanted_city = wanted.rsplit('/').next().unwrap_or(&wanted).to_string();
     let mut scored: Vec<(f64, &'static str)> = TZ_VARIANTS
@@ -91,7 +99,9 @@ pub fn resolve_local(tz: &Tz, local: NaiveDateTime) -> (DateTime<Utc>, FixedOffs
             // The transition instant T lies within (local - offset_after, local - offset_before];
             // offsets are within [-12h, +14h], so 15 hours earlier is surely before T and
             // reads the pre-gap offset. Using it shifts the time forward by the gap's length.
-            let probe = local - Duration::hours(15);
+            let probe = local
+                .checked_sub_signed(Duration::hours(15))
+                .unwrap_or(local);
             let before = tz.offset_from_utc_datetime(&probe).fix();
             let at = utc_of(local, before);
             (at, tz.offset_from_utc_datetime(&at.naive_utc()).fix())
@@ -110,8 +120,15 @@ pub fn utc_to_local(tz: &Tz, at: DateTime<Utc>) -> DateTime<FixedOffset> {
     at.with_timezone(&off)
 }
 
+/// At the ends of chrono's range (a local time a few hours from year ±262143) the instant
+/// does not exist; the nearest one that does is returned rather than panicking.
 fn utc_of(local: NaiveDateTime, off: FixedOffset) -> DateTime<Utc> {
-    (local - Duration::seconds(i64::from(off.local_minus_utc()))).and_utc()
+    let east = off.local_minus_utc();
+    match local.checked_sub_signed(Duration::seconds(i64::from(east))) {
+        Some(utc) => utc.and_utc(),
+        None if east > 0 => DateTime::<Utc>::MIN_UTC,
+        None => DateTime::<Utc>::MAX_UTC,
+    }
 }
 
 /// Every IANA zone with its UTC offset (seconds east) at `now`, sorted by name.

@@ -154,7 +154,9 @@ impl Recurrence {
 
     /// Occurrences in `[from, to)`, at most `limit`, for calendar views.
     pub fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> Vec<Occurrence> {
-        let just_before = from - chrono::Duration::seconds(1);
+        let just_before = from
+            .checked_sub_signed(chrono::Duration::seconds(1))
+            .unwrap_or(from);
         self.iter_from(just_before)
             .take_while(|o| o.at < to)
             .take(limit)

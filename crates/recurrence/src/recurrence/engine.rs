@@ -122,10 +122,10 @@ impl Core {
             &at.naive_utc(),
         ));
         let secs_east = off.local_minus_utc();
-        Some((
-            at.naive_utc() + chrono::Duration::seconds(i64::from(secs_east)),
-            secs_east,
-        ))
+        let local = at
+            .naive_utc()
+            .checked_add_signed(chrono::Duration::seconds(i64::from(secs_east)))?;
+        Some((local, secs_east))
     }
 
     fn week_start_of(&self, d: NaiveDate) -> NaiveDate {
@@ -244,12 +244,28 @@ impl Cursor<'_> {
         if core.freq.is_sub_daily() {
             let k = (after - core.anchor).div_euclid(core.step) + 1;
             self.next_step = self.next_step.max(k);
-        } else if let Some((local, _)) = core.local_of(after) {
+        } else {
+            // Within hours of chrono's end the local time does not exist; the UTC date is
+            // as good a place to start.
+            let Some(date) = core
+                .local_of(after)
+                .map(|(l, _)| l.date())
+                .or_else(|| DateTime::from_timestamp(after, 0).map(|a| a.date_naive()))
+            else {
+                return;
+            };
             // A day back covers any occurrence whose wall time maps past `after`: a gap
-            // shift moves a time forward by an hour or two (a whole skipped day, as Samoa
-            // in 2011, is the one case it would not cover).
-            let probe = local.date() - Days::new(1);
-            self.next_period = self.next_period.max(core.align_up(core.period_of(probe)));
+            // shift moves a time forward by an hour or two, or a whole day as Samoa's in
+            // 2011 (a longer skip would not be covered).
+            match date.pred_opt() {
+                // Nothing before the start to skip (and no week arithmetic on dates near
+                // chrono's ends, which would overflow).
+                Some(probe) if probe > core.start => {
+                    let p = core.align_up(core.period_of(probe));
+                    self.next_period = self.next_period.max(p);
+                }
+                _ => {}
+            }
         }
     }
 

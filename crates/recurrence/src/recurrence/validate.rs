@@ -4,7 +4,7 @@
 //! (serde stops at the first); [`validate_rule`] applies the same semantic checks to a
 //! typed rule, so a rule built in code or read from storage is checked the same way.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde_json::{Map, Value};
 
 use super::holidays::is_valid_calendar_name;
@@ -351,6 +351,14 @@ fn check_exception_shape(v: &Value, c: &mut Collector<'_>, path: &str) -> bool {
     c.errors.len() == before
 }
 
+/// Dates a rule may name: four-digit years, as RFC 3339 and RRULE text can write them.
+/// chrono reaches year ±262143, where the engine's date arithmetic would run off its range.
+pub(crate) fn in_year_range(d: NaiveDate) -> bool {
+    (0..=9999).contains(&d.year())
+}
+
+const YEAR_RANGE_MESSAGE: &str = "must be a date from 0000-01-01 to 9999-12-31";
+
 /// The semantic checks on a typed rule; every error, with paths under `path_prefix`.
 pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError> {
     let mut c = Collector {
@@ -440,19 +448,36 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
     if rule.week_start.is_some_and(|w| !(1..=7).contains(&w)) {
         c.push("week_start", "must be between 1 (Monday) and 7 (Sunday)");
     }
+    for (field, date) in [("start_date", rule.start_date), ("end_date", rule.end_date)] {
+        if date.is_some_and(|d| !in_year_range(d)) {
+            c.push(field, YEAR_RANGE_MESSAGE);
+        }
+    }
     if let (Some(start), Some(end)) = (rule.start_date, rule.end_date)
         && end <= start
     {
         c.push("end_date", "must be after start_date");
     }
     for (i, e) in rule.exceptions.iter().enumerate() {
-        if let Exception::Holidays { calendar, .. } = e
-            && !is_valid_calendar_name(calendar)
-        {
-            c.push(
-                &format!("exceptions[{i}].holiday_calendar"),
-                "must be a calendar name (letters, digits, _ and -)",
-            );
+        match e {
+            Exception::Holidays { calendar, .. } if !is_valid_calendar_name(calendar) => {
+                c.push(
+                    &format!("exceptions[{i}].holiday_calendar"),
+                    "must be a calendar name (letters, digits, _ and -)",
+                );
+            }
+            Exception::Skip(date) if !in_year_range(*date) => {
+                c.push(&format!("exceptions[{i}]"), YEAR_RANGE_MESSAGE);
+            }
+            Exception::Reschedule { date, to } => {
+                if !in_year_range(*date) {
+                    c.push(&format!("exceptions[{i}].date"), YEAR_RANGE_MESSAGE);
+                }
+                if !in_year_range(to.date()) {
+                    c.push(&format!("exceptions[{i}].to"), YEAR_RANGE_MESSAGE);
+                }
+            }
+            _ => {}
         }
     }
     c.errors
