@@ -105,3 +105,23 @@ fn a_huge_timezone_name_is_refused_without_scoring_it() {
         Some("Europe/Berlin")
     );
 }
+
+/// The end of 9999-12-31 in New York is in year 10000 UTC, which `UNTIL=…Z` cannot write:
+/// the RRULE text did not parse back.
+#[test]
+fn an_end_date_on_the_last_four_digit_day_survives_rrule_text() {
+    let rule = parse_rule(
+        &json!({"frequency": "weekly", "time_of_day": "23:59", "start_date": "9999-12-20", "end_date": "9999-12-31"}),
+        "",
+    )
+    .expect("valid");
+    for tz in [
+        chrono_tz::America::New_York,
+        chrono_tz::Asia::Tokyo,
+        chrono_tz::UTC,
+    ] {
+        let text = sgsched_recurrence::recurrence::to_rrule(&rule, tz);
+        let (again, _) = parse_rrule(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(again, rule, "{text}");
+    }
+}

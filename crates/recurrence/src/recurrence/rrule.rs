@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 use super::rule::{Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay, WeekdaySpec};
@@ -71,13 +71,11 @@ pub fn to_rrule(rule: &RecurrenceRule, tz: Tz) -> String {
         let last = end
             .and_hms_opt(23, 59, 59)
             .unwrap_or(end.and_time(NaiveTime::MIN));
-        if rule.start_date.is_some() {
-            // With a TZID start RFC 5545 wants UNTIL in UTC.
-            let _ = write!(
-                out,
-                ";UNTIL={}",
-                local_to_utc(&tz, last).format("%Y%m%dT%H%M%SZ")
-            );
+        let utc = local_to_utc(&tz, last);
+        // With a TZID start RFC 5545 wants UNTIL in UTC, but west of Greenwich the end of
+        // 9999-12-31 is in year 10000, which YYYYMMDD cannot write: that one stays local.
+        if rule.start_date.is_some() && utc.year() <= 9999 {
+            let _ = write!(out, ";UNTIL={}", utc.format("%Y%m%dT%H%M%SZ"));
         } else {
             let _ = write!(out, ";UNTIL={}", last.format("%Y%m%dT%H%M%S"));
         }
