@@ -116,6 +116,29 @@ impl Server {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The server's process id, for `/proc/<pid>/...`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL (no chance to flush or finish anything) and reap the process.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL sgsched");
+        self.child.wait().expect("reap sgsched");
+    }
+
+    /// `VmRSS` of the server process in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        rss_kib_of(self.pid()).expect("VmRSS of the server")
+    }
+
+    /// Open file descriptors of the server process (sockets included).
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .expect("read /proc/<pid>/fd")
+            .count()
+    }
+
     /// SIGTERM, then wait; returns whether it exited successfully within `timeout`.
     pub fn terminate(&mut self, timeout: Duration) -> bool {
         let pid = self.child.id().to_string();
@@ -138,6 +161,15 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `VmRSS` of process `pid` in KiB, from `/proc/<pid>/status`; `None` once it is gone.
+pub fn rss_kib_of(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// The hostile guest component built by build.rs.
@@ -474,6 +506,164 @@ impl Api {
             .expect(200);
         assert_eq!(page["next_cursor"], Value::Null);
         page["items"].as_array().unwrap().clone()
+    }
+}
+
+/// `serve` flags that take the executor's limits out of the way (concurrency, rates, API rate,
+/// missed-run grace), so a test sees the job system's behaviour and not a queue waiting on a
+/// limit; with `job_system_url`, runs go to that job system.
+pub fn unlimited_args(job_system_url: Option<&str>) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--max-concurrent",
+        "2000",
+        "--max-concurrent-per-user",
+        "2000",
+        "--user-rate-per-minute",
+        "10000000",
+        "--global-rate-per-minute",
+        "10000000",
+        "--api-rate-per-minute",
+        "0",
+        // A run delayed by restarts or a busy machine is still run, not handled as missed.
+        "--grace-secs",
+        "3600",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(url) = job_system_url {
+        args.extend(["--job-system-url".to_string(), url.to_string()]);
+    }
+    args
+}
+
+/// Start a server from within a multi-threaded tokio test (starting blocks on its stdout).
+pub fn start_blocking(data_dir: &Path, args: &[String]) -> Server {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    tokio::task::block_in_place(|| Server::start(data_dir, &args))
+}
+
+/// `Server::token` from within a multi-threaded tokio test.
+pub fn token_blocking(server: &Server, user: &str) -> String {
+    tokio::task::block_in_place(|| server.token(user))
+}
+
+/// Latencies of `n` sequential requests, in milliseconds, sorted.
+pub struct Latencies(pub Vec<f64>);
+
+impl Latencies {
+    /// `n` sequential `GET path` (each must answer 200), timed one by one.
+    pub async fn of_gets(api: &Api, path: &str, n: usize) -> Latencies {
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = std::time::Instant::now();
+            let r = api.get(path).await;
+            v.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+        }
+        Latencies::from(v)
+    }
+
+    pub fn from(mut v: Vec<f64>) -> Latencies {
+        assert!(!v.is_empty());
+        v.sort_by(f64::total_cmp);
+        Latencies(v)
+    }
+
+    /// The `q` quantile (0..=1), nearest rank.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let i = ((self.0.len() as f64 * q).ceil() as usize).clamp(1, self.0.len()) - 1;
+        self.0[i]
+    }
+
+    pub fn p50(&self) -> f64 {
+        self.quantile(0.5)
+    }
+
+    pub fn p99(&self) -> f64 {
+        self.quantile(0.99)
+    }
+
+    pub fn max(&self) -> f64 {
+        *self.0.last().unwrap()
+    }
+}
+
+impl std::fmt::Display for Latencies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "n={} p50={:.2}ms p99={:.2}ms max={:.2}ms",
+            self.0.len(),
+            self.p50(),
+            self.p99(),
+            self.max()
+        )
+    }
+}
+
+/// A job-system stub served in-process on 127.0.0.1 that can be stopped (connections to its
+/// port are then refused) and started again on the same port with the same jobs.
+pub struct StubServer {
+    pub stub: job_system_stub::Stub,
+    pub addr: std::net::SocketAddr,
+    router: axum::Router,
+    running: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    )>,
+}
+
+impl StubServer {
+    pub async fn start(config: job_system_stub::StubConfig) -> StubServer {
+        let stub = job_system_stub::Stub::new(config);
+        let router = stub.router();
+        Self::start_router(stub, router).await
+    }
+
+    /// Serve `router` (the stub's, possibly with layers around it) for `stub`.
+    pub async fn start_router(stub: job_system_stub::Stub, router: axum::Router) -> StubServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut s = StubServer {
+            stub,
+            addr,
+            router,
+            running: None,
+        };
+        s.serve(listener);
+        s
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(
+            axum::serve(listener, self.router.clone())
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .into_future(),
+        );
+        self.running = Some((tx, task));
+    }
+
+    /// Stop listening and close every connection (graceful: idle keep-alive connections are
+    /// closed at once), so the next connect to the port is refused.
+    pub async fn stop(&mut self) {
+        let (tx, task) = self.running.take().expect("the stub is running");
+        let _ = tx.send(());
+        task.await.unwrap().unwrap();
+    }
+
+    /// Listen again on the same port (tokio sets SO_REUSEADDR, so TIME_WAIT does not block it).
+    pub async fn restart(&mut self) {
+        assert!(self.running.is_none(), "the stub is already running");
+        let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
+        self.serve(listener);
     }
 }
 
