@@ -1,14 +1,11 @@
 //! `GET /v1/schedules/calendar`: the caller's schedules laid out on the local days of a range
 //! in one timezone. Options are checked together (422 listing each bad one); a range longer
-//! than [`MAX_DAYS`] is a 400. The computation is `crate::calendar`; this module fetches the
-//! schedules and their runs in the range (a page of schedules and one index read of their
-//! runs at a time) and renders the chosen view.
-
-use std::sync::Arc;
+//! than [`MAX_DAYS`] is a 400. The computation and its reads are `crate::calendar`; this
+//! module checks the options and renders the chosen view.
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -16,15 +13,10 @@ use super::auth::AuthUser;
 use super::schedules::{QueryParams, RawQuery};
 use super::{AppState, Problem};
 use crate::calendar::{
-    Builder, Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, week_start,
+    Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, gather, week_start,
 };
 use crate::recurrence::FieldError;
-use crate::store::ScheduleFilter;
 use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
-
-/// Schedules considered per request, at most, so the cost stays bounded.
-const MAX_SCHEDULES: usize = 10_000;
-const PAGE: usize = 1000;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CalendarView {
@@ -164,49 +156,11 @@ pub async fn calendar(
     query: RawQuery,
 ) -> Result<Json<CalendarView>, Problem> {
     let query = parse_query(query)?;
-    let mut builder = Builder::new(query.clone(), state.scheduler.calendars.clone());
-    let bounds: Arc<[DateTime<Utc>]> = builder.bounds().into();
-    let filter = ScheduleFilter {
-        job_type: query.job_type.clone(),
-        ..ScheduleFilter::default()
-    };
-    let mut after = None;
-    let mut seen = 0;
-    while seen < MAX_SCHEDULES {
-        let page = state
-            .scheduler
-            .list(user, filter.clone(), after, PAGE)
-            .await?;
-        seen += page.len();
-        let done = page.len() < PAGE;
-        after = page.last().map(|s| s.id);
-        let page: Vec<_> = page.into_iter().filter(|s| query.wants(s)).collect();
-        // The page's runs in the range in one read, from the index: counted, and statuses
-        // read only for the runs a day may list.
-        let runs = state
-            .scheduler
-            .storage
-            .runs_in_window(
-                page.iter().map(|s| s.id).collect(),
-                bounds.clone(),
-                query.statuses_per_day(),
-            )
-            .await
-            .map_err(Problem::internal)?;
-        // Milliseconds of CPU for a large page: off the async workers.
-        builder = tokio::task::spawn_blocking(move || {
-            for (s, runs) in page.into_iter().zip(runs) {
-                builder.add(s, &runs);
-            }
-            builder
-        })
+    let calendars = state.scheduler.calendars.clone();
+    let calendar = gather(&*state.scheduler.storage, user, query.clone(), calendars)
         .await
         .map_err(Problem::internal)?;
-        if done {
-            break;
-        }
-    }
-    Ok(Json(render(&query, builder.finish())))
+    Ok(Json(render(&query, calendar)))
 }
 
 fn render(q: &CalendarQuery, c: Calendar) -> CalendarView {

@@ -9,6 +9,7 @@
 //! rather than stepped. Items are kept only for views that show them (not month), capped per
 //! day; what is still stepped has a per-request budget.
 
+mod gather;
 pub mod planned;
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+pub use self::gather::{MAX_SCHEDULES, gather};
 use self::planned::{Span, ceil_div, planned};
 use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus};
 use crate::recurrence::HolidayCalendars;

@@ -1,0 +1,67 @@
+//! Gathering a calendar from storage, as the API serves it: a page of the user's schedules,
+//! then one index read of the page's runs in the range, then the page's computation on a
+//! blocking thread (milliseconds of CPU for a large page stay off the async workers).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{Builder, Calendar, CalendarQuery};
+use crate::model::UserId;
+use crate::recurrence::HolidayCalendars;
+use crate::store::{ScheduleFilter, Storage, StoreError};
+
+/// Schedules considered per request, at most, so the cost stays bounded.
+pub const MAX_SCHEDULES: usize = 10_000;
+/// Schedules read per page.
+const PAGE: usize = 1000;
+
+pub async fn gather(
+    storage: &dyn Storage,
+    user: UserId,
+    query: CalendarQuery,
+    calendars: Arc<HolidayCalendars>,
+) -> Result<Calendar, StoreError> {
+    let filter = ScheduleFilter {
+        job_type: query.job_type.clone(),
+        ..ScheduleFilter::default()
+    };
+    let statuses_per_day = query.statuses_per_day();
+    let mut builder = Builder::new(query, calendars);
+    let bounds: Arc<[DateTime<Utc>]> = builder.bounds().into();
+    let mut after = None;
+    let mut seen = 0;
+    while seen < MAX_SCHEDULES {
+        let page = storage
+            .list_schedules(user, filter.clone(), after, PAGE)
+            .await?;
+        seen += page.len();
+        let done = page.len() < PAGE;
+        after = page.last().map(|s| s.id);
+        let page: Vec<_> = page
+            .into_iter()
+            .filter(|s| builder.query().wants(s))
+            .collect();
+        // The page's runs in the range in one read, from the index: counted, with statuses
+        // read only for the runs a day may list.
+        let runs = storage
+            .runs_in_window(
+                page.iter().map(|s| s.id).collect(),
+                bounds.clone(),
+                statuses_per_day,
+            )
+            .await?;
+        builder = tokio::task::spawn_blocking(move || {
+            for (s, runs) in page.into_iter().zip(runs) {
+                builder.add(s, &runs);
+            }
+            builder
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        if done {
+            break;
+        }
+    }
+    Ok(builder.finish())
+}
