@@ -164,8 +164,9 @@ async fn every_due_run_executes_exactly_once_across_20_sigkills() {
             acked: Some(Api::id(&s)),
         });
     }
-    // The first minute boundary at least 3 s ahead, then the next one.
-    let first = (Utc::now() + chrono::Duration::seconds(63))
+    // The first minute boundary at least 10 s ahead (creating them all must end before it),
+    // then the next one.
+    let first = (Utc::now() + chrono::Duration::seconds(70))
         .duration_trunc(chrono::Duration::minutes(1))
         .unwrap();
     let second = first + chrono::Duration::minutes(1);
