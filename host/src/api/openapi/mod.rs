@@ -58,6 +58,9 @@ use crate::api::Problem;
         types::Hour,
         types::Minute,
         types::SetPosition,
+        // Named by path and query parameters, which utoipa does not collect on its own.
+        types::BulkAction,
+        types::CalendarGroupBy,
     )),
     security(("bearer" = [])),
     modifiers(&Common),
