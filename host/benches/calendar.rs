@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, criterion_group};
-use sgsched::calendar::{CalendarQuery, GroupBy, gather};
+use sgsched::calendar::{Builder, CalendarQuery, GroupBy, gather};
 use sgsched::model::*;
 use sgsched::recurrence::{Frequency, HolidayCalendars, RecurrenceRule, TimeOfDay};
 use sgsched::service::new_execution;
@@ -209,6 +209,45 @@ fn figures(s: &Setup) {
     );
 }
 
+/// Where a month calendar's time goes: the schedule page read, the runs index read, and the
+/// computation (p50 of each over sequential runs).
+fn breakdown(s: &Setup) {
+    let month = query((2027, 1, 1), (2027, 1, 31), GroupBy::Month);
+    let (mut list, mut runs, mut compute) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..50 {
+        let t = Instant::now();
+        let page =
+            s.rt.block_on(
+                s.store
+                    .list_schedules(s.user, Default::default(), None, 1000),
+            )
+            .unwrap();
+        list.push(t.elapsed());
+        let mut b = Builder::new(month.clone(), s.calendars.clone());
+        let bounds: Arc<[DateTime<Utc>]> = b.bounds().into();
+        let t = Instant::now();
+        let marks =
+            s.rt.block_on(
+                s.store
+                    .runs_in_window(page.iter().map(|s| s.id).collect(), bounds, 0),
+            )
+            .unwrap();
+        runs.push(t.elapsed());
+        let t = Instant::now();
+        for (sch, m) in page.into_iter().zip(marks) {
+            b.add(sch, &m);
+        }
+        b.finish();
+        compute.push(t.elapsed());
+    }
+    let (l, _) = percentiles(list);
+    let (r, _) = percentiles(runs);
+    let (c, _) = percentiles(compute);
+    println!(
+        "month calendar p50 breakdown: schedule page read {l:.2} ms, runs index read {r:.2} ms, computation {c:.2} ms"
+    );
+}
+
 fn benches(c: &mut Criterion, s: &Setup) {
     let month = query((2027, 1, 1), (2027, 1, 31), GroupBy::Month);
     c.bench_function("schedule page read (baseline)", |b| {
@@ -228,6 +267,7 @@ fn benches(c: &mut Criterion, s: &Setup) {
 fn run(c: &mut Criterion) {
     let s = setup();
     figures(&s);
+    breakdown(&s);
     benches(c, &s);
 }
 

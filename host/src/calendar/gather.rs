@@ -26,7 +26,7 @@ pub async fn gather(
         job_type: query.job_type.clone(),
         ..ScheduleFilter::default()
     };
-    let statuses_per_day = query.statuses_per_day();
+    let listed_per_day = query.listed_per_day();
     let mut builder = Builder::new(query, calendars);
     let bounds: Arc<[DateTime<Utc>]> = builder.bounds().into();
     let mut after = None;
@@ -42,13 +42,13 @@ pub async fn gather(
             .into_iter()
             .filter(|s| builder.query().wants(s))
             .collect();
-        // The page's runs in the range in one read, from the index: counted, with statuses
-        // read only for the runs a day may list.
+        // The page's runs in the range in one read, counted per day from the index; records
+        // are read only for the runs a day may list.
         let runs = storage
             .runs_in_window(
                 page.iter().map(|s| s.id).collect(),
                 bounds.clone(),
-                statuses_per_day,
+                listed_per_day,
             )
             .await?;
         builder = tokio::task::spawn_blocking(move || {

@@ -3,8 +3,8 @@
 //! [`planned`]). Pure: the API fetches schedules and their runs in the range and renders the
 //! result.
 //!
-//! Cost stays bounded by the range, not by what happens in it: past runs are counted from the
-//! executions index (statuses are read only for runs a day lists); planned runs are computed
+//! Cost stays bounded by the range, not by what happens in it: past runs are counted per day
+//! from the executions index (records are read only for runs a day lists); planned runs are computed
 //! only inside the range, and a minutely or hourly rule is counted per day with a division
 //! rather than stepped. Items are kept only for views that show them (not month), capped per
 //! day; what is still stepped has a per-request budget.
@@ -23,7 +23,7 @@ pub use self::gather::{MAX_SCHEDULES, gather};
 use self::planned::{Span, ceil_div, planned};
 use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus};
 use crate::recurrence::HolidayCalendars;
-use crate::store::RunMark;
+use crate::store::WindowRuns;
 use crate::timezone::resolve_local;
 
 /// The longest range a request may ask for, in days.
@@ -101,8 +101,8 @@ impl CalendarQuery {
             .collect()
     }
 
-    /// Past runs whose status a day may list (month view lists none).
-    pub fn statuses_per_day(&self) -> usize {
+    /// Past runs a day may list, per schedule (month view lists none).
+    pub fn listed_per_day(&self) -> usize {
         if self.group_by.lists_items() {
             MAX_ITEMS_PER_DAY
         } else {
@@ -207,9 +207,9 @@ impl Builder {
         )
     }
 
-    /// Add `s` with its past runs inside [`Builder::range`], in time order (others are
-    /// ignored). A run is listed only with its status; runs without one are counted.
-    pub fn add(&mut self, s: Schedule, past: &[RunMark]) {
+    /// Add `s` with its past runs in the range, counted per day over [`Builder::bounds`]
+    /// (those a day lists come with their status).
+    pub fn add(&mut self, s: Schedule, past: &WindowRuns) {
         if !self.query.wants(&s) {
             return;
         }
@@ -218,6 +218,9 @@ impl Builder {
         // In place before its items, so trimming orders them by its priority and id.
         self.out.schedules.push(s);
         self.per_day.fill(0);
+        for (n, count) in self.per_day.iter_mut().zip(&past.counts) {
+            *n += u64::from(*count);
+        }
         let mut days = Days {
             bounds: &self.bounds,
             days: &mut self.out.days,
@@ -228,16 +231,13 @@ impl Builder {
             items_left: &mut self.items_left,
             truncated: false,
         };
-        for run in past.iter().filter(|r| r.at >= lo && r.at < hi) {
-            match run.status {
-                Some(status) => days.one(
-                    run.at,
-                    ItemKind::Past {
-                        status,
-                        execution_id: run.id,
-                    },
-                ),
-                None => days.count_only(run.at),
+        if days.lists {
+            for run in past.listed.iter().filter(|r| r.at >= lo && r.at < hi) {
+                let kind = ItemKind::Past {
+                    status: run.status,
+                    execution_id: run.id,
+                };
+                days.list(days.day_of(run.at), run.at, kind);
             }
         }
         let s = &self.out.schedules[idx];
@@ -297,11 +297,6 @@ impl Days<'_> {
     /// The day holding `at`, which lies inside the range.
     fn day_of(&self, at: DateTime<Utc>) -> usize {
         self.bounds.partition_point(|b| *b <= at) - 1
-    }
-
-    fn count_only(&mut self, at: DateTime<Utc>) {
-        let d = self.day_of(at);
-        self.per_day[d] += 1;
     }
 
     fn one(&mut self, at: DateTime<Utc>, kind: ItemKind) {

@@ -12,6 +12,7 @@ use super::*;
 use crate::model::{Priority, ScheduleType};
 use crate::recurrence::{Exception, Frequency, RecurrenceRule, TimeOfDay, WeekdaySpec};
 use crate::service::timing::Timing;
+use crate::store::RunMark;
 
 fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -83,7 +84,7 @@ fn berlin_days_have_23_and_25_hours() {
     let mut b = Builder::new(query("2027-03-27", "2027-03-29", tz, GroupBy::Day), cals());
     b.add(
         hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"),
-        &[],
+        &WindowRuns::default(),
     );
     let c = b.finish();
     assert_eq!(counts(&c), [24, 23, 24]);
@@ -100,7 +101,7 @@ fn berlin_days_have_23_and_25_hours() {
     let mut b = Builder::new(query("2027-10-30", "2027-11-01", tz, GroupBy::Day), cals());
     b.add(
         hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"),
-        &[],
+        &WindowRuns::default(),
     );
     assert_eq!(counts(&b.finish()), [24, 25, 24]);
 }
@@ -111,7 +112,10 @@ fn month_view_counts_a_minutely_schedule_without_items() {
         query("2027-02-01", "2027-02-28", chrono_tz::UTC, GroupBy::Month),
         cals(),
     );
-    b.add(hourly("UTC", Frequency::Minutely, "2027-01-01"), &[]);
+    b.add(
+        hourly("UTC", Frequency::Minutely, "2027-01-01"),
+        &WindowRuns::default(),
+    );
     // Counted, not stepped: the step budget is untouched.
     assert_eq!(b.steps_left, MAX_STEPS);
     let c = b.finish();
@@ -130,7 +134,10 @@ fn day_view_caps_items_and_flags_truncation() {
         query("2027-02-01", "2027-02-01", chrono_tz::UTC, GroupBy::Day),
         cals(),
     );
-    b.add(hourly("UTC", Frequency::Minutely, "2027-01-01"), &[]);
+    b.add(
+        hourly("UTC", Frequency::Minutely, "2027-01-01"),
+        &WindowRuns::default(),
+    );
     let c = b.finish();
     assert_eq!(c.days[0].total_count, 1440);
     assert_eq!(c.days[0].items.len(), MAX_ITEMS_PER_DAY);
@@ -148,12 +155,12 @@ fn max_runs_pause_and_status_filters() {
     let mut s = hourly("UTC", Frequency::Hourly, "2027-01-01");
     s.max_runs = Some(30);
     let mut b = Builder::new(q.clone(), cals());
-    b.add(s.clone(), &[]);
+    b.add(s.clone(), &WindowRuns::default());
     assert_eq!(counts(&b.finish()), [6, 0]);
     let mut paused = s.clone();
     paused.status = ScheduleStatus::Paused;
     let mut b = Builder::new(q.clone(), cals());
-    b.add(paused, &[]);
+    b.add(paused, &WindowRuns::default());
     let c = b.finish();
     assert!(c.schedules.is_empty() && c.total == 0);
     // A completed schedule shows its history only when asked.
@@ -162,10 +169,14 @@ fn max_runs_pause_and_status_filters() {
     let run = RunMark {
         at: Utc.with_ymd_and_hms(2027, 1, 3, 5, 0, 0).unwrap(),
         id: uuid::Uuid::now_v7(),
-        status: Some(ExecutionStatus::Pending),
+        status: ExecutionStatus::Pending,
+    };
+    let past = WindowRuns {
+        counts: vec![0, 1],
+        listed: vec![run],
     };
     let mut b = Builder::new(q.clone(), cals());
-    b.add(done.clone(), std::slice::from_ref(&run));
+    b.add(done.clone(), &past);
     assert_eq!(b.finish().total, 0);
     let mut b = Builder::new(
         CalendarQuery {
@@ -174,7 +185,7 @@ fn max_runs_pause_and_status_filters() {
         },
         cals(),
     );
-    b.add(done, std::slice::from_ref(&run));
+    b.add(done, &past);
     let c = b.finish();
     assert_eq!(counts(&c), [0, 1]);
     assert_eq!(
@@ -187,25 +198,20 @@ fn max_runs_pause_and_status_filters() {
 }
 
 #[test]
-fn past_runs_without_a_status_are_counted_not_listed() {
+fn past_runs_are_counted_and_only_the_listed_ones_shown() {
     let q = query("2027-01-02", "2027-01-02", chrono_tz::UTC, GroupBy::Day);
     let mut s = hourly("UTC", Frequency::Hourly, "2027-01-01");
     s.status = ScheduleStatus::Paused;
-    let at = |h| Utc.with_ymd_and_hms(2027, 1, 2, h, 0, 0).unwrap();
-    let runs = [
-        RunMark {
-            at: at(1),
+    let past = WindowRuns {
+        counts: vec![2],
+        listed: vec![RunMark {
+            at: Utc.with_ymd_and_hms(2027, 1, 2, 1, 0, 0).unwrap(),
             id: uuid::Uuid::now_v7(),
-            status: Some(ExecutionStatus::Completed),
-        },
-        RunMark {
-            at: at(2),
-            id: uuid::Uuid::now_v7(),
-            status: None,
-        },
-    ];
+            status: ExecutionStatus::Completed,
+        }],
+    };
     let mut b = Builder::new(q, cals());
-    b.add(s, &runs);
+    b.add(s, &past);
     let c = b.finish();
     assert_eq!(counts(&c), [2]);
     assert_eq!(c.days[0].items.len(), 1);
@@ -359,13 +365,13 @@ fn per_day_counts_of_an_arithmetic_rule_match_its_items() {
     );
     let tz = chrono_tz::America::New_York;
     let mut day = Builder::new(query("2027-10-30", "2027-11-08", tz, GroupBy::Day), cals());
-    day.add(s.clone(), &[]);
+    day.add(s.clone(), &WindowRuns::default());
     let day = day.finish();
     let mut month = Builder::new(
         query("2027-10-30", "2027-11-08", tz, GroupBy::Month),
         cals(),
     );
-    month.add(s, &[]);
+    month.add(s, &WindowRuns::default());
     let month = month.finish();
     assert_eq!(counts(&day), counts(&month));
     for d in &day.days {

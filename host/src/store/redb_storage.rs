@@ -5,7 +5,7 @@ use redb::ReadTransaction;
 use uuid::Uuid;
 
 use super::keys;
-use super::storage::{RunMark, ScheduleFilter, Storage, WriteFn};
+use super::storage::{ScheduleFilter, Storage, WindowRuns, WriteFn};
 use super::tables::{self, *};
 use super::view_reads;
 use super::writer::Op;
@@ -109,12 +109,10 @@ impl Storage for Store {
         &self,
         schedules: Vec<ScheduleId>,
         bounds: std::sync::Arc<[DateTime<Utc>]>,
-        statuses_per_bucket: usize,
-    ) -> Result<Vec<Vec<RunMark>>, StoreError> {
-        self.read(move |tx| {
-            view_reads::runs_in_window(tx, &schedules, &bounds, statuses_per_bucket)
-        })
-        .await
+        listed_per_bucket: usize,
+    ) -> Result<Vec<WindowRuns>, StoreError> {
+        self.read(move |tx| view_reads::runs_in_window(tx, &schedules, &bounds, listed_per_bucket))
+            .await
     }
 
     async fn executions_with_status(

@@ -70,13 +70,22 @@ pub struct ScheduleFilter {
     pub priority: Option<Priority>,
 }
 
-/// A run as the calendar lays it out: time and id come from the `(schedule, scheduled_for)`
-/// index; the status needs the record, so it is read only where asked for.
+/// A listed run: time and id come from the `(schedule, scheduled_for)` index, the status
+/// from the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunMark {
     pub at: DateTime<Utc>,
     pub id: ExecutionId,
-    pub status: Option<ExecutionStatus>,
+    pub status: ExecutionStatus,
+}
+
+/// One schedule's runs inside a window cut into buckets (a calendar's days).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowRuns {
+    /// Runs per bucket, counted from the index alone; empty when there are none at all.
+    pub counts: Vec<u32>,
+    /// The first runs of each bucket, as many as asked for, in time order.
+    pub listed: Vec<RunMark>,
 }
 
 #[async_trait::async_trait]
@@ -123,19 +132,19 @@ pub trait Storage: Send + Sync + 'static {
         let runs = self.executions(id, None, None, recent).await?;
         Ok(Some((s, runs)))
     }
-    /// For each of `schedules`, its executions with `scheduled_for` in
-    /// `[bounds[0], bounds[last])`, in time order; the status only for the first
-    /// `statuses_per_bucket` runs of each bucket `[bounds[i], bounds[i + 1])` (a calendar
-    /// counts runs and lists only a day's first ones).
+    /// For each of `schedules`, its executions with `scheduled_for` in the window
+    /// `[bounds[0], bounds[last])`, counted per bucket `[bounds[i], bounds[i + 1])`, and the
+    /// first `listed_per_bucket` of each bucket with their status (a calendar counts runs and
+    /// lists only a day's first ones, so counting never needs a record).
     async fn runs_in_window(
         &self,
         schedules: Vec<ScheduleId>,
         bounds: Arc<[DateTime<Utc>]>,
-        statuses_per_bucket: usize,
-    ) -> Result<Vec<Vec<RunMark>>, StoreError> {
+        listed_per_bucket: usize,
+    ) -> Result<Vec<WindowRuns>, StoreError> {
         let mut out = Vec::with_capacity(schedules.len());
         let (Some(&lo), Some(&hi)) = (bounds.first(), bounds.last()) else {
-            return Ok(vec![Vec::new(); schedules.len()]);
+            return Ok(vec![WindowRuns::default(); schedules.len()]);
         };
         for id in schedules {
             // Newest first from `hi` (nil is the smallest id: the cursor excludes all of `hi`).
@@ -149,24 +158,28 @@ pub trait Storage: Send + Sync + 'static {
                     if e.scheduled_for < lo {
                         break 'pages;
                     }
-                    runs.push((e.scheduled_for, e.id, e.status));
+                    runs.push(e);
                 }
                 if !full {
                     break;
                 }
             }
-            runs.reverse();
-            let mut marks = Vec::with_capacity(runs.len());
-            let (mut bucket, mut in_bucket) = (0usize, 0usize);
-            for (at, id, status) in runs {
-                while bucket + 2 < bounds.len() && at >= bounds[bucket + 1] {
-                    (bucket, in_bucket) = (bucket + 1, 0);
-                }
-                in_bucket += 1;
-                let status = (in_bucket <= statuses_per_bucket).then_some(status);
-                marks.push(RunMark { at, id, status });
+            let mut window = WindowRuns::default();
+            if !runs.is_empty() {
+                window.counts = vec![0; bounds.len() - 1];
             }
-            out.push(marks);
+            for e in runs.iter().rev() {
+                let bucket = bounds.partition_point(|b| *b <= e.scheduled_for) - 1;
+                window.counts[bucket] += 1;
+                if window.counts[bucket] as usize <= listed_per_bucket {
+                    window.listed.push(RunMark {
+                        at: e.scheduled_for,
+                        id: e.id,
+                        status: e.status,
+                    });
+                }
+            }
+            out.push(window);
         }
         Ok(out)
     }

@@ -8,7 +8,7 @@ use redb::ReadTransaction;
 use serde::Deserialize;
 
 use super::codec::decode;
-use super::storage::RunMark;
+use super::storage::{RunMark, WindowRuns};
 use super::tables::{self, EXECUTIONS, EXECUTIONS_BY_SCHEDULE, SCHEDULES};
 use super::{StoreError, keys};
 use crate::model::{Execution, ExecutionStatus, Schedule, ScheduleId, UserId};
@@ -44,38 +44,45 @@ pub(super) fn runs_in_window(
     tx: &ReadTransaction,
     schedules: &[ScheduleId],
     bounds: &[DateTime<Utc>],
-    statuses_per_bucket: usize,
-) -> Result<Vec<Vec<RunMark>>, StoreError> {
+    listed_per_bucket: usize,
+) -> Result<Vec<WindowRuns>, StoreError> {
     let (Some(&lo), Some(&hi)) = (bounds.first(), bounds.last()) else {
-        return Ok(vec![Vec::new(); schedules.len()]);
+        return Ok(vec![WindowRuns::default(); schedules.len()]);
     };
+    // Buckets are found by comparing the keys' time bytes with the bounds' (the encoding
+    // sorts as the instants do): counting decodes nothing.
+    let bound_keys: Vec<[u8; keys::TIME_LEN]> = bounds.iter().map(|b| keys::time(*b)).collect();
     let index = tx.open_table(EXECUTIONS_BY_SCHEDULE)?;
     let records = tx.open_table(EXECUTIONS)?;
     let mut out = Vec::with_capacity(schedules.len());
     for &schedule in schedules {
         let range = keys::executions_in_window(schedule, lo, hi);
-        let mut runs = Vec::new();
-        // The bucket of the latest run and how many runs it has had; runs come in time order.
-        let (mut bucket, mut in_bucket) = (0usize, 0usize);
+        let mut window = WindowRuns::default();
+        let mut bucket = 0;
         for entry in index.range::<&[u8]>(keys::as_slices(&range))? {
             let (k, _) = entry?;
-            let (at, id) = keys::execution_window_entry(k.value())
+            let key = k.value();
+            let time = key
+                .get(keys::ID_LEN..keys::ID_LEN + keys::TIME_LEN)
                 .ok_or_else(|| StoreError::Corrupt("short execution index key".into()))?;
-            while bucket + 2 < bounds.len() && at >= bounds[bucket + 1] {
-                (bucket, in_bucket) = (bucket + 1, 0);
+            if window.counts.is_empty() {
+                window.counts = vec![0; bounds.len() - 1];
             }
-            in_bucket += 1;
-            let status = if in_bucket <= statuses_per_bucket {
+            while bucket + 2 < bound_keys.len() && time >= bound_keys[bucket + 1].as_slice() {
+                bucket += 1;
+            }
+            window.counts[bucket] += 1;
+            if window.counts[bucket] as usize <= listed_per_bucket {
+                let (at, id) = keys::execution_window_entry(key)
+                    .ok_or_else(|| StoreError::Corrupt("bad execution index key".into()))?;
                 let bytes = records.get(id.as_bytes().as_slice())?.ok_or_else(|| {
                     StoreError::Corrupt(format!("index names missing execution {id}"))
                 })?;
-                Some(decode::<StatusOnly>(bytes.value())?.status)
-            } else {
-                None
-            };
-            runs.push(RunMark { at, id, status });
+                let status = decode::<StatusOnly>(bytes.value())?.status;
+                window.listed.push(RunMark { at, id, status });
+            }
         }
-        out.push(runs);
+        out.push(window);
     }
     Ok(out)
 }
