@@ -108,6 +108,7 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    raise_open_files_limit();
     let services = build(&config).await?;
     let listener =
         TcpListener::bind(config.listen)
@@ -122,4 +123,44 @@ pub async fn serve(
     api::run(listener, services.state, shutdown).await?;
     tracing::info!("sgsched stopped");
     Ok(())
+}
+
+/// Raise the soft limit on open files to the hard limit. Every connection is a descriptor and
+/// most systems start processes with a soft limit of 1,024: at that limit accept() fails with
+/// EMFILE, axum retries it once a second, and no client is served until some connection
+/// closes, so a thousand idle connections would shut everyone out (seen with
+/// `prlimit --nofile=1024`). Best effort: a failure is logged and the server runs on.
+fn raise_open_files_limit() {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct they are given.
+        let raised = unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return;
+            }
+            if lim.rlim_cur >= lim.rlim_max {
+                return;
+            }
+            let before = lim.rlim_cur;
+            lim.rlim_cur = lim.rlim_max;
+            (libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0).then_some(before)
+        };
+        match raised {
+            Some(before) => {
+                tracing::info!(
+                    from = before,
+                    to = lim.rlim_max,
+                    "raised the open files limit"
+                )
+            }
+            None => tracing::warn!(
+                error = %std::io::Error::last_os_error(),
+                "cannot raise the open files limit"
+            ),
+        }
+    }
 }
