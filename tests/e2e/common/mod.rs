@@ -29,17 +29,50 @@ impl Server {
     /// Start `sgsched serve --listen 127.0.0.1:0 --data-dir DIR ARGS...` and wait for its
     /// `listening on` line.
     pub fn start(data_dir: &Path, args: &[&str]) -> Server {
-        Self::start_with(data_dir, args, None)
+        Self::start_with(data_dir, args, None, None)
+    }
+
+    /// Like `start`, with the soft limit on open files set to `soft` (as most systems start
+    /// processes: 1,024), for tests of what the server does about it.
+    pub fn start_with_open_files(data_dir: &Path, args: &[&str], soft: u64) -> Server {
+        Self::start_with(data_dir, args, None, Some(soft))
     }
 
     /// Like `start`, but every stderr line of the server is appended to `log` (and echoed to
     /// the test's stderr), for tests that check what the server said.
     pub fn start_logged(data_dir: &Path, args: &[&str], log: Arc<Mutex<String>>) -> Server {
-        Self::start_with(data_dir, args, Some(log))
+        Self::start_with(data_dir, args, Some(log), None)
     }
 
-    fn start_with(data_dir: &Path, args: &[&str], log: Option<Arc<Mutex<String>>>) -> Server {
-        let mut child = Command::new(binary())
+    fn start_with(
+        data_dir: &Path,
+        args: &[&str],
+        log: Option<Arc<Mutex<String>>>,
+        open_files: Option<u64>,
+    ) -> Server {
+        let mut command = Command::new(binary());
+        if let Some(soft) = open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: between fork and exec only getrlimit/setrlimit run: async-signal-safe
+            // calls that allocate nothing.
+            unsafe {
+                command.pre_exec(move || {
+                    let mut lim = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    lim.rlim_cur = soft.min(lim.rlim_max);
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(args)
@@ -137,6 +170,24 @@ impl Server {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
             .expect("read /proc/<pid>/fd")
             .count()
+    }
+
+    /// What the server's descriptors point to (`socket:[inode]`, paths), for messages.
+    pub fn fd_targets(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .expect("read /proc/<pid>/fd")
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let target = std::fs::read_link(e.path()).ok()?;
+                Some(format!(
+                    "{}={}",
+                    e.file_name().to_string_lossy(),
+                    target.display()
+                ))
+            })
+            .collect();
+        v.sort();
+        v
     }
 
     /// SIGTERM, then wait; returns whether it exited successfully within `timeout`.
