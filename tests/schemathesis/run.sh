@@ -60,8 +60,9 @@ TOML
 
 # One worker: with two, schemathesis 4.32.5's coverage phase failed inside itself
 # (hypothesis FlakyFailure around a KeyError) on POST /v1/schedules.
+# Run from the temp dir: schemathesis keeps state in ./.schemathesis.
 status=0
-schemathesis --config-file "$work/schemathesis.toml" run "$base/v1/openapi.json" \
+(cd "$work" && schemathesis --config-file "$work/schemathesis.toml" run "$base/v1/openapi.json" \
     --checks all \
     --exclude-checks positive_data_acceptance,negative_data_rejection \
     --header "Authorization: Bearer $token" \
@@ -71,7 +72,7 @@ schemathesis --config-file "$work/schemathesis.toml" run "$base/v1/openapi.json"
     --request-timeout 30 \
     --max-response-time 30 \
     --no-color \
-    --suppress-health-check too_slow,filter_too_much \
+    --suppress-health-check too_slow,filter_too_much) \
     2>&1 | tee "$work/schemathesis.log" || status=$?
 echo "schemathesis: $(grep -A1 '^Test cases:' "$work/schemathesis.log" | tail -n 1 | sed 's/^ *//')"
 if ! kill -0 "$server" 2>/dev/null; then
