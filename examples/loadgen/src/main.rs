@@ -42,14 +42,29 @@ struct Outcome {
     p50: Duration,
     p99: Duration,
     errors: usize,
+    /// Server CPU time (user + system) per request: steadier than requests/s on a machine
+    /// whose cores are shared with other work.
+    cpu_per_request: Option<Duration>,
+}
+
+/// CPU time the process `pid` has used so far (Linux `/proc`; `None` elsewhere).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux this runs on.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// Run `make(i)` requests on `conns` connections for `secs`; every connection has its own
 /// client so connections are not shared.
-async fn drive<F>(conns: usize, secs: u64, make: F) -> Outcome
+async fn drive<F>(server: u32, conns: usize, secs: u64, make: F) -> Outcome
 where
     F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
+    let cpu_before = cpu_time(server);
     let make = Arc::new(make);
     let until = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
@@ -84,6 +99,9 @@ where
         all.extend(l);
         errors += e;
     }
+    let cpu_per_request = cpu_before
+        .zip(cpu_time(server))
+        .map(|(a, b)| (b.saturating_sub(a)) / (all.len().max(1) as u32));
     all.sort();
     let pick = |q: f64| {
         all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
@@ -95,17 +113,25 @@ where
         p50: pick(0.5),
         p99: pick(0.99),
         errors,
+        cpu_per_request,
     }
 }
 
 fn report(name: &str, o: &Outcome, base: &Outcome) {
+    let cpu = |o: &Outcome| {
+        o.cpu_per_request
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1e6)
+    };
     println!(
-        "{name:<40} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {:>4}  vs /healthz {:.2}x",
+        "{name:<40} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {:>4}  vs /healthz {:.2}x  \
+         server CPU {:.1} us/req ({:.2}x /healthz's)",
         o.rps,
         o.p50.as_secs_f64() * 1e3,
         o.p99.as_secs_f64() * 1e3,
         o.errors,
-        o.rps / base.rps.max(1.0)
+        o.rps / base.rps.max(1.0),
+        cpu(o),
+        cpu(o) / cpu(base)
     );
 }
 
@@ -230,13 +256,13 @@ async fn main() {
         child.id(),
         args.seconds
     );
-    let (c, s) = (args.connections, args.seconds);
+    let (c, s, pid) = (args.connections, args.seconds, child.id());
     let b = base.clone();
-    let health = drive(c, s, move |cl, _| cl.get(format!("{b}/healthz"))).await;
+    let health = drive(pid, c, s, move |cl, _| cl.get(format!("{b}/healthz"))).await;
     report(&format!("GET /healthz (baseline) x{c}"), &health, &health);
     if wants("get") {
         let (b, t) = (base.clone(), token_a.clone());
-        let get = drive(c, s, move |cl, _| {
+        let get = drive(pid, c, s, move |cl, _| {
             cl.get(format!("{b}/v1/schedules/{id}")).bearer_auth(&t)
         })
         .await;
@@ -244,7 +270,7 @@ async fn main() {
     }
     if wants("post") {
         let (b, t) = (base.clone(), token_a.clone());
-        let post = drive(c, s, move |cl, i| {
+        let post = drive(pid, c, s, move |cl, i| {
             cl.post(format!("{b}/v1/schedules"))
                 .bearer_auth(&t)
                 .json(&daily(i))
@@ -259,7 +285,7 @@ async fn main() {
     if wants("calendar") {
         for &n in &args.calendar_connections {
             let (b, t) = (base.clone(), token_c.clone());
-            let cal = drive(n, s, move |cl, _| {
+            let cal = drive(pid, n, s, move |cl, _| {
                 cl.get(format!(
                     "{b}/v1/schedules/calendar?start_date=2027-01-01&end_date=2027-01-31&group_by=month&timezone=Europe/Berlin"
                 ))
