@@ -2,6 +2,7 @@
 //! rate limits (governor), mark each `running`, call its plugin, and record `completed` or
 //! `failed` with the job id, summary or error.
 
+use std::collections::HashSet;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use tokio::sync::Notify;
 
 use super::ExecutorConfig;
 use super::queue::{Admit, Limits, Queue};
-use crate::model::{Execution, ExecutionStatus, UserId};
+use crate::model::{Execution, ExecutionId, ExecutionStatus, UserId};
 use crate::plugins::RunRequest;
 use crate::service::{Scheduler, ServiceError};
 use crate::store::{WriteSet, write_with};
@@ -81,6 +82,7 @@ impl Dispatcher {
                 _ => *blocked = None,
             }
         }
+        let mut batch = Vec::new();
         loop {
             let next = {
                 let mut q = self.lock();
@@ -106,47 +108,92 @@ impl Dispatcher {
                 })
             };
             let Some(e) = next else { break };
+            batch.push(e);
+        }
+        if !batch.is_empty() {
+            tokio::spawn(self.clone().start_batch(batch));
+        }
+        wait.filter(|_| !self.lock().is_empty())
+    }
+
+    /// Mark a batch of admitted executions `running` in one write, then run each. One write per
+    /// batch rather than per execution: at thousands of starts a second, the writer's work per
+    /// start is what bounds throughput.
+    async fn start_batch(self: Arc<Self>, batch: Vec<Execution>) {
+        let now = self.sched.clock.now();
+        let ids: Vec<ExecutionId> = batch.iter().map(|e| e.id).collect();
+        let marked = write_with(&*self.sched.storage, move |snap| {
+            let mut started = Vec::with_capacity(ids.len());
+            for id in ids {
+                // A run deleted or cancelled meanwhile is dropped here.
+                let Some(mut cur) = snap.execution(id)? else {
+                    continue;
+                };
+                if cur.status != ExecutionStatus::Pending {
+                    continue;
+                }
+                cur.status = ExecutionStatus::Running;
+                cur.started_at = Some(now);
+                cur.attempt += 1;
+                started.push(cur);
+            }
+            Ok::<_, ServiceError>((
+                WriteSet {
+                    put_executions: started.clone(),
+                    ..WriteSet::default()
+                },
+                started,
+            ))
+        })
+        .await
+        .map_err(ServiceError::from)
+        .and_then(|r| r);
+        let started = match marked {
+            Ok(started) => started,
+            Err(err) => {
+                // Nothing was written: the runs are still pending. Put them back after a pause
+                // rather than spin on a store that refuses writes.
+                tracing::error!(error = %err, count = batch.len(), "marking executions running failed");
+                {
+                    let mut q = self.lock();
+                    for e in &batch {
+                        q.finish(e.id);
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.enqueue(batch);
+                return;
+            }
+        };
+        let running: HashSet<ExecutionId> = started.iter().map(|e| e.id).collect();
+        {
+            let mut q = self.lock();
+            for e in batch.iter().filter(|e| !running.contains(&e.id)) {
+                q.finish(e.id);
+            }
+        }
+        self.notify.notify_one();
+        for cur in started {
             let this = self.clone();
             tokio::spawn(async move {
-                let id = e.id;
-                if let Err(err) = this.run_one(e).await {
+                let id = cur.id;
+                if let Err(err) = this.run_started(cur).await {
                     tracing::error!(execution = %id, error = %err, "recording an execution failed");
                 }
                 this.lock().finish(id);
                 this.notify.notify_one();
             });
         }
-        wait.filter(|_| !self.lock().is_empty())
     }
 
     pub fn retain_recent(&self) {
         self.user_rate.retain_recent();
     }
 
-    async fn run_one(&self, e: Execution) -> Result<(), ServiceError> {
-        let now = self.sched.clock.now();
-        let id = e.id;
-        // Mark it running; a run deleted or cancelled meanwhile is dropped here.
-        let started = write_with(&*self.sched.storage, move |snap| {
-            let Some(mut cur) = snap.execution(id)? else {
-                return Ok((WriteSet::default(), None));
-            };
-            if cur.status != ExecutionStatus::Pending {
-                return Ok((WriteSet::default(), None));
-            }
-            cur.status = ExecutionStatus::Running;
-            cur.started_at = Some(now);
-            cur.attempt += 1;
-            Ok::<_, ServiceError>((
-                WriteSet {
-                    put_executions: vec![cur.clone()],
-                    ..WriteSet::default()
-                },
-                Some(cur),
-            ))
-        })
-        .await??;
-        let Some(cur) = started else { return Ok(()) };
+    /// Run an execution already marked `running`, and record its outcome.
+    async fn run_started(&self, cur: Execution) -> Result<(), ServiceError> {
+        let now = cur.started_at.unwrap_or_else(|| self.sched.clock.now());
+        let id = cur.id;
         crate::metrics::scheduling_lag(
             (now - cur.scheduled_for).num_milliseconds() as f64 / 1000.0,
         );
