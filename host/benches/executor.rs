@@ -208,7 +208,12 @@ async fn lag() -> (f64, f64, f64) {
     (p(0.5), p(0.99), lags[lags.len() - 1])
 }
 
+/// As in the binary (`src/main.rs`), so the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
+    sgsched::cli::quiet_library_backtraces();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

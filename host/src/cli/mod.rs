@@ -76,6 +76,17 @@ enum PluginsCommand {
     },
 }
 
+/// Errors from libraries (wasmtime's among them) capture a backtrace when `RUST_BACKTRACE` is
+/// set, and wasmtime makes one while tearing down every plugin store: an unwind per execution.
+/// Panics keep their backtraces; only library error values stop capturing them, unless
+/// `RUST_LIB_BACKTRACE` asks for them. Call before any thread starts.
+pub fn quiet_library_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
+}
+
 /// The binary's whole life: parse, run, report. Exit codes: 0 fine, 1 invalid config (plugins
 /// validate), 2 usage or startup errors.
 pub fn main() -> ExitCode {
