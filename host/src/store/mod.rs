@@ -6,10 +6,12 @@
 //! Layout: `tables` (definitions, shared reads), `keys` (index key encoding), `apply` (the
 //! writer's snapshot and index maintenance), `writer` (group commit), `readers`,
 //! `redb_storage` (`impl Storage`), `view_reads` (one-transaction reads for the schedule page
-//! and the calendar), `local_jobs` (the local job system's tables).
+//! and the calendar), `decoded` (parsed schedules kept beside their bytes), `local_jobs` (the
+//! local job system's tables).
 
 mod apply;
 mod codec;
+mod decoded;
 mod format;
 mod keys;
 mod local_jobs;
@@ -81,7 +83,7 @@ pub struct StoreOptions {
     pub quick_repair: bool,
     /// redb's page cache; `None` keeps redb's default.
     pub cache_bytes: Option<usize>,
-    /// Reader threads; 0 = one per available core.
+    /// Reader threads; 0 = one per two available cores (see `readers`).
     pub readers: usize,
 }
 
@@ -104,6 +106,7 @@ pub struct Store {
     db: Arc<Database>,
     writer: Arc<writer::Writer>,
     readers: Arc<readers::Readers>,
+    decoded: Arc<decoded::DecodedSchedules>,
 }
 
 impl Store {
@@ -136,7 +139,7 @@ impl Store {
         };
         let writer = Arc::new(writer::Writer::start(db.clone(), config)?);
         let count = match options.readers {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2)),
             n => n,
         };
         let readers = Arc::new(readers::Readers::start(&db, count)?);
@@ -144,6 +147,7 @@ impl Store {
             db,
             writer,
             readers,
+            decoded: Arc::default(),
         })
     }
 

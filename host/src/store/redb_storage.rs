@@ -1,9 +1,12 @@
-//! `impl Storage for Store`: writes go to the writer thread, reads to the reader threads. Reads check ownership here, so another user's object is simply `None`.
+//! `impl Storage for Store`: writes go to the writer thread, point reads to the reader
+//! threads, reads of many records to the blocking pool. Reads check ownership here, so another
+//! user's object is simply `None`.
 
 use chrono::{DateTime, Utc};
-use redb::ReadTransaction;
+use redb::{ReadTransaction, ReadableDatabase};
 use uuid::Uuid;
 
+use super::decoded::DecodedSchedules;
 use super::keys;
 use super::storage::{ScheduleFilter, Storage, WindowRuns, WriteFn};
 use super::tables::{self, *};
@@ -34,7 +37,21 @@ impl Store {
             .await
             .map_err(|_| StoreError::Task("a read failed on its reader thread".into()))?
     }
+
+    /// Run `f` in a read transaction of its own on the blocking pool: for reads of many
+    /// records (milliseconds), which on a reader thread would hold up the point reads queued
+    /// behind them.
+    async fn read_bulk<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&ReadTransaction) -> Result<R, StoreError> + Send + 'static,
+    {
+        self.blocking(move |db| f(&db.begin_read()?)).await
+    }
 }
+
+/// Listings longer than this are bulk reads (see `Store::read_bulk`).
+const BULK_LIMIT: usize = 100;
 
 #[async_trait::async_trait]
 impl Storage for Store {
@@ -43,8 +60,9 @@ impl Storage for Store {
     }
 
     async fn schedule(&self, user: UserId, id: ScheduleId) -> Result<Option<Schedule>, StoreError> {
+        let decoded = self.decoded.clone();
         self.read(move |tx| {
-            let s: Option<Schedule> = tables::get(&tx.open_table(SCHEDULES)?, id)?;
+            let s = decoded.get(&tx.open_table(SCHEDULES)?, id)?;
             Ok(s.filter(|s| s.user_id == user))
         })
         .await
@@ -57,8 +75,14 @@ impl Storage for Store {
         after: Option<ScheduleId>,
         limit: usize,
     ) -> Result<Vec<Schedule>, StoreError> {
-        self.read(move |tx| list_schedules(tx, user, &filter, after, limit))
-            .await
+        let decoded = self.decoded.clone();
+        let list =
+            move |tx: &ReadTransaction| list_schedules(tx, &decoded, user, &filter, after, limit);
+        if limit > BULK_LIMIT {
+            self.read_bulk(list).await
+        } else {
+            self.read(list).await
+        }
     }
 
     async fn execution(
@@ -101,7 +125,8 @@ impl Storage for Store {
         id: ScheduleId,
         recent: usize,
     ) -> Result<Option<(Schedule, Vec<Execution>)>, StoreError> {
-        self.read(move |tx| view_reads::schedule_with_recent(tx, user, id, recent))
+        let decoded = self.decoded.clone();
+        self.read(move |tx| view_reads::schedule_with_recent(tx, &decoded, user, id, recent))
             .await
     }
 
@@ -111,8 +136,10 @@ impl Storage for Store {
         bounds: std::sync::Arc<[DateTime<Utc>]>,
         listed_per_bucket: usize,
     ) -> Result<Vec<WindowRuns>, StoreError> {
-        self.read(move |tx| view_reads::runs_in_window(tx, &schedules, &bounds, listed_per_bucket))
-            .await
+        self.read_bulk(move |tx| {
+            view_reads::runs_in_window(tx, &schedules, &bounds, listed_per_bucket)
+        })
+        .await
     }
 
     async fn executions_with_status(
@@ -196,6 +223,7 @@ impl Storage for Store {
 /// ranges of every status are merged by id, which keeps the listing a pure index walk.
 fn list_schedules(
     tx: &ReadTransaction,
+    decoded: &DecodedSchedules,
     user: UserId,
     filter: &ScheduleFilter,
     after: Option<ScheduleId>,
@@ -237,7 +265,8 @@ fn list_schedules(
         }
         let Some((i, id)) = best else { break };
         iters[i].next();
-        let s: Schedule = tables::get(&records, id)?
+        let s: Schedule = decoded
+            .get(&records, id)?
             .ok_or_else(|| StoreError::Corrupt(format!("index names missing schedule {id}")))?;
         let keep = filter.job_type.as_deref().is_none_or(|j| s.job_type == j)
             && filter.priority.is_none_or(|p| s.priority == p);

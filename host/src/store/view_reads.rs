@@ -8,6 +8,7 @@ use redb::ReadTransaction;
 use serde::Deserialize;
 
 use super::codec::decode;
+use super::decoded::DecodedSchedules;
 use super::storage::{RunMark, WindowRuns};
 use super::tables::{self, EXECUTIONS, EXECUTIONS_BY_SCHEDULE, SCHEDULES};
 use super::{StoreError, keys};
@@ -15,11 +16,12 @@ use crate::model::{Execution, ExecutionStatus, Schedule, ScheduleId, UserId};
 
 pub(super) fn schedule_with_recent(
     tx: &ReadTransaction,
+    decoded: &DecodedSchedules,
     user: UserId,
     id: ScheduleId,
     recent: usize,
 ) -> Result<Option<(Schedule, Vec<Execution>)>, StoreError> {
-    let s: Option<Schedule> = tables::get(&tx.open_table(SCHEDULES)?, id)?;
+    let s = decoded.get(&tx.open_table(SCHEDULES)?, id)?;
     let Some(s) = s.filter(|s| s.user_id == user) else {
         return Ok(None);
     };

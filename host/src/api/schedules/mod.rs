@@ -218,8 +218,8 @@ pub async fn get(
         .await
         .map_err(Problem::internal)?
         .ok_or(ServiceError::NotFound)?;
-    let mut view = ScheduleView::new(&s, state.scheduler.clock.now());
     let tz = tz_of(&s);
+    let mut view = ScheduleView::from_owned(s, state.scheduler.clock.now());
     view.recent_executions = Some(recent.iter().map(|e| ExecutionView::new(e, tz)).collect());
     Ok(Json(view))
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::{Execution, Schedule};
+use crate::recurrence::RecurrenceRule;
 use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -20,8 +21,9 @@ pub struct ScheduleView {
     pub schedule_type: &'static str,
     pub scheduled_at: Option<String>,
     pub scheduled_at_local: Option<String>,
+    /// Serialized as stored (the rule's own serde shape), without a `Value` in between.
     #[schema(value_type = Option<crate::api::openapi::types::RecurrenceRuleSchema>)]
-    pub recurrence_rule: Option<Value>,
+    pub recurrence_rule: Option<RecurrenceRule>,
     /// The rule as RFC 5545 text.
     pub rrule: Option<String>,
     pub timezone: String,
@@ -72,28 +74,32 @@ fn pair(at: Option<DateTime<Utc>>, tz: Tz) -> (Option<String>, Option<String>) {
 
 impl ScheduleView {
     pub fn new(s: &Schedule, now: DateTime<Utc>) -> Self {
-        let tz = tz_of(s);
+        Self::from_owned(s.clone(), now)
+    }
+
+    /// The view of a schedule the caller no longer needs: its strings and config move into
+    /// the view instead of being copied (the single-schedule read renders this way).
+    pub fn from_owned(s: Schedule, now: DateTime<Utc>) -> Self {
+        let tz = tz_of(&s);
+        let rrule = s
+            .recurrence_rule
+            .as_ref()
+            .map(|r| crate::recurrence::to_rrule(r, tz));
         let (scheduled_at, scheduled_at_local) = pair(s.scheduled_at, tz);
         let (next_run_at, next_run_at_local) = pair(s.next_run_at, tz);
         let (last_run_at, last_run_at_local) = pair(s.last_run_at, tz);
         Self {
             schedule_id: s.id.to_string(),
-            name: s.name.clone(),
-            description: s.description.clone(),
-            job_type: s.job_type.clone(),
-            job_config: s.job_config.clone(),
+            name: s.name,
+            description: s.description,
+            job_type: s.job_type,
+            job_config: s.job_config,
             schedule_type: s.schedule_type.as_str(),
             scheduled_at,
             scheduled_at_local,
-            recurrence_rule: s
-                .recurrence_rule
-                .as_ref()
-                .and_then(|r| serde_json::to_value(r).ok()),
-            rrule: s
-                .recurrence_rule
-                .as_ref()
-                .map(|r| crate::recurrence::to_rrule(r, tz)),
-            timezone: s.timezone.clone(),
+            recurrence_rule: s.recurrence_rule,
+            rrule,
+            timezone: s.timezone,
             status: s.status.as_str(),
             priority: s.priority.as_str(),
             next_run_at,
@@ -114,7 +120,7 @@ impl ScheduleView {
             failed_runs: s.stats.failed,
             skipped_runs: s.stats.skipped,
             failure_streak: s.stats.failure_streak,
-            last_error: s.stats.last_error.clone(),
+            last_error: s.stats.last_error,
             next_run_in_seconds: s.next_run_at.map(|t| (t - now).num_seconds()),
             recent_executions: None,
         }
