@@ -17,9 +17,12 @@ use crate::model::Schedule;
 /// Schedules kept, at most (a few KiB each with their bytes).
 const CAPACITY: usize = 20_000;
 
+/// A schedule's stored bytes and what they decode to.
+type Kept = (Box<[u8]>, Schedule);
+
 #[derive(Default)]
 pub struct DecodedSchedules {
-    map: Mutex<HashMap<Uuid, (Box<[u8]>, Schedule)>>,
+    map: Mutex<HashMap<Uuid, Kept>>,
 }
 
 impl DecodedSchedules {
