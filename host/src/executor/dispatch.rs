@@ -121,15 +121,13 @@ impl Dispatcher {
     /// start is what bounds throughput.
     async fn start_batch(self: Arc<Self>, batch: Vec<Execution>) {
         let now = self.sched.clock.now();
-        let ids: Vec<ExecutionId> = batch.iter().map(|e| e.id).collect();
+        let queued = batch.clone();
         let marked = write_with(&*self.sched.storage, move |snap| {
-            let mut started = Vec::with_capacity(ids.len());
-            for id in ids {
-                // A run deleted or cancelled meanwhile is dropped here.
-                let Some(mut cur) = snap.execution(id)? else {
-                    continue;
-                };
-                if cur.status != ExecutionStatus::Pending {
+            let mut started = Vec::with_capacity(queued.len());
+            for mut cur in queued {
+                // A run deleted or cancelled meanwhile is dropped here. The queued copy is the
+                // stored record otherwise: only the status moves while an execution waits.
+                if snap.execution_status(cur.id)? != Some(ExecutionStatus::Pending) {
                     continue;
                 }
                 cur.status = ExecutionStatus::Running;
@@ -213,9 +211,10 @@ impl Dispatcher {
         let calendars = self.sched.calendars.clone();
         write_with(&*self.sched.storage, move |snap| {
             // The schedule may have been deleted with its history while this ran.
-            let Some(mut cur) = snap.execution(id)? else {
+            if snap.execution_status(id)?.is_none() {
                 return Ok((WriteSet::default(), ()));
-            };
+            }
+            let mut cur = cur;
             cur.completed_at = Some(done);
             match outcome {
                 Ok(out) => {

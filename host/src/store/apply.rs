@@ -6,7 +6,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::StoreError;
 use super::codec::encode;
-use super::keys;
+use super::keys::{self, ExecutionKeys, ScheduleKeys};
 use super::storage::{Snapshot, WriteSet};
 use super::tables::{self, *};
 use crate::model::{
@@ -89,22 +89,23 @@ impl<'t> WriteTables<'t> {
     }
 
     fn put_schedule(&mut self, s: &Schedule) -> Result<(), StoreError> {
-        let old: Option<Schedule> = tables::get(&self.schedules, s.id)?;
+        let old: Option<ScheduleKeys> = tables::get(&self.schedules, s.id)?;
         let old = old.as_ref();
+        let new = ScheduleKeys::from(s);
         move_entry(
             &mut self.by_user_status,
             old.map(keys::schedule_by_user_status),
-            Some(keys::schedule_by_user_status(s)),
+            Some(keys::schedule_by_user_status(&new)),
         )?;
         move_entry(
             &mut self.by_next_run,
             old.and_then(keys::schedule_by_next_run),
-            keys::schedule_by_next_run(s),
+            keys::schedule_by_next_run(&new),
         )?;
         move_entry(
             &mut self.by_status_priority,
             old.map(keys::schedule_by_status_priority),
-            Some(keys::schedule_by_status_priority(s)),
+            Some(keys::schedule_by_status_priority(&new)),
         )?;
         self.schedules
             .insert(s.id.as_bytes().as_slice(), encode(s).as_slice())?;
@@ -112,7 +113,7 @@ impl<'t> WriteTables<'t> {
     }
 
     fn delete_schedule(&mut self, id: ScheduleId) -> Result<(), StoreError> {
-        if let Some(old) = tables::get::<Schedule, _>(&self.schedules, id)? {
+        if let Some(old) = tables::get::<ScheduleKeys, _>(&self.schedules, id)? {
             self.by_user_status
                 .remove(keys::schedule_by_user_status(&old).as_slice())?;
             if let Some(k) = keys::schedule_by_next_run(&old) {
@@ -136,7 +137,7 @@ impl<'t> WriteTables<'t> {
             self.exec_by_schedule.remove(key.as_slice())?;
             let exec_id =
                 keys::tail_id(&key).ok_or_else(|| StoreError::Corrupt("short index key".into()))?;
-            if let Some(old) = tables::get::<Execution, _>(&self.executions, exec_id)? {
+            if let Some(old) = tables::get::<ExecutionKeys, _>(&self.executions, exec_id)? {
                 self.exec_by_status
                     .remove(keys::execution_by_status(&old).as_slice())?;
                 self.executions.remove(exec_id.as_bytes().as_slice())?;
@@ -146,17 +147,18 @@ impl<'t> WriteTables<'t> {
     }
 
     fn put_execution(&mut self, e: &Execution) -> Result<(), StoreError> {
-        let old: Option<Execution> = tables::get(&self.executions, e.id)?;
+        let old: Option<ExecutionKeys> = tables::get(&self.executions, e.id)?;
         let old = old.as_ref();
+        let new = ExecutionKeys::from(e);
         move_entry(
             &mut self.exec_by_schedule,
             old.map(keys::execution_by_schedule),
-            Some(keys::execution_by_schedule(e)),
+            Some(keys::execution_by_schedule(&new)),
         )?;
         move_entry(
             &mut self.exec_by_status,
             old.map(keys::execution_by_status),
-            Some(keys::execution_by_status(e)),
+            Some(keys::execution_by_status(&new)),
         )?;
         self.executions
             .insert(e.id.as_bytes().as_slice(), encode(e).as_slice())?;
@@ -210,6 +212,15 @@ impl Snapshot for WriteTables<'_> {
 
     fn execution(&self, id: ExecutionId) -> Result<Option<Execution>, StoreError> {
         tables::get(&self.executions, id)
+    }
+
+    fn execution_status(&self, id: ExecutionId) -> Result<Option<ExecutionStatus>, StoreError> {
+        /// serde skips every other field without building it.
+        #[derive(serde::Deserialize)]
+        struct StatusOnly {
+            status: ExecutionStatus,
+        }
+        Ok(tables::get::<StatusOnly, _>(&self.executions, id)?.map(|s| s.status))
     }
 
     fn executions_of(

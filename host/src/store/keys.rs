@@ -7,7 +7,53 @@ use std::ops::Bound;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::model::{Execution, ExecutionStatus, Schedule, ScheduleStatus, Series, SeriesStatus};
+use crate::model::{
+    Execution, ExecutionStatus, Priority, Schedule, ScheduleStatus, Series, SeriesStatus,
+};
+
+/// The fields a schedule's index keys are made of. A stored record decodes into this without
+/// building the rest (its config above all), which is all the writer needs of the record a
+/// write replaces.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+pub struct ScheduleKeys {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub status: ScheduleStatus,
+    pub priority: Priority,
+    pub next_run_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Schedule> for ScheduleKeys {
+    fn from(s: &Schedule) -> Self {
+        Self {
+            id: s.id,
+            user_id: s.user_id,
+            status: s.status,
+            priority: s.priority,
+            next_run_at: s.next_run_at,
+        }
+    }
+}
+
+/// The fields an execution's index keys are made of (see [`ScheduleKeys`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+pub struct ExecutionKeys {
+    pub id: Uuid,
+    pub schedule_id: Uuid,
+    pub status: ExecutionStatus,
+    pub scheduled_for: DateTime<Utc>,
+}
+
+impl From<&Execution> for ExecutionKeys {
+    fn from(e: &Execution) -> Self {
+        Self {
+            id: e.id,
+            schedule_id: e.schedule_id,
+            status: e.status,
+            scheduled_for: e.scheduled_for,
+        }
+    }
+}
 
 /// Seconds (sign bit flipped, so negatives sort first) + nanoseconds: exact, so cursors made
 /// from a stored instant compare equal to the stored key.
@@ -63,7 +109,7 @@ impl KeyBuf {
 }
 
 /// schedules_by_user_status: user | status | id
-pub fn schedule_by_user_status(s: &Schedule) -> Vec<u8> {
+pub fn schedule_by_user_status(s: &ScheduleKeys) -> Vec<u8> {
     user_status_prefix(s.user_id, status_byte(s.status))
         .id(s.id)
         .0
@@ -90,7 +136,7 @@ pub fn user_status_range(user: Uuid, status: ScheduleStatus, after: Option<Uuid>
 /// schedules_by_next_run: status | next_run_at | priority rank | id — only schedules with a
 /// `next_run_at`. Status leads so the executor's scan covers active schedules only (a million
 /// paused ones cost it nothing), and within a status the order is (next_run_at, priority, id).
-pub fn schedule_by_next_run(s: &Schedule) -> Option<Vec<u8>> {
+pub fn schedule_by_next_run(s: &ScheduleKeys) -> Option<Vec<u8>> {
     let next = s.next_run_at?;
     Some(
         KeyBuf::new()
@@ -133,7 +179,7 @@ pub fn next_run_of(key: &[u8]) -> Option<DateTime<Utc>> {
 }
 
 /// schedules_by_status_priority: status | rank | next_run_at (none sorts last) | id
-pub fn schedule_by_status_priority(s: &Schedule) -> Vec<u8> {
+pub fn schedule_by_status_priority(s: &ScheduleKeys) -> Vec<u8> {
     let next = match s.next_run_at {
         Some(t) => KeyBuf::new().byte(0).bytes(&time(t)),
         None => KeyBuf::new().byte(0xff).bytes(&[0; TIME_LEN]),
@@ -147,7 +193,7 @@ pub fn schedule_by_status_priority(s: &Schedule) -> Vec<u8> {
 }
 
 /// executions_by_schedule: schedule | scheduled_for | id
-pub fn execution_by_schedule(e: &Execution) -> Vec<u8> {
+pub fn execution_by_schedule(e: &ExecutionKeys) -> Vec<u8> {
     exec_cursor(e.schedule_id, e.scheduled_for, e.id)
 }
 
@@ -188,7 +234,7 @@ pub fn execution_window_entry(key: &[u8]) -> Option<(DateTime<Utc>, Uuid)> {
 }
 
 /// executions_by_status: status | scheduled_for | id
-pub fn execution_by_status(e: &Execution) -> Vec<u8> {
+pub fn execution_by_status(e: &ExecutionKeys) -> Vec<u8> {
     KeyBuf::new()
         .byte(e.status as u8)
         .bytes(&time(e.scheduled_for))

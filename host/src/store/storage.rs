@@ -20,6 +20,9 @@ use crate::model::{
 pub trait Snapshot {
     fn schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, StoreError>;
     fn execution(&self, id: ExecutionId) -> Result<Option<Execution>, StoreError>;
+    /// Only the status of an execution (`None`: it does not exist): what the executor checks
+    /// before it starts or records a run, without decoding the whole record and its config.
+    fn execution_status(&self, id: ExecutionId) -> Result<Option<ExecutionStatus>, StoreError>;
     /// A schedule's executions in `scheduled_for` order (then id), optionally one status only.
     fn executions_of(
         &self,
