@@ -310,6 +310,10 @@ criterion_group! {
     targets = reads
 }
 
+/// As in the binary (`src/main.rs`), so the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Some(path) = std::env::var_os(CHILD_ENV) {
         open_child(Path::new(&path));
