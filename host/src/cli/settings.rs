@@ -64,11 +64,12 @@ pub enum SettingsError {
     Read { path: PathBuf, message: String },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("{key} = {value} is out of range ({range})")]
+    #[error("{key} = {value} is out of range ({min}..={max})")]
     Range {
         key: &'static str,
         value: u64,
-        range: &'static str,
+        min: u64,
+        max: u64,
     },
 }
 
@@ -180,13 +181,8 @@ fn ranged<T: Into<u64>>(
         Err(SettingsError::Range {
             key,
             value: v,
-            range: match (min, max) {
-                (0, 86_400) => "0..=86400",
-                (1, 86_400) => "1..=86400",
-                (1, 4096) => "1..=4096",
-                (1, 100_000) => "1..=100000",
-                _ => "1..=10000000",
-            },
+            min,
+            max,
         })
     }
 }
