@@ -150,12 +150,64 @@ pub fn zones_with_offsets(now: DateTime<Utc>) -> Vec<(&'static str, i32)> {
 
 /// RFC 3339 UTC with `Z`, seconds always shown: `2026-03-08T14:00:00Z`.
 pub fn format_utc(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    let mut out = String::with_capacity(20);
+    if !push_datetime(&mut out, &at.naive_utc()) {
+        return at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    }
+    out.push('Z');
+    out
 }
 
 /// RFC 3339 local time with its offset: `2026-03-08T10:00:00-04:00`.
 pub fn format_local(local: DateTime<FixedOffset>) -> String {
-    local.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    let mut out = String::with_capacity(25);
+    if !push_datetime(&mut out, &local.naive_local()) {
+        return local.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+    }
+    let off = local.offset().local_minus_utc();
+    out.push(if off < 0 { '-' } else { '+' });
+    // Rounded to the nearest minute, as chrono's `%:z` does for an offset with seconds (LMT).
+    let minutes = (off.unsigned_abs() + 30) / 60;
+    push2(&mut out, minutes / 60);
+    out.push(':');
+    push2(&mut out, minutes % 60);
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` written digit by digit: these two formatters run for every time in
+/// every response (and every plugin run), and chrono's `format` re-parses its pattern each
+/// call, which cost more than the rest of rendering a schedule. Years outside 0..=9999 (which
+/// chrono writes with a sign) return false and are left to chrono.
+fn push_datetime(out: &mut String, dt: &chrono::NaiveDateTime) -> bool {
+    use chrono::{Datelike, Timelike};
+    let Ok(year) = u32::try_from(dt.year()) else {
+        return false;
+    };
+    if year > 9999 {
+        return false;
+    }
+    push2(out, year / 100);
+    push2(out, year % 100);
+    out.push('-');
+    push2(out, dt.month());
+    out.push('-');
+    push2(out, dt.day());
+    out.push('T');
+    push2(out, dt.hour());
+    out.push(':');
+    push2(out, dt.minute());
+    out.push(':');
+    // A leap second is carried in the nanoseconds; chrono's `%S` shows it as 60.
+    push2(
+        out,
+        dt.second() + u32::from(dt.nanosecond() >= 1_000_000_000),
+    );
+    true
+}
+
+fn push2(out: &mut String, v: u32) {
+    out.push(char::from(b'0' + (v / 10 % 10) as u8));
+    out.push(char::from(b'0' + (v % 10) as u8));
 }
 
 /// One line of `sgsched next`: the UTC instant, a space, the local time with its offset.
