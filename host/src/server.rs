@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::api::{self, AppState, TokenCache};
+use crate::api::{self, AppParts, AppState, TokenCache};
 use crate::clock::SystemClock;
 use crate::executor::ExecutorConfig;
 use crate::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobSystem, LocalJobSystem};
@@ -90,7 +90,7 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
     let dispatcher = Some(dispatcher);
     let api_rate = api::api_rate_limiter(config.api_rate_per_minute);
     Ok(Services {
-        state: AppState {
+        state: AppState::new(AppParts {
             plugins,
             store,
             scheduler,
@@ -98,7 +98,7 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
             job_system_kind,
             dispatcher,
             api_rate,
-        },
+        }),
     })
 }
 

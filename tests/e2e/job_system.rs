@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use job_system_stub::{Faults, Stub, StubConfig};
 use serde_json::Value;
-use sgsched::api::{self, AppState, TokenCache};
+use sgsched::api::{self, AppParts, AppState, TokenCache};
 use sgsched::clock::SystemClock;
 use sgsched::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobState, JobSystem, LocalJobSystem};
 use sgsched::plugins::{PluginError, PluginHost, PluginHostConfig, RunRequest};
@@ -102,7 +102,7 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     )
     .unwrap();
     let stranger = sgsched::tokens::create(dir.path(), uuid::Uuid::now_v7()).unwrap();
-    let state = AppState {
+    let state = AppState::new(AppParts {
         plugins: h.clone(),
         store: store.clone(),
         scheduler,
@@ -110,7 +110,7 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
         job_system_kind: "local",
         dispatcher: None,
         api_rate: None,
-    };
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(api::run(listener, state, std::future::pending()));

@@ -841,3 +841,40 @@ async fn run_now_is_manual_and_counts_only_when_asked() {
         .collect();
     assert_eq!(counted, [true, true, false], "newest first");
 }
+
+/// The executor sleeps until the earliest due time (here an hour away, so up to its 60 s
+/// safety-net cap). A schedule created due sooner must wake it; one due later than its planned
+/// look need not (creates skip that wake-up), and still runs when its time comes.
+#[tokio::test]
+async fn a_schedule_due_sooner_wakes_the_sleeping_executor() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let api = Api::new(
+        &server,
+        Some(server.token(&uuid::Uuid::new_v4().to_string())),
+    );
+    let far = Utc::now().trunc_subsecs(0) + chrono::Duration::hours(1);
+    api.create(&once_body("far", &fmt(far))).await;
+    // Let the executor settle into its sleep.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let at = Utc::now().trunc_subsecs(0) + chrono::Duration::seconds(2);
+    let id = Api::id(&api.create(&once_body("soon", &fmt(at))).await);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let run = loop {
+        let runs = api.executions(&id).await;
+        if let Some(r) = runs.first().filter(|r| r["status"] == "completed") {
+            break r.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the executor slept through a sooner schedule: {runs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(run["scheduled_for"], fmt(at));
+    let late = utc(&run["started_at"]) - at;
+    assert!(
+        late >= chrono::Duration::zero() && late < chrono::Duration::seconds(2),
+        "started {late} after its time"
+    );
+}

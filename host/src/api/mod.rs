@@ -32,9 +32,25 @@ pub use problem::{Problem, ProblemFieldError};
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// What every handler can reach.
+/// What every handler can reach: one `Arc`, because axum clones the state for every request
+/// and cloning the parts one by one was a dozen contended reference-count updates each time.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        Self(std::sync::Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppParts {
     pub plugins: PluginHost,
     pub store: Store,
     pub scheduler: Scheduler,

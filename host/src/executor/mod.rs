@@ -8,6 +8,7 @@ mod dispatch;
 pub mod queue;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::model::ExecutionStatus;
@@ -105,6 +106,9 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
         let woken = sched.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
+        sched
+            .claimer_wakes_at
+            .store(crate::service::CLAIMER_AWAKE, Ordering::SeqCst);
         dispatcher.enqueue(sched.handoff.take());
         match claim_due(&sched, config.claim_batch).await {
             Ok(created) if created.len() >= config.claim_batch => {
@@ -118,11 +122,9 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
                 continue;
             }
         }
+        let now = sched.clock.now();
         let sleep = match sched.storage.next_due_at().await {
-            Ok(Some(at)) => (at - sched.clock.now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .min(MAX_SLEEP),
+            Ok(Some(at)) => (at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP),
             Ok(None) => MAX_SLEEP,
             Err(e) => {
                 tracing::error!(error = %e, "reading the next due time failed");
@@ -132,6 +134,10 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
         if sleep.is_zero() {
             continue;
         }
+        let wakes_at = now + chrono::Duration::from_std(sleep).unwrap_or_default();
+        sched
+            .claimer_wakes_at
+            .store(wakes_at.timestamp_micros(), Ordering::SeqCst);
         tokio::select! {
             // A service write: its pending executions (run now, resume) are in the handoff,
             // queued at the top of the loop.

@@ -5,6 +5,7 @@ mod draft;
 mod ops;
 pub mod timing;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -62,10 +63,18 @@ pub struct Scheduler {
     /// Handed over directly: reloading every pending execution after each write would cost
     /// O(pending) per API call.
     pub handoff: Arc<Handoff>,
+    /// When the executor's claimer will next look for due work (UTC microseconds), or
+    /// `CLAIMER_AWAKE` while it is looking. A new schedule due later than that needs no
+    /// wake-up: at thousands of creates a second, waking the claimer for each cost two store
+    /// reads apiece.
+    pub claimer_wakes_at: Arc<AtomicI64>,
     /// A run later than this is "missed" and handled by the schedule's missed policy; the
     /// executor and resume both use it, so a pause that ends within the window misses nothing.
     pub grace: chrono::Duration,
 }
+
+/// `Scheduler::claimer_wakes_at` while the claimer is looking for due work.
+pub const CLAIMER_AWAKE: i64 = i64::MIN;
 
 /// Pending executions waiting to be queued by the executor.
 #[derive(Default)]
@@ -86,6 +95,7 @@ impl Scheduler {
             clock,
             wake: Arc::new(Notify::new()),
             handoff: Arc::default(),
+            claimer_wakes_at: Arc::new(AtomicI64::new(CLAIMER_AWAKE)),
             grace: chrono::Duration::seconds(60),
         }
     }
@@ -93,6 +103,18 @@ impl Scheduler {
     pub fn with_grace(mut self, grace: chrono::Duration) -> Self {
         self.grace = grace;
         self
+    }
+
+    /// After a committed write that may have made a schedule due at `at`: wake the claimer
+    /// unless it already plans to look at or before then. The claimer marks itself awake
+    /// before it reads the store and publishes its wake time after, so a write it did not see
+    /// finds either `CLAIMER_AWAKE` or a time to compare with, and no wake-up is lost.
+    pub fn wake_if_sooner(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        let Some(at) = at else { return };
+        let planned = self.claimer_wakes_at.load(Ordering::SeqCst);
+        if planned == CLAIMER_AWAKE || at.timestamp_micros() < planned {
+            self.wake.notify_one();
+        }
     }
 
     /// After a committed write: hand its pending executions to the executor and wake it (the

@@ -88,7 +88,7 @@ impl Scheduler {
             Ok::<_, ServiceError>((one(stored), ()))
         })
         .await??;
-        self.wake.notify_one();
+        self.wake_if_sooner(s.next_run_at);
         Ok(s)
     }
 
