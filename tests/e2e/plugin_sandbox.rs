@@ -173,6 +173,19 @@ async fn job_system_is_refused_outside_run_and_reported_inside() {
     }
 }
 
+/// Pooled slots are reset in place between calls (only the pages a call touched, found with
+/// `PAGEMAP_SCAN` where the kernel has it): with one slot, every call still starts from the
+/// component's initial memory, with nothing of the last call near the start of memory or
+/// megabytes beyond the reset window.
+#[tokio::test]
+async fn each_call_starts_from_fresh_memory_in_a_reused_slot() {
+    let (_d, h) = hostile_host(|c| c.max_instances = 1).await;
+    for _ in 0..4 {
+        let out = h.run(request("remember")).await.unwrap();
+        assert_eq!(out.summary, json!({ "message": "calls 1, leftovers 0" }));
+    }
+}
+
 #[tokio::test]
 async fn many_concurrent_calls_share_the_pool() {
     let (_d, h) = hostile_host(|c| c.max_instances = 8).await;

@@ -2,6 +2,8 @@
 //! loop forever, eat memory, trap, panic, or reach for the filesystem and environment. The host
 //! must contain each and keep serving.
 
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+
 wit_bindgen::generate!({ path: "../../../wit", world: "job-plugin" });
 
 use exports::story_genius::scheduler::job_runner::{FieldError, Guest, JobOutcome, JobRequest, PluginInfo};
@@ -19,9 +21,26 @@ fn mode(config: &str) -> String {
         .to_string()
 }
 
+/// Calls this instance has served, and a large zero-initialised region: `remember` reports
+/// what an earlier call left in them, so a test can check that every call starts from a fresh
+/// instance whose memory holds nothing of the last one, near its start and far beyond it.
+static CALLS: AtomicU32 = AtomicU32::new(0);
+const SEEN_BYTES: usize = 6 << 20;
+static SEEN: [AtomicU8; SEEN_BYTES] = [const { AtomicU8::new(0) }; SEEN_BYTES];
+
+fn remember() -> String {
+    let calls = CALLS.fetch_add(1, Ordering::Relaxed) + 1;
+    let mut leftovers = 0;
+    for offset in (0..SEEN_BYTES).step_by(4096).chain([SEEN_BYTES - 1]) {
+        leftovers += usize::from(SEEN[offset].swap(0xAB, Ordering::Relaxed) != 0);
+    }
+    format!("calls {calls}, leftovers {leftovers}")
+}
+
 /// Misbehave as asked; returns a message for the modes that end normally.
 fn act(mode: &str) -> Result<String, String> {
     match mode {
+        "remember" => Ok(remember()),
         "loop" => {
             let mut x: u64 = 0;
             loop {
