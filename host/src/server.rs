@@ -30,6 +30,8 @@ pub struct ServeConfig {
     pub grace: chrono::Duration,
     /// API requests per user per minute; 0 = unlimited.
     pub api_rate_per_minute: u32,
+    /// Deadline for a request's headers, and for an idle keep-alive connection.
+    pub header_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +122,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, job_system = services.state.job_system_kind, "sgsched listening");
     println!("listening on {addr}");
-    api::run(listener, services.state, shutdown).await?;
+    api::run(listener, services.state, config.header_timeout, shutdown).await?;
     tracing::info!("sgsched stopped");
     Ok(())
 }

@@ -113,7 +113,12 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(api::run(listener, state, std::future::pending()));
+    tokio::spawn(api::run(
+        listener,
+        state,
+        api::HEADER_TIMEOUT,
+        std::future::pending(),
+    ));
     let http = reqwest::Client::new();
     let anonymous = http
         .get(format!("http://{addr}/v1/jobs"))

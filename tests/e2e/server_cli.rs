@@ -327,3 +327,63 @@ async fn serve_reads_its_limits_from_a_config_file() {
     let limited = api.get("/v1/schedules").await;
     assert_eq!(limited.status, 429, "{}", limited.text);
 }
+
+/// Read from `c` until the server closes it (or `limit` passes); returns how long that took, or
+/// `None` if the connection was still open at the limit.
+fn closed_within(c: &mut std::net::TcpStream, limit: Duration) -> Option<Duration> {
+    use std::io::Read;
+    let start = std::time::Instant::now();
+    c.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) => return Some(start.elapsed()),
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Some(start.elapsed());
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// A client that withholds its request's headers, or leaves a keep-alive connection idle, is
+/// disconnected after `header_timeout_secs` (here 1 s, from the config file): such clients
+/// cannot hold the server's descriptors for ever. A prompt client on another connection is
+/// served meanwhile, and a connection in use is not cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_are_closed_after_the_header_timeout() {
+    use std::io::Write;
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("sgsched.toml");
+    std::fs::write(&config, "header_timeout_secs = 1\n").unwrap();
+    let server = Server::start(data.path(), &["--config", config.to_str().unwrap()]);
+    let limit = Duration::from_secs(5);
+    tokio::task::block_in_place(|| {
+        let mut silent = std::net::TcpStream::connect(&server.addr).unwrap();
+        let mut trickle = std::net::TcpStream::connect(&server.addr).unwrap();
+        write!(trickle, "GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let took = closed_within(&mut silent, limit).expect("a silent connection stays open");
+        assert!(took < Duration::from_millis(2500), "closed after {took:?}");
+        let took = closed_within(&mut trickle, limit).expect("a partial header stays open");
+        assert!(took < Duration::from_millis(2500), "closed after {took:?}");
+
+        // Keep-alive: three requests 300 ms apart are all answered on one connection; once it
+        // is left idle past the deadline the server closes it.
+        let mut kept = std::net::TcpStream::connect(&server.addr).unwrap();
+        kept.set_read_timeout(Some(limit)).unwrap();
+        for _ in 0..3 {
+            write!(kept, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut buf = [0u8; 1024];
+            let n = std::io::Read::read(&mut kept, &mut buf).unwrap();
+            let head = String::from_utf8_lossy(&buf[..n]);
+            assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let took = closed_within(&mut kept, limit).expect("an idle keep-alive stays open");
+        assert!(took < Duration::from_millis(2500), "closed after {took:?}");
+    });
+    // And the server still serves.
+    let api = common::Api::new(&server, None);
+    assert_eq!(api.get("/healthz").await.status, 200);
+}

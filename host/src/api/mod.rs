@@ -13,6 +13,7 @@ mod problem;
 mod reference;
 pub mod schedules;
 mod series;
+mod serve;
 
 // The field reader is pure, so it lives with the recurrence engine (and its fuzz target).
 pub use sgsched_recurrence::fields;
@@ -153,12 +154,15 @@ async fn healthz() -> &'static str {
 }
 
 /// Serve until `shutdown` resolves, then finish the requests in flight.
+/// A client must send a request's headers within this long, and a keep-alive connection idle
+/// this long is closed (hyper's default deadline; `serve --header-timeout-secs`).
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub async fn run(
     listener: TcpListener,
     state: AppState,
+    header_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve::serve(listener, router(state), header_timeout, shutdown).await
 }

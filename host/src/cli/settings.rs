@@ -56,6 +56,10 @@ pub struct ServeSettings {
     /// [default: 60; 0..=86400].
     #[arg(long)]
     pub grace_secs: Option<u32>,
+    /// A client must send a request's headers within this many seconds, and a keep-alive
+    /// connection idle this long is closed [default: 30; 1..=3600].
+    #[arg(long)]
+    pub header_timeout_secs: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +106,7 @@ impl ServeSettings {
             global_rate_per_minute: self.global_rate_per_minute.or(file.global_rate_per_minute),
             api_rate_per_minute: self.api_rate_per_minute.or(file.api_rate_per_minute),
             grace_secs: self.grace_secs.or(file.grace_secs),
+            header_timeout_secs: self.header_timeout_secs.or(file.header_timeout_secs),
         }
     }
 
@@ -163,6 +168,13 @@ impl ServeSettings {
                 ranged("grace_secs", self.grace_secs, 60, 0, 86_400)? as i64
             ),
             api_rate_per_minute: self.api_rate_per_minute.unwrap_or(6000),
+            header_timeout: Duration::from_secs(ranged(
+                "header_timeout_secs",
+                self.header_timeout_secs,
+                crate::api::HEADER_TIMEOUT.as_secs(),
+                1,
+                3600,
+            )?),
         })
     }
 }
@@ -200,10 +212,12 @@ mod tests {
         let file = parse(
             "listen = \"127.0.0.1:9000\"\nmax_concurrent = 32\nmax_concurrent_per_user = 2\n\
              user_rate_per_minute = 120\nglobal_rate_per_minute = 1200\ngrace_secs = 5\n\
-             api_rate_per_minute = 0\nrun_timeout_secs = 30\nplugin_memory_mib = 128\n",
+             api_rate_per_minute = 0\nrun_timeout_secs = 30\nplugin_memory_mib = 128\n\
+             header_timeout_secs = 7\n",
         )
         .unwrap();
         let c = ServeSettings::default().over(file).resolve().unwrap();
+        assert_eq!(c.header_timeout, Duration::from_secs(7));
         assert_eq!(c.listen, "127.0.0.1:9000".parse().unwrap());
         assert_eq!(c.executor.max_concurrent, 32);
         assert_eq!(c.executor.max_concurrent_per_user, 2);
@@ -229,6 +243,7 @@ mod tests {
         assert_eq!(c.executor.global_rate_per_minute, 600);
         assert_eq!(c.grace, chrono::Duration::seconds(60));
         assert_eq!(c.api_rate_per_minute, 6000);
+        assert_eq!(c.header_timeout, Duration::from_secs(30));
     }
 
     #[test]
