@@ -153,11 +153,11 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Serve until `shutdown` resolves, then finish the requests in flight.
 /// A client must send a request's headers within this long, and a keep-alive connection idle
 /// this long is closed (hyper's default deadline; `serve --header-timeout-secs`).
 pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Serve until `shutdown` resolves, then finish the requests in flight.
 pub async fn run(
     listener: TcpListener,
     state: AppState,

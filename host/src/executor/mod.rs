@@ -8,7 +8,6 @@ mod dispatch;
 pub mod queue;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::model::ExecutionStatus;
@@ -106,9 +105,7 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
         let woken = sched.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        sched
-            .claimer_wakes_at
-            .store(crate::service::CLAIMER_AWAKE, Ordering::SeqCst);
+        sched.claimer_looking();
         dispatcher.enqueue(sched.handoff.take());
         match claim_due(&sched, config.claim_batch).await {
             Ok(created) if created.len() >= config.claim_batch => {
@@ -134,10 +131,7 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
         if sleep.is_zero() {
             continue;
         }
-        let wakes_at = now + chrono::Duration::from_std(sleep).unwrap_or_default();
-        sched
-            .claimer_wakes_at
-            .store(wakes_at.timestamp_micros(), Ordering::SeqCst);
+        sched.claimer_sleeps_until(now + chrono::Duration::from_std(sleep).unwrap_or_default());
         tokio::select! {
             // A service write: its pending executions (run now, resume) are in the handoff,
             // queued at the top of the loop.

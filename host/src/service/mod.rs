@@ -67,14 +67,14 @@ pub struct Scheduler {
     /// `CLAIMER_AWAKE` while it is looking. A new schedule due later than that needs no
     /// wake-up: at thousands of creates a second, waking the claimer for each cost two store
     /// reads apiece.
-    pub claimer_wakes_at: Arc<AtomicI64>,
+    claimer_wakes_at: Arc<AtomicI64>,
     /// A run later than this is "missed" and handled by the schedule's missed policy; the
     /// executor and resume both use it, so a pause that ends within the window misses nothing.
     pub grace: chrono::Duration,
 }
 
 /// `Scheduler::claimer_wakes_at` while the claimer is looking for due work.
-pub const CLAIMER_AWAKE: i64 = i64::MIN;
+const CLAIMER_AWAKE: i64 = i64::MIN;
 
 /// Pending executions waiting to be queued by the executor.
 #[derive(Default)]
@@ -103,6 +103,17 @@ impl Scheduler {
     pub fn with_grace(mut self, grace: chrono::Duration) -> Self {
         self.grace = grace;
         self
+    }
+
+    /// The claimer is about to read the store for due work: every write from now on wakes it.
+    pub fn claimer_looking(&self) {
+        self.claimer_wakes_at.store(CLAIMER_AWAKE, Ordering::SeqCst);
+    }
+
+    /// The claimer has read the store and will next look at `at` unless woken.
+    pub fn claimer_sleeps_until(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.claimer_wakes_at
+            .store(at.timestamp_micros(), Ordering::SeqCst);
     }
 
     /// After a committed write that may have made a schedule due at `at`: wake the claimer
