@@ -165,10 +165,7 @@ async fn another_users_schedule_is_a_404_on_every_route_and_stays_unchanged() {
 async fn every_v1_route_needs_a_valid_bearer_token() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let owner = Api::new(
-        &server,
-        Some(server.token(&uuid::Uuid::new_v4().to_string())),
-    );
+    let owner = Api::for_new_user(&server);
     let id = Api::id(
         &owner
             .create(&weekly_body("guarded", "UTC", &[1], "09:00", "2030-03-25"))

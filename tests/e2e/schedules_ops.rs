@@ -525,10 +525,7 @@ async fn pause_then_resume_recalculates_and_can_run_immediately() {
 async fn resume_applies_the_missed_policy() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--grace-secs", "0"]);
-    let api = Api::new(
-        &server,
-        Some(server.token(&uuid::Uuid::new_v4().to_string())),
-    );
+    let api = Api::for_new_user(&server);
     let at = Utc::now().trunc_subsecs(0) + chrono::Duration::seconds(3);
     let mut ids = Vec::new();
     for policy in ["skip", "run_latest", "run_all"] {
@@ -849,10 +846,7 @@ async fn run_now_is_manual_and_counts_only_when_asked() {
 async fn a_schedule_due_sooner_wakes_the_sleeping_executor() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let api = Api::new(
-        &server,
-        Some(server.token(&uuid::Uuid::new_v4().to_string())),
-    );
+    let api = Api::for_new_user(&server);
     let far = Utc::now().trunc_subsecs(0) + chrono::Duration::hours(1);
     api.create(&once_body("far", &fmt(far))).await;
     // Let the executor settle into its sleep.

@@ -317,10 +317,7 @@ async fn serve_reads_its_limits_from_a_config_file() {
     )
     .unwrap();
     let server = Server::start(data.path(), &["--config", config.to_str().unwrap()]);
-    let api = common::Api::new(
-        &server,
-        Some(server.token(&uuid::Uuid::new_v4().to_string())),
-    );
+    let api = common::Api::for_new_user(&server);
     for _ in 0..3 {
         api.get("/v1/schedules").await.expect(200);
     }

@@ -411,6 +411,14 @@ impl Api {
         }
     }
 
+    /// A caller with a token of its own, for a user nobody else uses.
+    pub fn for_new_user(server: &Server) -> Api {
+        Api::new(
+            server,
+            Some(server.token(&uuid::Uuid::new_v4().to_string())),
+        )
+    }
+
     /// The same server as another caller.
     pub fn with_token(&self, token: Option<&str>) -> Api {
         Api {
