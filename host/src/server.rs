@@ -100,6 +100,7 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
             job_system_kind,
             dispatcher,
             api_rate,
+            calendar_cache: Default::default(),
         }),
     })
 }

@@ -2,7 +2,8 @@
 //! counts per bucket with half-open bounds and lists only each bucket's first runs, and the
 //! redb implementation answers exactly as the trait's default (built on `executions`) does;
 //! `schedule_with_recent` is scoped to its user; a schedule read after an update is the new
-//! one (parsed schedules are kept, checked against the stored bytes).
+//! one (parsed schedules are kept, checked against the stored bytes); a user's data version
+//! moves with every committed write to their schedules or executions, and only theirs.
 
 mod store_support;
 
@@ -71,6 +72,9 @@ impl Storage for Defaults {
     }
     async fn token_user(&self, token_sha256: [u8; 32]) -> Result<Option<UserId>, StoreError> {
         self.0.token_user(token_sha256).await
+    }
+    fn data_version(&self, user: UserId) -> u64 {
+        self.0.data_version(user)
     }
 }
 
@@ -192,4 +196,51 @@ async fn schedule_with_recent_is_scoped_and_reads_the_latest_record() {
         .await
         .unwrap();
     assert_eq!(listed, [renamed]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_users_data_version_moves_with_each_write_of_theirs_only() {
+    let (_dir, store) = temp_store();
+    let (user, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let s = active(user, 0);
+    put(
+        &store,
+        WriteSet {
+            put_schedules: vec![active(other, 1)],
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut last = (store.data_version(user), store.data_version(other));
+    let steps = [
+        (
+            WriteSet {
+                put_schedules: vec![s.clone()],
+                ..Default::default()
+            },
+            true,
+        ),
+        (
+            WriteSet {
+                put_executions: vec![execution(&s, t(1), ExecutionStatus::Pending)],
+                ..Default::default()
+            },
+            true,
+        ),
+        (
+            WriteSet {
+                delete_schedules: vec![s.id],
+                ..Default::default()
+            },
+            true,
+        ),
+        (WriteSet::default(), false),
+    ];
+    for (writes, user_moves) in steps {
+        put(&store, writes).await;
+        let now = (store.data_version(user), store.data_version(other));
+        assert_eq!(now.0 > last.0, user_moves, "{now:?} after {last:?}");
+        assert_eq!(now.1, last.1, "another user's version moved");
+        last = now;
+    }
 }

@@ -1,7 +1,7 @@
 //! `GET /v1/schedules/calendar` over HTTP: exact per-day counts and instants across DST changes
 //! in Europe/Berlin, week grouping, a month view of a minutely schedule that is counted and not
 //! listed, past executions with their status, the status and job type filters, option
-//! validation, and user isolation.
+//! validation, user isolation, and a kept calendar following every write.
 
 mod common;
 
@@ -369,6 +369,107 @@ async fn past_runs_show_their_status_and_filters_apply() {
         .await
         .expect(200);
     assert_eq!(cal["total_executions"], 3);
+}
+
+/// The server keeps rendered calendars while a user's data is unchanged: every kind of write
+/// (create, update, pause, resume, delete, and the executor's own) must show at once, and
+/// another user's calendar stays theirs.
+#[tokio::test]
+async fn a_kept_calendar_follows_every_write() {
+    let (_d, server, api) = start_with_user();
+    let other = Api::for_new_user(&server);
+    let may = "/v1/schedules/calendar?start_date=2027-05-01&end_date=2027-05-31&group_by=month&timezone=Europe/Berlin";
+    let total = |cal: &Value| cal["total_executions"].as_u64().unwrap();
+    let daily = |name: &str| {
+        json!({
+            "name": name, "job_type": "export", "job_config": export_config(),
+            "schedule_type": "recurring", "timezone": "Europe/Berlin",
+            "recurrence_rule": { "frequency": "daily", "time_of_day": "09:00", "start_date": "2027-05-01" }
+        })
+    };
+    let a = Api::id(&api.create(&daily("a")).await);
+    let first = api.get(may).await.expect(200);
+    assert_eq!(total(&first), 31);
+    assert_eq!(
+        api.get(may).await.expect(200),
+        first,
+        "asked again, unchanged"
+    );
+    assert_eq!(total(&other.get(may).await.expect(200)), 0, "another user");
+
+    api.post(&format!("/v1/schedules/{a}/pause"), &json!({}))
+        .await
+        .expect(200);
+    assert_eq!(total(&api.get(may).await.expect(200)), 0, "paused");
+    api.post(&format!("/v1/schedules/{a}/resume"), &json!({}))
+        .await
+        .expect(200);
+    assert_eq!(total(&api.get(may).await.expect(200)), 31, "resumed");
+
+    // Mondays only: 3, 10, 17, 24 and 31 May 2027.
+    let mut rule = daily("a")["recurrence_rule"].clone();
+    rule["frequency"] = json!("weekly");
+    rule["days_of_week"] = json!([1]);
+    api.put(
+        &format!("/v1/schedules/{a}"),
+        &json!({ "recurrence_rule": rule }),
+    )
+    .await
+    .expect(200);
+    let cal = api.get(may).await.expect(200);
+    assert_eq!(total(&cal), 5);
+    let mondays: Vec<&str> = cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["total_count"] == 1)
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        mondays,
+        [
+            "2027-05-03",
+            "2027-05-10",
+            "2027-05-17",
+            "2027-05-24",
+            "2027-05-31"
+        ]
+    );
+
+    let c = Api::id(&api.create(&daily("c")).await);
+    assert_eq!(total(&api.get(may).await.expect(200)), 36, "created");
+    assert_eq!(
+        total(&other.get(may).await.expect(200)),
+        0,
+        "still another user's"
+    );
+    api.delete(&format!("/v1/schedules/{c}")).await.expect(204);
+    assert_eq!(total(&api.get(may).await.expect(200)), 5, "deleted");
+
+    // The executor's writes: a run now lands in today's history.
+    let today = chrono::Utc::now().date_naive();
+    let around = format!(
+        "/v1/schedules/calendar?start_date={}&end_date={}",
+        today - chrono::Duration::days(1),
+        today + chrono::Duration::days(1)
+    );
+    assert_eq!(total(&api.get(&around).await.expect(200)), 0);
+    api.post(&format!("/v1/schedules/{a}/run"), &json!({}))
+        .await
+        .expect(201);
+    let runs = settle(&api, &a).await;
+    assert_eq!(runs.len(), 1);
+    let cal = api.get(&around).await.expect(200);
+    assert_eq!(total(&cal), 1, "{cal}");
+    let listed: Vec<&Value> = cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["executions"].as_array().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["status"], "completed");
+    assert_eq!(listed[0]["execution_id"], runs[0]["execution_id"]);
 }
 
 #[tokio::test]

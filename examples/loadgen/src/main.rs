@@ -6,7 +6,8 @@
 //! requests/s, p50 and p99, beside `GET /healthz` measured in the same run as the baseline:
 //! `GET /v1/schedules/{id}`, `POST /v1/schedules` (durable), and the month calendar of a user
 //! owning exactly 1,000 schedules of mixed rules (its own user, so the POST scenario does not
-//! grow it). The measured requests go through `raw.rs`, a minimal keep-alive client, so the
+//! grow it), asked for the same month (which the server keeps until the user's data changes)
+//! and for a new window each time (computed every time). The measured requests go through `raw.rs`, a minimal keep-alive client, so the
 //! tool's own CPU (it shares the cores with the server) does not cap the figures.
 
 mod raw;
@@ -303,6 +304,26 @@ async fn main() {
             let req = raw::request("GET", &addr, path, Some(&token_c), None);
             let cal = drive(&addr, pid, n, s, fixed(req)).await;
             let name = format!("calendar month, {} sched. x{n}", args.calendar_schedules);
+            report(&name, &cal, &health);
+        }
+        // The server keeps a rendered calendar until the user's data changes, so asking for
+        // the same month measures that copy. Here every request asks for another 31-day
+        // window (a start day of 2027 and a timezone: 2,920 of them, more than it keeps), so
+        // each one is computed from the store.
+        for &n in &args.calendar_connections {
+            let (a, t) = (addr.clone(), token_c.clone());
+            let cal = drive(&addr, pid, n, s, move |i| {
+                let zones = ["Europe/Berlin", "UTC", "America/New_York", "Asia/Tokyo",
+                             "Australia/Lord_Howe", "America/Santiago", "Africa/Cairo", "Asia/Kolkata"];
+                let start = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+                    + chrono::Duration::days((i % 365) as i64);
+                let end = start + chrono::Duration::days(30);
+                let zone = zones[(i / 365) % zones.len()];
+                let path = format!("/v1/schedules/calendar?start_date={start}&end_date={end}&group_by=month&timezone={zone}");
+                raw::request("GET", &a, &path, Some(&t), None).into()
+            })
+            .await;
+            let name = format!("calendar 31 days, new window each, x{n}");
             report(&name, &cal, &health);
         }
     }

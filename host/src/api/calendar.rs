@@ -3,8 +3,10 @@
 //! than [`MAX_DAYS`] is a 400. The computation and its reads are `crate::calendar`; this
 //! module checks the options and renders the chosen view.
 
-use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -154,13 +156,27 @@ pub async fn calendar(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     query: RawQuery,
-) -> Result<Json<CalendarView>, Problem> {
+) -> Result<Response, Problem> {
     let query = parse_query(query)?;
-    let calendars = state.scheduler.calendars.clone();
-    let calendar = gather(&*state.scheduler.storage, user, query.clone(), calendars)
-        .await
-        .map_err(Problem::internal)?;
-    Ok(Json(render(&query, calendar)))
+    let storage = &*state.scheduler.storage;
+    // Read before the data: a write committed after this moves it, so the body computed
+    // below is never kept under a version it does not reflect.
+    let version = storage.data_version(user);
+    let key = (user, query);
+    let body = match state.calendar_cache.get(&key, version) {
+        Some(body) => body,
+        None => {
+            let calendars = state.scheduler.calendars.clone();
+            let calendar = gather(storage, user, key.1.clone(), calendars)
+                .await
+                .map_err(Problem::internal)?;
+            let body = serde_json::to_vec(&render(&key.1, calendar)).map_err(Problem::internal)?;
+            let body = Bytes::from(body);
+            state.calendar_cache.put(key, version, body.clone());
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 fn render(q: &CalendarQuery, c: Calendar) -> CalendarView {

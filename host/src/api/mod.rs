@@ -5,6 +5,7 @@
 pub mod auth;
 mod bulk;
 mod calendar;
+mod calendar_cache;
 mod jobs;
 mod monitoring;
 mod openapi;
@@ -28,6 +29,7 @@ use crate::plugins::PluginHost;
 use crate::service::Scheduler;
 use crate::store::Store;
 pub use auth::TokenCache;
+pub use calendar_cache::CalendarCache;
 pub use problem::{Problem, ProblemFieldError};
 
 /// Bodies larger than this are refused with 413.
@@ -61,6 +63,8 @@ pub struct AppParts {
     pub dispatcher: Option<std::sync::Arc<crate::executor::Dispatcher>>,
     /// Requests per user; `None` for no limit.
     pub api_rate: Option<std::sync::Arc<governor::DefaultKeyedRateLimiter<crate::model::UserId>>>,
+    /// Rendered calendars, reused while the user's data is unchanged.
+    pub calendar_cache: CalendarCache,
 }
 
 /// A per-user API rate limiter allowing `per_minute` requests a minute (with that burst).

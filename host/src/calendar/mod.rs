@@ -35,7 +35,7 @@ pub const MAX_ITEMS_PER_DAY: usize = 1000;
 /// filtered sub-daily rules over long ranges.
 pub const MAX_STEPS: u64 = 5_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupBy {
     Day,
     Week,
@@ -67,7 +67,7 @@ impl GroupBy {
 }
 
 /// A checked calendar request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CalendarQuery {
     pub start: NaiveDate,
     pub end: NaiveDate,

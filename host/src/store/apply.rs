@@ -29,6 +29,8 @@ pub struct WriteTables<'t> {
     tokens: RecordTable<'t>,
     local_jobs: Table<'t, &'static str, &'static [u8]>,
     local_jobs_by_key: Table<'t, &'static str, &'static str>,
+    /// Users whose schedules or executions this transaction wrote (see `versions`).
+    pub touched: Vec<UserId>,
 }
 
 impl<'t> WriteTables<'t> {
@@ -46,6 +48,7 @@ impl<'t> WriteTables<'t> {
             tokens: tx.open_table(TOKENS)?,
             local_jobs: tx.open_table(super::local_jobs::JOBS)?,
             local_jobs_by_key: tx.open_table(super::local_jobs::JOBS_BY_KEY)?,
+            touched: Vec::new(),
         })
     }
 
@@ -92,6 +95,7 @@ impl<'t> WriteTables<'t> {
         let old: Option<ScheduleKeys> = tables::get(&self.schedules, s.id)?;
         let old = old.as_ref();
         let new = ScheduleKeys::from(s);
+        self.touch(s.user_id);
         move_entry(
             &mut self.by_user_status,
             old.map(keys::schedule_by_user_status),
@@ -114,6 +118,7 @@ impl<'t> WriteTables<'t> {
 
     fn delete_schedule(&mut self, id: ScheduleId) -> Result<(), StoreError> {
         if let Some(old) = tables::get::<ScheduleKeys, _>(&self.schedules, id)? {
+            self.touch(old.user_id);
             self.by_user_status
                 .remove(keys::schedule_by_user_status(&old).as_slice())?;
             if let Some(k) = keys::schedule_by_next_run(&old) {
@@ -150,6 +155,7 @@ impl<'t> WriteTables<'t> {
         let old: Option<ExecutionKeys> = tables::get(&self.executions, e.id)?;
         let old = old.as_ref();
         let new = ExecutionKeys::from(e);
+        self.touch(e.user_id);
         move_entry(
             &mut self.exec_by_schedule,
             old.map(keys::execution_by_schedule),
@@ -163,6 +169,13 @@ impl<'t> WriteTables<'t> {
         self.executions
             .insert(e.id.as_bytes().as_slice(), encode(e).as_slice())?;
         Ok(())
+    }
+
+    fn touch(&mut self, user: UserId) {
+        // Writes come in runs of one user's records; this keeps the list short cheaply.
+        if self.touched.last() != Some(&user) {
+            self.touched.push(user);
+        }
     }
 
     fn put_series(&mut self, s: &Series) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@
 //! Layout: `tables` (definitions, shared reads), `keys` (index key encoding), `apply` (the
 //! writer's snapshot and index maintenance), `writer` (group commit), `readers`,
 //! `redb_storage` (`impl Storage`), `view_reads` (one-transaction reads for the schedule page
-//! and the calendar), `decoded` (parsed schedules kept beside their bytes), `local_jobs` (the
+//! and the calendar), `decoded` (parsed schedules kept beside their bytes), `versions` (per-user data versions), `local_jobs` (the
 //! local job system's tables).
 
 mod apply;
@@ -19,6 +19,7 @@ mod readers;
 mod redb_storage;
 pub mod storage;
 mod tables;
+mod versions;
 mod view_reads;
 mod writer;
 
@@ -107,6 +108,7 @@ pub struct Store {
     writer: Arc<writer::Writer>,
     readers: Arc<readers::Readers>,
     decoded: Arc<decoded::DecodedSchedules>,
+    versions: Arc<versions::UserVersions>,
 }
 
 impl Store {
@@ -137,7 +139,8 @@ impl Store {
             },
             quick_repair: options.quick_repair,
         };
-        let writer = Arc::new(writer::Writer::start(db.clone(), config)?);
+        let versions = Arc::new(versions::UserVersions::default());
+        let writer = Arc::new(writer::Writer::start(db.clone(), versions.clone(), config)?);
         let count = match options.readers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2)),
             n => n,
@@ -148,6 +151,7 @@ impl Store {
             writer,
             readers,
             decoded: Arc::default(),
+            versions,
         })
     }
 

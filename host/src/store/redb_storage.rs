@@ -201,6 +201,10 @@ impl Storage for Store {
         .await
     }
 
+    fn data_version(&self, user: UserId) -> u64 {
+        self.versions.get(user)
+    }
+
     async fn put_token(&self, token_sha256: [u8; 32], user: UserId) -> Result<(), StoreError> {
         self.writer.submit(Op::PutToken(token_sha256, user)).await
     }

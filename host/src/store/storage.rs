@@ -199,6 +199,11 @@ pub trait Storage: Send + Sync + 'static {
     /// A user's series; `None` when missing or another user's.
     async fn series(&self, user: UserId, id: SeriesId) -> Result<Option<Series>, StoreError>;
 
+    /// A number that moves after every committed write to `user`'s schedules or executions
+    /// (see `versions`). A view computed from reads made after reading it may be reused while
+    /// it is unchanged.
+    fn data_version(&self, user: UserId) -> u64;
+
     /// Store a token's SHA-256 for `user`.
     async fn put_token(&self, token_sha256: [u8; 32], user: UserId) -> Result<(), StoreError>;
     async fn token_user(&self, token_sha256: [u8; 32]) -> Result<Option<UserId>, StoreError>;

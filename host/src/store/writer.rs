@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use super::StoreError;
 use super::apply::WriteTables;
 use super::storage::{Rejected, WriteFn, WriteSet};
+use super::versions::UserVersions;
 use crate::model::UserId;
 
 pub enum Op {
@@ -43,11 +44,15 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(db: Arc<Database>, config: WriterConfig) -> Result<Self, StoreError> {
+    pub fn start(
+        db: Arc<Database>,
+        versions: Arc<UserVersions>,
+        config: WriterConfig,
+    ) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel::<Request>();
         let thread = std::thread::Builder::new()
             .name("sgsched-store-writer".into())
-            .spawn(move || run(&db, &rx, config))
+            .spawn(move || run(&db, &versions, &rx, config))
             .map_err(|e| StoreError::Task(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             tx: Some(tx),
@@ -79,7 +84,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(db: &Database, rx: &mpsc::Receiver<Request>, config: WriterConfig) {
+fn run(db: &Database, versions: &UserVersions, rx: &mpsc::Receiver<Request>, config: WriterConfig) {
     let max = config.max_group.max(1);
     let mut last_group = 0;
     while let Ok(first) = rx.recv() {
@@ -87,7 +92,7 @@ fn run(db: &Database, rx: &mpsc::Receiver<Request>, config: WriterConfig) {
         group.push(first);
         gather(rx, &mut group, max, last_group);
         last_group = group.len();
-        commit_group(db, group, config);
+        commit_group(db, versions, group, config);
     }
 }
 
@@ -127,7 +132,7 @@ enum Outcome {
     Failed(StoreError),
 }
 
-fn commit_group(db: &Database, group: Vec<Request>, config: WriterConfig) {
+fn commit_group(db: &Database, versions: &UserVersions, group: Vec<Request>, config: WriterConfig) {
     let mut outcomes: Vec<(Outcome, oneshot::Sender<Result<(), StoreError>>)> =
         Vec::with_capacity(group.len());
     let mut pending = group.into_iter();
@@ -180,9 +185,14 @@ fn commit_group(db: &Database, group: Vec<Request>, config: WriterConfig) {
             let _ = tx.abort();
             continue 'attempt;
         }
+        let touched = std::mem::take(&mut tables.touched);
         drop(tables);
-        break 'attempt tx.commit().map_err(StoreError::from);
+        break 'attempt tx.commit().map_err(StoreError::from).map(|()| touched);
     };
+    if let Ok(touched) = &result {
+        // Before any caller hears of its write, so whoever reads afterwards sees the move.
+        versions.bump(touched);
+    }
     // Requests never reached (the group failed before them) share the group's error.
     let mut rest: Vec<_> = pending
         .map(|r| (Outcome::Ready(None, None), r.reply))
@@ -191,7 +201,7 @@ fn commit_group(db: &Database, group: Vec<Request>, config: WriterConfig) {
     for (outcome, reply) in outcomes {
         let answer = match (&result, outcome) {
             (_, Outcome::Failed(e)) => Err(e),
-            (Ok(()), Outcome::Ready(..)) => Ok(()),
+            (Ok(_), Outcome::Ready(..)) => Ok(()),
             (Err(e), Outcome::Ready(..)) => Err(StoreError::Db(e.to_string())),
         };
         // A caller that went away no longer needs its answer; its write stands.
