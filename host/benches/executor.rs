@@ -117,8 +117,28 @@ async fn open(
     (store, sched)
 }
 
-/// Seconds until `DUE` schedules due at one instant have all completed.
-async fn throughput(group_commit: bool) -> f64 {
+/// CPU seconds (user + system) used so far by this process and by the store's writer thread,
+/// from Linux `/proc` (`None` elsewhere). Steadier than wall time on a shared machine.
+fn cpu_seconds() -> Option<(f64, f64)> {
+    let ticks = |stat: &str| -> Option<f64> {
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let t: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(t as f64 / 100.0)
+    };
+    let process = ticks(&std::fs::read_to_string("/proc/self/stat").ok()?)?;
+    let mut writer = 0.0;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "sgsched-store-w" {
+            writer += ticks(&std::fs::read_to_string(task.path().join("stat")).ok()?)?;
+        }
+    }
+    Some((process, writer))
+}
+
+/// Seconds until `DUE` schedules due at one instant have all completed, and the CPU used
+/// meanwhile (process, writer thread) per execution in microseconds.
+async fn throughput(group_commit: bool) -> (f64, Option<(f64, f64)>) {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
     let clock = Arc::new(ManualClock::new(t0));
@@ -129,6 +149,7 @@ async fn throughput(group_commit: bool) -> f64 {
     let dispatcher = sgsched::executor::start(sched.clone(), wide())
         .await
         .unwrap();
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     clock.set(at);
     sched.wake.notify_one();
@@ -146,6 +167,10 @@ async fn throughput(group_commit: bool) -> f64 {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let per = |a: f64, b: f64| (b - a) * 1e6 / DUE as f64;
+    let cpu = cpu_before
+        .zip(cpu_seconds())
+        .map(|((p0, w0), (p1, w1))| (per(p0, p1), per(w0, w1)));
     let done = store
         .executions_with_status(ExecutionStatus::Completed, DUE + 1)
         .await
@@ -157,7 +182,13 @@ async fn throughput(group_commit: bool) -> f64 {
         .await
         .unwrap();
     assert!(failed.is_empty(), "{:?}", failed[0].error_message);
-    elapsed
+    (elapsed, cpu)
+}
+
+fn cpu_note(cpu: Option<(f64, f64)>) -> String {
+    cpu.map_or(String::new(), |(p, w)| {
+        format!("; CPU per execution {p:.0} us, of which the store writer {w:.0} us")
+    })
 }
 
 /// Due -> running lag on the system clock, with `ACTIVE` active schedules.
@@ -233,17 +264,22 @@ fn main() {
             println!("executor: lag p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
             return;
         }
-        let grouped = throughput(true).await;
+        let (grouped, cpu) = throughput(true).await;
         if only_grouped {
-            println!("executor: {DUE} due at once: {:.0} executions/s", DUE as f64 / grouped);
+            println!(
+                "executor: {DUE} due at once: {:.0} executions/s{}",
+                DUE as f64 / grouped,
+                cpu_note(cpu)
+            );
             return;
         }
-        let single = throughput(false).await;
+        let (single, _) = throughput(false).await;
         let g = DUE as f64 / grouped;
         let s = DUE as f64 / single;
         println!(
-            "executor: {DUE} due at once -> all completed in {grouped:.2} s = {g:.0} executions/s (target >= 10,000/s: {:.2}x of target)",
-            g / 10_000.0
+            "executor: {DUE} due at once -> all completed in {grouped:.2} s = {g:.0} executions/s (target >= 10,000/s: {:.2}x of target){}",
+            g / 10_000.0,
+            cpu_note(cpu)
         );
         println!(
             "executor: same with one commit per write: {single:.2} s = {s:.0} executions/s; group commit / single = {:.1}x",

@@ -479,3 +479,92 @@ async fn series_and_tokens() {
     assert_eq!(store.token_user(sha).await.unwrap(), Some(user));
     assert_eq!(store.token_user([8u8; 32]).await.unwrap(), None);
 }
+
+/// The writer remembers the index fields of records its transaction has read or written, so
+/// replacing them does not decode them again: a record read and then replaced, or replaced
+/// twice in one transaction, must still move each index entry exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn records_read_then_replaced_in_one_transaction_keep_every_index_right() {
+    let (_dir, store) = temp_store();
+    let user = Uuid::now_v7();
+    let s = active(user, 0);
+    let e = execution(&s, t(0), ExecutionStatus::Pending);
+    put(
+        &store,
+        WriteSet {
+            put_schedules: vec![s.clone()],
+            put_executions: vec![e.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let (sid, eid) = (s.id, e.id);
+    write_with(&store, move |snap: &dyn Snapshot| {
+        let mut s = snap.schedule(sid).map_err(|_| ())?.ok_or(())?;
+        assert_eq!(
+            snap.execution_status(eid).map_err(|_| ())?,
+            Some(ExecutionStatus::Pending)
+        );
+        s.status = ScheduleStatus::Paused;
+        s.next_run_at = None;
+        let mut running = e;
+        running.status = ExecutionStatus::Running;
+        let mut completed = running.clone();
+        completed.status = ExecutionStatus::Completed;
+        Ok::<_, ()>((
+            WriteSet {
+                put_schedules: vec![s],
+                put_executions: vec![running, completed],
+                ..Default::default()
+            },
+            (),
+        ))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let with = |status| {
+        let store = store.clone();
+        async move {
+            let runs = store.executions_with_status(status, 10).await.unwrap();
+            ids(&runs, |e| e.id)
+        }
+    };
+    let none: [Uuid; 0] = [];
+    assert_eq!(with(ExecutionStatus::Pending).await, none);
+    assert_eq!(with(ExecutionStatus::Running).await, none);
+    assert_eq!(with(ExecutionStatus::Completed).await, [eid]);
+    assert!(store.due(t(1000), 10).await.unwrap().is_empty());
+    assert_eq!(store.next_due_at().await.unwrap(), None);
+    let paused = ScheduleFilter {
+        status: Some(ScheduleStatus::Paused),
+        ..Default::default()
+    };
+    let listed = store.list_schedules(user, paused, None, 10).await.unwrap();
+    assert_eq!(ids(&listed, |s| s.id), [sid]);
+
+    // Read, then deleted with its history in the same transaction.
+    write_with(&store, move |snap: &dyn Snapshot| {
+        snap.schedule(sid).map_err(|_| ())?;
+        snap.execution_status(eid).map_err(|_| ())?;
+        Ok::<_, ()>((
+            WriteSet {
+                delete_schedules: vec![sid],
+                ..Default::default()
+            },
+            (),
+        ))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(with(ExecutionStatus::Completed).await, none);
+    let all = ScheduleFilter::default();
+    assert!(
+        store
+            .list_schedules(user, all, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -2,6 +2,9 @@
 //! closure sees the earlier writes of its group) and the application of a `WriteSet` with every
 //! index kept in step. Old index entries are found from the previously stored record.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::StoreError;
@@ -31,6 +34,11 @@ pub struct WriteTables<'t> {
     local_jobs_by_key: Table<'t, &'static str, &'static str>,
     /// Users whose schedules or executions this transaction wrote (see `versions`).
     pub touched: Vec<UserId>,
+    /// Index fields of the records as they stand in this transaction, for those it has read
+    /// or written: the executor reads a record's status and then replaces the record, and
+    /// each decode of the old record scans its whole JSON, config included.
+    known_schedules: RefCell<HashMap<ScheduleId, ScheduleKeys>>,
+    known_executions: RefCell<HashMap<ExecutionId, ExecutionKeys>>,
 }
 
 impl<'t> WriteTables<'t> {
@@ -49,6 +57,8 @@ impl<'t> WriteTables<'t> {
             local_jobs: tx.open_table(super::local_jobs::JOBS)?,
             local_jobs_by_key: tx.open_table(super::local_jobs::JOBS_BY_KEY)?,
             touched: Vec::new(),
+            known_schedules: RefCell::default(),
+            known_executions: RefCell::default(),
         })
     }
 
@@ -92,9 +102,12 @@ impl<'t> WriteTables<'t> {
     }
 
     fn put_schedule(&mut self, s: &Schedule) -> Result<(), StoreError> {
-        let old: Option<ScheduleKeys> = tables::get(&self.schedules, s.id)?;
-        let old = old.as_ref();
         let new = ScheduleKeys::from(s);
+        let old = match self.known_schedules.get_mut().insert(s.id, new) {
+            Some(known) => Some(known),
+            None => tables::get::<ScheduleKeys, _>(&self.schedules, s.id)?,
+        };
+        let old = old.as_ref();
         self.touch(s.user_id);
         move_entry(
             &mut self.by_user_status,
@@ -117,6 +130,10 @@ impl<'t> WriteTables<'t> {
     }
 
     fn delete_schedule(&mut self, id: ScheduleId) -> Result<(), StoreError> {
+        self.known_schedules.get_mut().remove(&id);
+        self.known_executions
+            .get_mut()
+            .retain(|_, e| e.schedule_id != id);
         if let Some(old) = tables::get::<ScheduleKeys, _>(&self.schedules, id)? {
             self.touch(old.user_id);
             self.by_user_status
@@ -152,9 +169,12 @@ impl<'t> WriteTables<'t> {
     }
 
     fn put_execution(&mut self, e: &Execution) -> Result<(), StoreError> {
-        let old: Option<ExecutionKeys> = tables::get(&self.executions, e.id)?;
-        let old = old.as_ref();
         let new = ExecutionKeys::from(e);
+        let old = match self.known_executions.get_mut().insert(e.id, new) {
+            Some(known) => Some(known),
+            None => tables::get::<ExecutionKeys, _>(&self.executions, e.id)?,
+        };
+        let old = old.as_ref();
         self.touch(e.user_id);
         move_entry(
             &mut self.exec_by_schedule,
@@ -220,20 +240,35 @@ fn move_entry(
 
 impl Snapshot for WriteTables<'_> {
     fn schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, StoreError> {
-        tables::get(&self.schedules, id)
+        let s: Option<Schedule> = tables::get(&self.schedules, id)?;
+        if let Some(s) = &s {
+            self.known_schedules
+                .borrow_mut()
+                .insert(id, ScheduleKeys::from(s));
+        }
+        Ok(s)
     }
 
     fn execution(&self, id: ExecutionId) -> Result<Option<Execution>, StoreError> {
-        tables::get(&self.executions, id)
+        let e: Option<Execution> = tables::get(&self.executions, id)?;
+        if let Some(e) = &e {
+            self.known_executions
+                .borrow_mut()
+                .insert(id, ExecutionKeys::from(e));
+        }
+        Ok(e)
     }
 
     fn execution_status(&self, id: ExecutionId) -> Result<Option<ExecutionStatus>, StoreError> {
-        /// serde skips every other field without building it.
-        #[derive(serde::Deserialize)]
-        struct StatusOnly {
-            status: ExecutionStatus,
+        if let Some(known) = self.known_executions.borrow().get(&id) {
+            return Ok(Some(known.status));
         }
-        Ok(tables::get::<StatusOnly, _>(&self.executions, id)?.map(|s| s.status))
+        // serde skips every other field without building it.
+        let keys: Option<ExecutionKeys> = tables::get(&self.executions, id)?;
+        if let Some(k) = keys {
+            self.known_executions.borrow_mut().insert(id, k);
+        }
+        Ok(keys.map(|k| k.status))
     }
 
     fn executions_of(
