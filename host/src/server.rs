@@ -22,7 +22,8 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub plugins_dir: Option<PathBuf>,
-    pub job_system_url: Option<String>,
+    /// The Story-Genius job system over HTTP; `None` = the embedded dry-run one.
+    pub job_system: Option<HttpJobSystemConfig>,
     pub memory_limit_mib: usize,
     pub run_timeout: Duration,
     pub executor: ExecutorConfig,
@@ -73,8 +74,8 @@ pub struct Services {
 
 pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
     let store = Store::open(&config.data_dir.join("sgsched.redb"))?;
-    let jobs: Arc<dyn JobSystem> = match &config.job_system_url {
-        Some(url) => Arc::new(HttpJobSystem::new(HttpJobSystemConfig::new(url.clone()))?),
+    let jobs: Arc<dyn JobSystem> = match &config.job_system {
+        Some(http) => Arc::new(HttpJobSystem::new(http.clone())?),
         None => Arc::new(LocalJobSystem::new(store.clone())),
     };
     let job_system_kind = jobs.kind();

@@ -18,8 +18,8 @@ use common::{Api, Latencies, StubServer};
 use job_system_stub::{Faults, Stub, StubConfig};
 use serde_json::Value;
 
-/// The HTTP job system's documented defaults (`HttpJobSystemConfig::new`); `serve` has no flags
-/// for them, so this test runs with them.
+/// The HTTP job system's documented defaults (`HttpJobSystemConfig::new`), which the main test
+/// runs with; the last test sets them with `serve`'s flags.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const ATTEMPTS: u64 = 4;
 /// 200 + 400 + 800 ms between the four attempts.
@@ -445,4 +445,58 @@ async fn job_system_faults_fail_or_retry_as_documented_and_the_api_stays_fast() 
         fig.normal_p50(),
         started.elapsed()
     );
+}
+
+/// `--job-system-timeout-secs`, `--job-system-attempts` and `--job-system-backoff-ms` replace
+/// the defaults the test above runs with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_attempts_and_backoff_are_settings() {
+    let (stub, seen) = counted_stub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = common::unlimited_args(Some(&stub.url()));
+    args.extend(
+        [
+            "--job-system-timeout-secs",
+            "1",
+            "--job-system-attempts",
+            "2",
+            "--job-system-backoff-ms",
+            "500",
+        ]
+        .map(String::from),
+    );
+    let server = common::start_blocking(dir.path(), &args);
+    let api = Api::new(
+        &server,
+        Some(common::token_blocking(
+            &server,
+            &uuid::Uuid::now_v7().to_string(),
+        )),
+    );
+    let id = Api::id(&api.create(&far_weekly("configured")).await);
+    let ms = |e: &Value| e["duration_ms"].as_i64().unwrap();
+
+    // 500 on every submission: 2 attempts, 500 ms apart (the defaults: 4, 1,400 ms in all).
+    stub.stub.set_faults(Faults {
+        submit_status: Some(500),
+        ..Faults::default()
+    });
+    let rejected0 = stub.stub.stats().rejected_submissions;
+    run_now(&api, &id).await;
+    let runs = settle(&api, &[&id], 1, Duration::from_secs(30)).await;
+    failed_with(&runs[0], &["job system answered 500"], 500);
+    assert!(ms(&runs[0]) < 1400, "{}", runs[0]);
+    assert_eq!(stub.stub.stats().rejected_submissions - rejected0, 2);
+
+    // Hanging: each of the 2 attempts gives up after 1 s (the default: 10 s each).
+    stub.stub.set_faults(Faults {
+        hang_ms: 2500,
+        ..Faults::default()
+    });
+    run_now(&api, &id).await;
+    let runs = settle(&api, &[&id], 2, Duration::from_secs(30)).await;
+    let newest = &runs[0];
+    failed_with(newest, &["job system unreachable"], 2 * 1000 + 500);
+    assert!(ms(newest) < 10_000, "{newest}");
+    assert_eq!(seen.hung.load(Ordering::SeqCst), 2);
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::executor::ExecutorConfig;
+use crate::jobsystem::HttpJobSystemConfig;
 use crate::server::ServeConfig;
 
 /// Every `serve` setting, each optional: the flags and the file are both read into this, then
@@ -30,6 +31,17 @@ pub struct ServeSettings {
     /// Use the Story-Genius job system at this URL instead of the embedded dry-run one.
     #[arg(long)]
     pub job_system_url: Option<String>,
+    /// Time limit of one request to that job system, seconds [default: 10; 1..=600].
+    #[arg(long)]
+    pub job_system_timeout_secs: Option<u32>,
+    /// Attempts per request to it, the first included; connection errors, timeouts and 5xx
+    /// are retried [default: 4; 1..=20].
+    #[arg(long)]
+    pub job_system_attempts: Option<u32>,
+    /// Wait before the first retry, doubling for each next one, milliseconds
+    /// [default: 200; 0..=60000].
+    #[arg(long)]
+    pub job_system_backoff_ms: Option<u32>,
     /// Linear memory limit of one plugin instance, MiB [default: 64; 1..=4096].
     #[arg(long)]
     pub plugin_memory_mib: Option<u32>,
@@ -96,6 +108,11 @@ impl ServeSettings {
             data_dir: self.data_dir.or(file.data_dir),
             plugins_dir: self.plugins_dir.or(file.plugins_dir),
             job_system_url: self.job_system_url.or(file.job_system_url),
+            job_system_timeout_secs: self
+                .job_system_timeout_secs
+                .or(file.job_system_timeout_secs),
+            job_system_attempts: self.job_system_attempts.or(file.job_system_attempts),
+            job_system_backoff_ms: self.job_system_backoff_ms.or(file.job_system_backoff_ms),
             plugin_memory_mib: self.plugin_memory_mib.or(file.plugin_memory_mib),
             run_timeout_secs: self.run_timeout_secs.or(file.run_timeout_secs),
             max_concurrent: self.max_concurrent.or(file.max_concurrent),
@@ -145,6 +162,29 @@ impl ServeSettings {
             )? as u32,
             ..defaults
         };
+        // Checked even without a URL, so a bad value is never silently carried along.
+        let http = HttpJobSystemConfig::new("");
+        let job_timeout = Duration::from_secs(ranged(
+            "job_system_timeout_secs",
+            self.job_system_timeout_secs,
+            http.request_timeout.as_secs(),
+            1,
+            600,
+        )?);
+        let job_attempts = ranged(
+            "job_system_attempts",
+            self.job_system_attempts,
+            http.attempts.into(),
+            1,
+            20,
+        )? as u32;
+        let job_backoff = Duration::from_millis(ranged(
+            "job_system_backoff_ms",
+            self.job_system_backoff_ms,
+            http.backoff.as_millis() as u64,
+            0,
+            60_000,
+        )?);
         Ok(ServeConfig {
             listen: self
                 .listen
@@ -153,7 +193,12 @@ impl ServeSettings {
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from("./sgsched-data")),
             plugins_dir: self.plugins_dir,
-            job_system_url: self.job_system_url,
+            job_system: self.job_system_url.map(|url| HttpJobSystemConfig {
+                request_timeout: job_timeout,
+                attempts: job_attempts,
+                backoff: job_backoff,
+                ..HttpJobSystemConfig::new(url)
+            }),
             memory_limit_mib: ranged("plugin_memory_mib", self.plugin_memory_mib, 64, 1, 4096)?
                 as usize,
             run_timeout: Duration::from_secs(ranged(
@@ -213,10 +258,16 @@ mod tests {
             "listen = \"127.0.0.1:9000\"\nmax_concurrent = 32\nmax_concurrent_per_user = 2\n\
              user_rate_per_minute = 120\nglobal_rate_per_minute = 1200\ngrace_secs = 5\n\
              api_rate_per_minute = 0\nrun_timeout_secs = 30\nplugin_memory_mib = 128\n\
-             header_timeout_secs = 7\n",
+             header_timeout_secs = 7\njob_system_url = \"http://jobs.internal/\"\n\
+             job_system_timeout_secs = 3\njob_system_attempts = 2\njob_system_backoff_ms = 50\n",
         )
         .unwrap();
         let c = ServeSettings::default().over(file).resolve().unwrap();
+        let http = c.job_system.as_ref().unwrap();
+        assert_eq!(http.base_url, "http://jobs.internal");
+        assert_eq!(http.request_timeout, Duration::from_secs(3));
+        assert_eq!(http.attempts, 2);
+        assert_eq!(http.backoff, Duration::from_millis(50));
         assert_eq!(c.header_timeout, Duration::from_secs(7));
         assert_eq!(c.listen, "127.0.0.1:9000".parse().unwrap());
         assert_eq!(c.executor.max_concurrent, 32);
@@ -244,6 +295,17 @@ mod tests {
         assert_eq!(c.grace, chrono::Duration::seconds(60));
         assert_eq!(c.api_rate_per_minute, 6000);
         assert_eq!(c.header_timeout, Duration::from_secs(30));
+        assert!(c.job_system.is_none(), "the embedded job system");
+        let flags = ServeSettings {
+            job_system_url: Some("http://127.0.0.1:9/".into()),
+            job_system_attempts: Some(1),
+            ..ServeSettings::default()
+        };
+        let c = flags.over(parse("job_system_attempts = 9\n").unwrap());
+        let http = c.resolve().unwrap().job_system.unwrap();
+        assert_eq!(http.attempts, 1);
+        assert_eq!(http.request_timeout, Duration::from_secs(10));
+        assert_eq!(http.backoff, Duration::from_millis(200));
     }
 
     #[test]
@@ -269,6 +331,16 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "grace_secs = 86401 is out of range (0..=86400)"
+        );
+        let e = ServeSettings {
+            job_system_attempts: Some(0),
+            ..ServeSettings::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "job_system_attempts = 0 is out of range (1..=20)"
         );
     }
 }
