@@ -50,13 +50,14 @@ pub struct ItemResult {
 
 /// `atomic`: an all-or-nothing batch, answered 422 when any item failed.
 fn respond(
+    state: &AppState,
     ok: StatusCode,
     atomic: bool,
     done: &'static str,
     ids: &[Option<ScheduleId>],
     outcomes: Vec<Outcome>,
 ) -> Response {
-    let now = chrono::Utc::now();
+    let now = state.scheduler.clock.now();
     let failure_count = outcomes.iter().filter(|o| o.is_failed()).count();
     let success_count = outcomes
         .iter()
@@ -193,7 +194,14 @@ pub async fn create(
         })
         .collect();
     let outcomes = crate::bulk::create(&state.scheduler, user, parsed, pattern.as_deref()).await?;
-    Ok(respond(StatusCode::CREATED, true, "created", &[], outcomes))
+    Ok(respond(
+        &state,
+        StatusCode::CREATED,
+        true,
+        "created",
+        &[],
+        outcomes,
+    ))
 }
 
 /// `schedule_ids`: UUIDs, each once.
@@ -244,7 +252,14 @@ pub async fn update(
     })
     .await?;
     let ids: Vec<Option<ScheduleId>> = ids.into_iter().map(Some).collect();
-    Ok(respond(StatusCode::OK, true, "updated", &ids, outcomes))
+    Ok(respond(
+        &state,
+        StatusCode::OK,
+        true,
+        "updated",
+        &ids,
+        outcomes,
+    ))
 }
 
 pub async fn transition(
@@ -279,7 +294,7 @@ pub async fn transition(
     let ids = ids.expect("checked");
     let outcomes = crate::bulk::transition(&state.scheduler, user, ids.clone(), action).await?;
     let ids: Vec<Option<ScheduleId>> = ids.into_iter().map(Some).collect();
-    Ok(respond(StatusCode::OK, false, done, &ids, outcomes))
+    Ok(respond(&state, StatusCode::OK, false, done, &ids, outcomes))
 }
 
 fn read_filter(r: &mut Reader) -> Option<ScheduleFilter> {

@@ -136,8 +136,10 @@ pub fn json_body(bytes: &Bytes, optional: bool) -> Result<Value, Problem> {
     serde_json::from_slice(bytes).map_err(|e| Problem::bad_request(format!("malformed JSON: {e}")))
 }
 
-fn one(s: &crate::model::Schedule) -> Json<ScheduleView> {
-    Json(ScheduleView::new(s, chrono::Utc::now()))
+/// One schedule as the API shows it, "now" read from the scheduler's clock like every other
+/// view (a test's manual clock included).
+fn one(state: &AppState, s: &crate::model::Schedule) -> Json<ScheduleView> {
+    Json(ScheduleView::new(s, state.scheduler.clock.now()))
 }
 
 pub async fn create(
@@ -149,7 +151,7 @@ pub async fn create(
     let (parts, errors) = body::create(&body);
     let draft = state.scheduler.prepare_create(parts, errors).await?;
     let s = state.scheduler.create(user, draft).await?;
-    Ok((StatusCode::CREATED, one(&s)).into_response())
+    Ok((StatusCode::CREATED, one(&state, &s)).into_response())
 }
 
 pub async fn list(
@@ -235,7 +237,7 @@ pub async fn update(
     let current = state.scheduler.get(user, id).await?;
     let (patch, errors) = body::patch(&body, tz_of(&current));
     let s = state.scheduler.update(user, id, patch, errors).await?;
-    Ok(one(&s))
+    Ok(one(&state, &s))
 }
 
 pub async fn delete(
@@ -256,10 +258,13 @@ pub async fn pause(
     query: RawQuery,
 ) -> Result<Json<ScheduleView>, Problem> {
     QueryParams::new(query, &[])?.finish()?;
-    Ok(one(&state
-        .scheduler
-        .transition(user, parse_id(&id)?, StatusAction::Pause)
-        .await?))
+    Ok(one(
+        &state,
+        &state
+            .scheduler
+            .transition(user, parse_id(&id)?, StatusAction::Pause)
+            .await?,
+    ))
 }
 
 pub async fn cancel(
@@ -269,10 +274,13 @@ pub async fn cancel(
     query: RawQuery,
 ) -> Result<Json<ScheduleView>, Problem> {
     QueryParams::new(query, &[])?.finish()?;
-    Ok(one(&state
-        .scheduler
-        .transition(user, parse_id(&id)?, StatusAction::Cancel)
-        .await?))
+    Ok(one(
+        &state,
+        &state
+            .scheduler
+            .transition(user, parse_id(&id)?, StatusAction::Cancel)
+            .await?,
+    ))
 }
 
 pub async fn resume(
@@ -285,7 +293,7 @@ pub async fn resume(
     let mut q = QueryParams::new(query, &["run_immediately"])?;
     let now = q.flag("run_immediately");
     q.finish()?;
-    Ok(one(&state.scheduler.resume(user, id, now).await?))
+    Ok(one(&state, &state.scheduler.resume(user, id, now).await?))
 }
 
 pub async fn clone(
@@ -304,7 +312,7 @@ pub async fn clone(
         .scheduler
         .clone_schedule(user, id, patch, errors)
         .await?;
-    Ok((StatusCode::CREATED, one(&s)).into_response())
+    Ok((StatusCode::CREATED, one(&state, &s)).into_response())
 }
 
 /// Run now: `?count_toward_max_runs=true` (or the same field in a JSON body) counts it.
