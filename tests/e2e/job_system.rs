@@ -37,6 +37,22 @@ async fn host_with(jobs: Arc<dyn JobSystem>) -> PluginHost {
         .unwrap()
 }
 
+/// What the dispatcher does with a run's outcome: commit the jobs the run left to it.
+async fn commit_jobs(h: &PluginHost, store: &Store, execution_id: &str) -> usize {
+    let jobs = h.take_deferred_jobs(execution_id);
+    let n = jobs.len();
+    store
+        .write(Box::new(move |_| {
+            Ok(sgsched::store::WriteSet {
+                put_local_jobs: jobs,
+                ..Default::default()
+            })
+        }))
+        .await
+        .unwrap();
+    n
+}
+
 fn example(h: &PluginHost, job_type: &str) -> Value {
     h.info(job_type).unwrap().example_config.clone()
 }
@@ -57,15 +73,14 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
         .await
         .unwrap();
     let job_id = first.job_id.clone().expect("a job id");
+    // A first attempt's job waits for the outcome's commit.
+    assert_eq!(store.local_job(job_id.clone()).await.unwrap(), None);
+    assert_eq!(commit_jobs(&h, &store, exec).await, 1);
     // A re-dispatch of the same execution reaches the same job.
-    let again = h
-        .run(request(
-            "video_generation",
-            example(&h, "video_generation"),
-            exec,
-        ))
-        .await
-        .unwrap();
+    let mut retry = request("video_generation", example(&h, "video_generation"), exec);
+    retry.attempt = 2;
+    let again = h.run(retry).await.unwrap();
+    assert_eq!(commit_jobs(&h, &store, exec).await, 0, "written at once");
     assert_eq!(again.job_id.as_deref(), Some(job_id.as_str()));
     let job = store.local_job(job_id.clone()).await.unwrap().unwrap();
     assert_eq!(job.state, JobState::Succeeded);
@@ -81,6 +96,7 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     h.run(request("batch_generation", batch, exec2))
         .await
         .unwrap();
+    assert_eq!(commit_jobs(&h, &store, exec2).await, items);
     let all = store.local_jobs(None, None, 100).await.unwrap();
     assert_eq!(all.len(), 1 + items);
     let mut keys: Vec<String> = all

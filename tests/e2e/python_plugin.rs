@@ -89,7 +89,10 @@ async fn python_plugin_builds_loads_validates_and_runs() {
         .await
         .unwrap();
     let job_id = out.job_id.expect("a job id");
-    let job = store.local_job(job_id).await.unwrap().unwrap();
-    assert_eq!(job.idempotency_key, exec);
-    assert_eq!(job.job_type, "social_post");
+    // The job the run submitted, as the dispatcher commits it with the run's outcome.
+    let jobs = h.take_deferred_jobs(exec);
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].job_id, job_id);
+    assert_eq!(jobs[0].idempotency_key, exec);
+    assert_eq!(jobs[0].job_type, "social_post");
 }

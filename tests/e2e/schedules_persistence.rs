@@ -1,5 +1,5 @@
-//! Schedules survive a restart exactly as they were, and concurrent writes to one schedule lose
-//! nothing.
+//! Schedules (with their executions and the local job system's jobs) survive a restart exactly
+//! as they were, and concurrent writes to one schedule lose nothing.
 
 mod common;
 
@@ -25,6 +25,7 @@ async fn everything(api: &Api) -> Vec<String> {
         );
     }
     out.insert(0, list.to_string());
+    out.push(api.get("/v1/jobs?limit=1000").await.text);
     out
 }
 
@@ -125,7 +126,39 @@ async fn schedules_survive_a_restart_unchanged() {
         api.settled_executions(&Api::id(&s)).await;
     }
     let before = everything(&api).await;
-    assert_eq!(before.len(), 1 + 2 * 6);
+    assert_eq!(before.len(), 1 + 2 * 6 + 1);
+    // Each run's job is recorded (with the run's outcome), under its execution's id.
+    let mut ran = Vec::new();
+    for s in api.list_all("").await {
+        for e in api.executions(&Api::id(&s)).await {
+            if let Some(job) = e["job_id"].as_str() {
+                ran.push((
+                    job.to_string(),
+                    e["execution_id"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    let jobs = api.get("/v1/jobs?limit=1000").await.expect(200);
+    let mut recorded: Vec<(String, String)> = jobs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["job_id"].as_str().unwrap().to_string(),
+                j["idempotency_key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    recorded.sort();
+    assert!(!ran.is_empty());
+    for run in &ran {
+        assert!(recorded.contains(run), "{run:?} not among {recorded:?}");
+    }
+    // The deleted schedule's run made a job too if it started before the delete (deleting the
+    // schedule does not unmake it); nothing else is recorded.
+    assert!(recorded.len() <= ran.len() + 1, "{recorded:?}");
 
     assert!(
         server.terminate(Duration::from_secs(15)),

@@ -209,10 +209,19 @@ impl Dispatcher {
         let outcome = self.sched.plugins.run(request).await;
         let done = self.sched.clock.now();
         let calendars = self.sched.calendars.clone();
+        // Jobs the run submitted and the embedded job system left to this commit: they become
+        // durable with the outcome, or (a crash first) not at all and are made again by the
+        // re-dispatch.
+        let jobs = self.sched.plugins.take_deferred_jobs(&id.to_string());
         write_with(&*self.sched.storage, move |snap| {
-            // The schedule may have been deleted with its history while this ran.
+            // The schedule may have been deleted with its history while this ran; the jobs
+            // were made all the same.
             if snap.execution_status(id)?.is_none() {
-                return Ok((WriteSet::default(), ()));
+                let writes = WriteSet {
+                    put_local_jobs: jobs,
+                    ..WriteSet::default()
+                };
+                return Ok((writes, ()));
             }
             let mut cur = cur;
             cur.completed_at = Some(done);
@@ -229,7 +238,10 @@ impl Dispatcher {
                 }
             }
             // The schedule's counters move in the same transaction as the outcome.
-            let mut writes = WriteSet::default();
+            let mut writes = WriteSet {
+                put_local_jobs: jobs,
+                ..WriteSet::default()
+            };
             if let Some(mut s) = snap.schedule(cur.schedule_id)? {
                 let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
                 s.stats

@@ -1,5 +1,13 @@
 //! The embedded job system: every job is recorded in the database and finished at once (a dry
 //! run), so a fresh install works end to end with no other service.
+//!
+//! A job a run submits on its first attempt under a key made from its execution id (the id
+//! itself, or `{id}:...`) is not written at once: the dispatcher takes it
+//! (`JobSystem::take_deferred`) and commits it in the transaction that records the run's
+//! outcome, which saves a durable write per run. No earlier job can hold such a key (a first
+//! attempt has never been dispatched before), and a crash before that commit loses the job
+//! together with the outcome, so recovery's re-dispatch makes it exactly once. Any other key is
+//! checked against the stored jobs and written at once, as before.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +28,8 @@ const RECENT_CAP: usize = 65_536;
 pub struct LocalJobSystem {
     store: Store,
     recent: Arc<Mutex<HashMap<String, JobStatus>>>,
+    /// Jobs waiting for their run's outcome to be committed, by execution id.
+    deferred: Arc<Mutex<HashMap<String, Vec<LocalJobRecord>>>>,
 }
 
 impl LocalJobSystem {
@@ -27,7 +37,36 @@ impl LocalJobSystem {
         Self {
             store,
             recent: Arc::default(),
+            deferred: Arc::default(),
         }
+    }
+
+    fn deferred(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<LocalJobRecord>>> {
+        self.deferred.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keep `record` for its run's outcome, unless the run already submitted under its key:
+    /// then that job's id, as the idempotency key promises.
+    fn defer(&self, execution_id: String, record: LocalJobRecord) -> String {
+        let mut deferred = self.deferred();
+        let jobs = deferred.entry(execution_id).or_default();
+        if let Some(same) = jobs
+            .iter()
+            .find(|j| j.idempotency_key == record.idempotency_key)
+        {
+            return same.job_id.clone();
+        }
+        let id = record.job_id.clone();
+        jobs.push(record);
+        id
+    }
+
+    fn remember(&self, id: &str, status: JobStatus) {
+        let mut recent = self.recent();
+        if recent.len() >= RECENT_CAP {
+            recent.clear();
+        }
+        recent.insert(id.to_string(), status);
     }
 
     fn recent(&self) -> std::sync::MutexGuard<'_, HashMap<String, JobStatus>> {
@@ -62,6 +101,18 @@ impl JobSystem for LocalJobSystem {
                 error: record.error.clone(),
             },
         );
+        let key = record.idempotency_key.as_str();
+        let own_key = key == req.execution_id
+            || key
+                .strip_prefix(req.execution_id.as_str())
+                .is_some_and(|rest| rest.starts_with(':'));
+        if req.attempt == 1 && own_key {
+            let id = self.defer(req.execution_id, record);
+            if id == status_of.0 {
+                self.remember(&id, status_of.1);
+            }
+            return Ok(id);
+        }
         // Through the group-commit writer: a dry run of many executions costs one fsync per
         // group, not one per job.
         let id = write_with(&self.store, move |snap| {
@@ -83,17 +134,27 @@ impl JobSystem for LocalJobSystem {
         .and_then(|r| r)
         .map_err(|e| JobSystemError::Store(e.to_string()))?;
         if id == status_of.0 {
-            let mut recent = self.recent();
-            if recent.len() >= RECENT_CAP {
-                recent.clear();
-            }
-            recent.insert(id.clone(), status_of.1);
+            self.remember(&id, status_of.1);
         }
         Ok(id)
     }
 
     async fn wait(&self, job_id: &str, _timeout: Duration) -> Result<JobStatus, JobSystemError> {
         if let Some(status) = self.recent().remove(job_id) {
+            return Ok(status);
+        }
+        // Forgotten from `recent` (it was full) before its run's outcome was committed.
+        let deferred = self
+            .deferred()
+            .values()
+            .flatten()
+            .find(|j| j.job_id == job_id)
+            .map(|j| JobStatus {
+                state: j.state,
+                result: j.result.clone(),
+                error: j.error.clone(),
+            });
+        if let Some(status) = deferred {
             return Ok(status);
         }
         match self
@@ -113,5 +174,92 @@ impl JobSystem for LocalJobSystem {
 
     fn kind(&self) -> &'static str {
         "local"
+    }
+
+    fn take_deferred(&self, execution_id: &str) -> Vec<LocalJobRecord> {
+        self.deferred().remove(execution_id).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::{Storage, WriteSet};
+
+    fn request(key: &str, execution_id: &str, attempt: u32) -> SubmitRequest {
+        SubmitRequest {
+            job_type: "export".into(),
+            payload: json!({"n": 1}),
+            idempotency_key: key.into(),
+            user_id: "u".into(),
+            execution_id: execution_id.into(),
+            attempt,
+        }
+    }
+
+    async fn stored(jobs: &LocalJobSystem, id: &str) -> Option<LocalJobRecord> {
+        jobs.store.local_job(id.to_string()).await.unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_first_attempts_own_keys_wait_for_the_outcome_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = LocalJobSystem::new(Store::open(&dir.path().join("db.redb")).unwrap());
+        let a = jobs.submit(request("e1", "e1", 1)).await.unwrap();
+        assert_eq!(jobs.submit(request("e1", "e1", 1)).await.unwrap(), a);
+        let b = jobs.submit(request("e1:2", "e1", 1)).await.unwrap();
+        assert_ne!(a, b);
+        // `e10` only starts like `e1`: its own execution's job, not one of e1's.
+        let other = jobs.submit(request("e10", "e10", 1)).await.unwrap();
+        assert_eq!(stored(&jobs, &a).await, None, "not written yet");
+        assert_eq!(
+            jobs.wait(&b, Duration::ZERO).await.unwrap().state,
+            JobState::Succeeded
+        );
+        // Forgotten from `recent`: still answered while it waits for its commit.
+        jobs.recent().clear();
+        assert_eq!(
+            jobs.wait(&a, Duration::ZERO).await.unwrap().state,
+            JobState::Succeeded
+        );
+
+        let taken = jobs.take_deferred("e1");
+        let ids: Vec<&str> = taken.iter().map(|j| j.job_id.as_str()).collect();
+        assert_eq!(ids, [a.as_str(), b.as_str()]);
+        assert!(jobs.take_deferred("e1").is_empty(), "taken once");
+        jobs.store
+            .write(Box::new(move |_| {
+                Ok(WriteSet {
+                    put_local_jobs: taken,
+                    ..WriteSet::default()
+                })
+            }))
+            .await
+            .unwrap();
+        assert_eq!(stored(&jobs, &a).await.unwrap().idempotency_key, "e1");
+        assert_eq!(stored(&jobs, &b).await.unwrap().idempotency_key, "e1:2");
+        assert_eq!(jobs.take_deferred("e10").len(), 1);
+        assert_eq!(stored(&jobs, &other).await, None);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn re_dispatches_and_foreign_keys_are_written_at_once_and_found_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = LocalJobSystem::new(Store::open(&dir.path().join("db.redb")).unwrap());
+        // A re-dispatch may follow a job written by an older build at submit time.
+        let first = jobs.submit(request("e2", "e2", 2)).await.unwrap();
+        assert!(stored(&jobs, &first).await.is_some());
+        assert_eq!(jobs.submit(request("e2", "e2", 3)).await.unwrap(), first);
+        // A key shared by the runs of different executions.
+        let shared = jobs.submit(request("daily", "e3", 1)).await.unwrap();
+        assert!(stored(&jobs, &shared).await.is_some());
+        assert_eq!(
+            jobs.submit(request("daily", "e4", 1)).await.unwrap(),
+            shared
+        );
+        assert!(jobs.take_deferred("e2").is_empty());
+        assert!(jobs.take_deferred("e3").is_empty());
     }
 }

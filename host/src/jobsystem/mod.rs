@@ -19,6 +19,9 @@ pub struct SubmitRequest {
     pub payload: Value,
     pub idempotency_key: String,
     pub user_id: String,
+    /// The execution whose run submits this, and that run's attempt (1 = its first dispatch).
+    pub execution_id: String,
+    pub attempt: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +72,11 @@ pub trait JobSystem: Send + Sync + 'static {
     /// Wait up to `timeout` for a final state; answer the current state when the time is up.
     async fn wait(&self, job_id: &str, timeout: Duration) -> Result<JobStatus, JobSystemError>;
     fn kind(&self) -> &'static str;
+    /// Records of jobs the execution's run submitted that the job system left for the run's
+    /// outcome to commit, in the same transaction (the embedded job system; see `local`).
+    fn take_deferred(&self, _execution_id: &str) -> Vec<crate::store::LocalJobRecord> {
+        Vec::new()
+    }
 }
 
 /// For commands that load plugins but never run them (`plugins list`, `plugins validate`).

@@ -39,7 +39,7 @@ pub(crate) struct Loaded {
     pub plugins: BTreeMap<String, Plugin>,
     pub refused: Vec<Refused>,
     config: PluginHostConfig,
-    jobs: Arc<dyn JobSystem>,
+    pub jobs: Arc<dyn JobSystem>,
     /// Bounds live instances to what the pooling allocator holds, so callers wait instead of
     /// failing when the pool is full.
     permits: Semaphore,
@@ -69,6 +69,8 @@ impl Loaded {
         let ctx = RunCtx {
             jobs: self.jobs.clone(),
             user_id: req.user_id.clone(),
+            execution_id: req.execution_id.clone(),
+            attempt: req.attempt,
             submits: 0,
         };
         call::run(self.target(p), self.config.run_timeout, ctx, req).await

@@ -175,6 +175,12 @@ impl PluginHost {
         out
     }
 
+    /// Job records the execution's run left to be committed with its outcome
+    /// (`JobSystem::take_deferred`).
+    pub fn take_deferred_jobs(&self, execution_id: &str) -> Vec<crate::store::LocalJobRecord> {
+        self.inner.jobs.take_deferred(execution_id)
+    }
+
     /// Run one execution through the job type's plugin.
     pub async fn run(&self, request: RunRequest) -> Result<RunOutcome, PluginError> {
         let plugin = self.plugin(&request.job_type)?;

@@ -20,6 +20,8 @@ const MAX_SUBMITS_PER_CALL: u32 = 1000;
 pub(super) struct RunCtx {
     pub jobs: Arc<dyn JobSystem>,
     pub user_id: String,
+    pub execution_id: String,
+    pub attempt: u32,
     pub submits: u32,
 }
 
@@ -133,6 +135,8 @@ impl job_system::Host for HostState {
             payload,
             idempotency_key,
             user_id: run.user_id.clone(),
+            execution_id: run.execution_id.clone(),
+            attempt: run.attempt,
         };
         Ok(run.jobs.submit(req).await.map_err(|e| e.to_string()))
     }
