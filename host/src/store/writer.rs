@@ -87,12 +87,21 @@ impl Drop for Writer {
 fn run(db: &Database, versions: &UserVersions, rx: &mpsc::Receiver<Request>, config: WriterConfig) {
     let max = config.max_group.max(1);
     let mut last_group = 0;
+    // Ends when the writer does (its sender is dropped with this function's frame).
+    let (garbage, freed) = mpsc::channel::<Vec<WriteSet>>();
+    let _ = std::thread::Builder::new()
+        .name("sgsched-store-free".into())
+        .spawn(move || {
+            for group in freed {
+                drop(group)
+            }
+        });
     while let Ok(first) = rx.recv() {
         let mut group = Vec::with_capacity(max.min(64));
         group.push(first);
         gather(rx, &mut group, max, last_group);
         last_group = group.len();
-        commit_group(db, versions, group, config);
+        commit_group(db, versions, &garbage, group, config);
     }
 }
 
@@ -132,7 +141,13 @@ enum Outcome {
     Failed(StoreError),
 }
 
-fn commit_group(db: &Database, versions: &UserVersions, group: Vec<Request>, config: WriterConfig) {
+fn commit_group(
+    db: &Database,
+    versions: &UserVersions,
+    garbage: &mpsc::Sender<Vec<WriteSet>>,
+    group: Vec<Request>,
+    config: WriterConfig,
+) {
     let mut outcomes: Vec<(Outcome, oneshot::Sender<Result<(), StoreError>>)> =
         Vec::with_capacity(group.len());
     let mut pending = group.into_iter();
@@ -198,14 +213,23 @@ fn commit_group(db: &Database, versions: &UserVersions, group: Vec<Request>, con
         .map(|r| (Outcome::Ready(None, None), r.reply))
         .collect();
     outcomes.append(&mut rest);
+    let mut written = Vec::with_capacity(outcomes.len());
     for (outcome, reply) in outcomes {
         let answer = match (&result, outcome) {
             (_, Outcome::Failed(e)) => Err(e),
-            (Ok(_), Outcome::Ready(..)) => Ok(()),
+            (Ok(_), Outcome::Ready(writes, _)) => {
+                written.extend(writes);
+                Ok(())
+            }
             (Err(e), Outcome::Ready(..)) => Err(StoreError::Db(e.to_string())),
         };
         // A caller that went away no longer needs its answer; its write stands.
         let _ = reply.send(answer);
+    }
+    // Freeing a group's records (configs are JSON trees) is several percent of the writer's
+    // time; another thread does it while the writer starts on the next group.
+    if !written.is_empty() {
+        let _ = garbage.send(written);
     }
 }
 
