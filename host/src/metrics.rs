@@ -1,5 +1,6 @@
 //! Process-wide Prometheus metrics, rendered as text at `GET /metrics`: executions finished by
-//! status and job type, scheduling lag (due -> running), plugin call durations, and gauges
+//! status and job type, scheduling lag (due -> running), plugin call durations, calendars
+//! served kept or computed, and gauges
 //! read at scrape time (queue depth, running executions).
 
 use std::collections::BTreeMap;
@@ -72,6 +73,9 @@ struct Registry {
 
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry::default()));
 static LAG: LazyLock<Histogram> = LazyLock::new(Histogram::new);
+/// Calendar responses served from a kept copy, and computed.
+static CALENDARS_KEPT: AtomicU64 = AtomicU64::new(0);
+static CALENDARS_COMPUTED: AtomicU64 = AtomicU64::new(0);
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
@@ -99,6 +103,16 @@ pub fn plugin_call(job_type: &str, call: &'static str, seconds: f64) {
         .observe(seconds);
 }
 
+/// A calendar was answered, from a kept copy (`kept`) or computed from the store.
+pub fn calendar_served(kept: bool) {
+    let n = if kept {
+        &CALENDARS_KEPT
+    } else {
+        &CALENDARS_COMPUTED
+    };
+    n.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Gauges the caller reads at scrape time.
 pub struct Gauges {
     pub queue_depth: usize,
@@ -123,6 +137,15 @@ pub fn render(g: &Gauges) -> String {
     out.push_str("# HELP sgsched_scheduling_lag_seconds From scheduled_for to running.\n");
     out.push_str("# TYPE sgsched_scheduling_lag_seconds histogram\n");
     LAG.render(&mut out, "sgsched_scheduling_lag_seconds", "");
+    out.push_str("# HELP sgsched_calendar_responses_total Calendars answered, by whether a kept copy (valid until the user's data changes) served them.\n");
+    out.push_str("# TYPE sgsched_calendar_responses_total counter\n");
+    for (served, n) in [("kept", &CALENDARS_KEPT), ("computed", &CALENDARS_COMPUTED)] {
+        let _ = writeln!(
+            out,
+            "sgsched_calendar_responses_total{{served=\"{served}\"}} {}",
+            n.load(Ordering::Relaxed)
+        );
+    }
     out.push_str(
         "# HELP sgsched_plugin_call_duration_seconds Plugin calls, instantiation included.\n",
     );

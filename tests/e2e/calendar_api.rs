@@ -396,6 +396,13 @@ async fn a_kept_calendar_follows_every_write() {
         "asked again, unchanged"
     );
     assert_eq!(total(&other.get(may).await.expect(200)), 0, "another user");
+    let metrics = api.get("/metrics").await.text;
+    for line in [
+        "sgsched_calendar_responses_total{served=\"kept\"} 1",
+        "sgsched_calendar_responses_total{served=\"computed\"} 2",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 
     api.post(&format!("/v1/schedules/{a}/pause"), &json!({}))
         .await

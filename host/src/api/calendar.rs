@@ -163,7 +163,9 @@ pub async fn calendar(
     // below is never kept under a version it does not reflect.
     let version = storage.data_version(user);
     let key = (user, query);
-    let body = match state.calendar_cache.get(&key, version) {
+    let kept = state.calendar_cache.get(&key, version);
+    crate::metrics::calendar_served(kept.is_some());
+    let body = match kept {
         Some(body) => body,
         None => {
             let calendars = state.scheduler.calendars.clone();
