@@ -24,6 +24,15 @@ use crate::store::{LocalJobRecord, Store, StoreError, WriteSet, write_with};
 /// not found here (asked twice, or from before a restart) is read from the store.
 const RECENT_CAP: usize = 65_536;
 
+/// What `wait` answers for a recorded job.
+fn status(j: &LocalJobRecord) -> JobStatus {
+    JobStatus {
+        state: j.state,
+        result: j.result.clone(),
+        error: j.error.clone(),
+    }
+}
+
 #[derive(Clone)]
 pub struct LocalJobSystem {
     store: Store,
@@ -93,14 +102,7 @@ impl JobSystem for LocalJobSystem {
         };
         // What `wait` will answer for this job, if it is the one recorded (not an earlier job
         // with the same idempotency key).
-        let status_of = (
-            record.job_id.clone(),
-            JobStatus {
-                state: record.state,
-                result: record.result.clone(),
-                error: record.error.clone(),
-            },
-        );
+        let status_of = (record.job_id.clone(), status(&record));
         let key = record.idempotency_key.as_str();
         let own_key = key == req.execution_id
             || key
@@ -149,11 +151,7 @@ impl JobSystem for LocalJobSystem {
             .values()
             .flatten()
             .find(|j| j.job_id == job_id)
-            .map(|j| JobStatus {
-                state: j.state,
-                result: j.result.clone(),
-                error: j.error.clone(),
-            });
+            .map(status);
         if let Some(status) = deferred {
             return Ok(status);
         }
@@ -163,11 +161,7 @@ impl JobSystem for LocalJobSystem {
             .await
             .map_err(|e| JobSystemError::Store(e.to_string()))?
         {
-            Some(j) => Ok(JobStatus {
-                state: j.state,
-                result: j.result,
-                error: j.error,
-            }),
+            Some(j) => Ok(status(&j)),
             None => Err(JobSystemError::UnknownJob(job_id.to_string())),
         }
     }
