@@ -214,13 +214,13 @@ impl Dispatcher {
         // re-dispatch.
         let jobs = self.sched.plugins.take_deferred_jobs(&id.to_string());
         write_with(&*self.sched.storage, move |snap| {
+            let mut writes = WriteSet {
+                put_local_jobs: jobs,
+                ..WriteSet::default()
+            };
             // The schedule may have been deleted with its history while this ran; the jobs
             // were made all the same.
             if snap.execution_status(id)?.is_none() {
-                let writes = WriteSet {
-                    put_local_jobs: jobs,
-                    ..WriteSet::default()
-                };
                 return Ok((writes, ()));
             }
             let mut cur = cur;
@@ -238,10 +238,6 @@ impl Dispatcher {
                 }
             }
             // The schedule's counters move in the same transaction as the outcome.
-            let mut writes = WriteSet {
-                put_local_jobs: jobs,
-                ..WriteSet::default()
-            };
             if let Some(mut s) = snap.schedule(cur.schedule_id)? {
                 let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
                 s.stats
