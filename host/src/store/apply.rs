@@ -6,6 +6,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use redb::{ReadableTable, Table, WriteTransaction};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use super::StoreError;
 use super::codec::encode;
@@ -103,10 +105,7 @@ impl<'t> WriteTables<'t> {
 
     fn put_schedule(&mut self, s: &Schedule) -> Result<(), StoreError> {
         let new = ScheduleKeys::from(s);
-        let old = match self.known_schedules.get_mut().insert(s.id, new) {
-            Some(known) => Some(known),
-            None => tables::get::<ScheduleKeys, _>(&self.schedules, s.id)?,
-        };
+        let old = replace_known(&self.schedules, self.known_schedules.get_mut(), s.id, new)?;
         let old = old.as_ref();
         self.touch(s.user_id);
         move_entry(
@@ -170,10 +169,7 @@ impl<'t> WriteTables<'t> {
 
     fn put_execution(&mut self, e: &Execution) -> Result<(), StoreError> {
         let new = ExecutionKeys::from(e);
-        let old = match self.known_executions.get_mut().insert(e.id, new) {
-            Some(known) => Some(known),
-            None => tables::get::<ExecutionKeys, _>(&self.executions, e.id)?,
-        };
+        let old = replace_known(&self.executions, self.known_executions.get_mut(), e.id, new)?;
         let old = old.as_ref();
         self.touch(e.user_id);
         move_entry(
@@ -238,25 +234,44 @@ fn move_entry(
     Ok(())
 }
 
+/// The record `id` of `table`, its index fields remembered in `known`.
+fn read_known<T, K>(
+    table: &RecordTable<'_>,
+    known: &RefCell<HashMap<Uuid, K>>,
+    id: Uuid,
+) -> Result<Option<T>, StoreError>
+where
+    T: DeserializeOwned,
+    K: for<'a> From<&'a T>,
+{
+    let record: Option<T> = tables::get(table, id)?;
+    if let Some(r) = &record {
+        known.borrow_mut().insert(id, K::from(r));
+    }
+    Ok(record)
+}
+
+/// Remember `new` as the index fields of record `id`; returns those it replaces: remembered,
+/// or decoded from the stored record when this transaction has not seen it.
+fn replace_known<K: DeserializeOwned>(
+    table: &RecordTable<'_>,
+    known: &mut HashMap<Uuid, K>,
+    id: Uuid,
+    new: K,
+) -> Result<Option<K>, StoreError> {
+    match known.insert(id, new) {
+        Some(old) => Ok(Some(old)),
+        None => tables::get(table, id),
+    }
+}
+
 impl Snapshot for WriteTables<'_> {
     fn schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, StoreError> {
-        let s: Option<Schedule> = tables::get(&self.schedules, id)?;
-        if let Some(s) = &s {
-            self.known_schedules
-                .borrow_mut()
-                .insert(id, ScheduleKeys::from(s));
-        }
-        Ok(s)
+        read_known(&self.schedules, &self.known_schedules, id)
     }
 
     fn execution(&self, id: ExecutionId) -> Result<Option<Execution>, StoreError> {
-        let e: Option<Execution> = tables::get(&self.executions, id)?;
-        if let Some(e) = &e {
-            self.known_executions
-                .borrow_mut()
-                .insert(id, ExecutionKeys::from(e));
-        }
-        Ok(e)
+        read_known(&self.executions, &self.known_executions, id)
     }
 
     fn execution_status(&self, id: ExecutionId) -> Result<Option<ExecutionStatus>, StoreError> {
