@@ -1,7 +1,6 @@
 //! Process-wide Prometheus metrics, rendered as text at `GET /metrics`: executions finished by
 //! status and job type, scheduling lag (due -> running), plugin call durations, calendars
-//! served kept or computed, and gauges
-//! read at scrape time (queue depth, running executions).
+//! served kept or computed, and gauges read at scrape time (queue depth, running executions).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -7,8 +7,9 @@
 //! `GET /v1/schedules/{id}`, `POST /v1/schedules` (durable), and the month calendar of a user
 //! owning exactly 1,000 schedules of mixed rules (its own user, so the POST scenario does not
 //! grow it), asked for the same month (which the server keeps until the user's data changes)
-//! and for a new window each time (computed every time). The measured requests go through `raw.rs`, a minimal keep-alive client, so the
-//! tool's own CPU (it shares the cores with the server) does not cap the figures.
+//! and for a new window each time (computed every time). The measured requests go through
+//! `raw.rs`, a minimal keep-alive client, so the tool's own CPU (it shares the cores with the
+//! server) does not cap the figures.
 
 mod raw;
 

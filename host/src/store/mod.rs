@@ -6,8 +6,8 @@
 //! Layout: `tables` (definitions, shared reads), `keys` (index key encoding), `apply` (the
 //! writer's snapshot and index maintenance), `writer` (group commit), `readers`,
 //! `redb_storage` (`impl Storage`), `view_reads` (one-transaction reads for the schedule page
-//! and the calendar), `decoded` (parsed schedules kept beside their bytes), `versions` (per-user data versions), `local_jobs` (the
-//! local job system's tables).
+//! and the calendar), `decoded` (parsed schedules kept beside their bytes), `versions`
+//! (per-user data versions), `local_jobs` (the local job system's tables).
 
 mod apply;
 mod codec;
