@@ -20,7 +20,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 pub use self::gather::{MAX_SCHEDULES, gather};
-use self::planned::{Span, ceil_div, planned};
+use self::planned::{Span, Zones, ceil_div, planned};
 use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus};
 use crate::recurrence::HolidayCalendars;
 use crate::store::WindowRuns;
@@ -159,6 +159,7 @@ pub struct Builder {
     items_left: u64,
     /// Per-day counts of the schedule being added (reused between schedules).
     per_day: Vec<u64>,
+    zones: Zones,
 }
 
 impl Builder {
@@ -179,7 +180,9 @@ impl Builder {
             total: 0,
             truncated: false,
         };
+        let zones = Zones::new(bounds[0], *bounds.last().expect("at least one day"));
         Self {
+            zones,
             per_day: vec![0; bounds.len() - 1],
             query,
             calendars,
@@ -244,6 +247,7 @@ impl Builder {
         let complete = planned(
             s,
             &self.calendars,
+            &mut self.zones,
             lo,
             hi,
             &mut self.steps_left,

@@ -2,38 +2,63 @@
 //!
 //! They start at `next_run_at` (the first run the executor has not taken), honour `max_runs`
 //! (runs before the window use up the budget too), pause and the rule's own `count` and
-//! `end_date`. Two ways to produce them, with the same results:
+//! `end_date`. Three ways to produce them, with the same results:
 //!
 //! - a minutely or hourly rule without filters or exceptions is an arithmetic sequence of UTC
 //!   instants (the engine steps such rules in UTC from the anchor `start_date` +
 //!   `time_of_day`), so its runs in the window are one [`Span::Every`], counted per day with a
 //!   division: a minutely schedule over a month costs the same as a daily one;
+//! - a daily or weekly rule at one time of day, on every day or on plain weekdays, without
+//!   exceptions, is arithmetic between its zone's transitions
+//!   ([`Recurrence::spans`](crate::recurrence::Recurrence::spans)), given the zone's offsets
+//!   over the window ([`Zones`], found once per calendar and shared by its schedules);
 //! - anything else is stepped with one engine iterator started at the window (or at
 //!   `next_run_at` when `max_runs` needs the runs before it), never from the rule's start.
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 
 use crate::model::{Schedule, ScheduleStatus};
-use crate::recurrence::{Frequency, HolidayCalendars, Recurrence};
+use crate::recurrence::{Frequency, HolidayCalendars, Recurrence, ZoneOffsets};
+pub use crate::recurrence::{Span, ceil_div};
 use crate::service::timing::Timing;
 
-/// Planned runs, in time order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Span {
-    One(DateTime<Utc>),
-    /// `first + k * step_secs` for `k` in `0..n`.
-    Every {
-        first: DateTime<Utc>,
-        step_secs: i64,
-        n: u64,
-    },
+/// The offsets of each zone met so far over one window, with two days to spare each side.
+pub struct Zones {
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+    known: Vec<ZoneOffsets>,
 }
 
-/// Visit the planned runs of `s` in `[lo, hi)` in time order. Stepping one occurrence uses one
-/// unit of `steps_left`; returns `false` when that budget ran out before the window's end.
+impl Zones {
+    pub fn new(lo: DateTime<Utc>, hi: DateTime<Utc>) -> Zones {
+        Zones {
+            lo: lo - Duration::days(2),
+            hi: hi + Duration::days(2),
+            known: Vec::new(),
+        }
+    }
+
+    /// A calendar's schedules use a handful of zones: a scan beats hashing.
+    fn of(&mut self, tz: Tz) -> &ZoneOffsets {
+        let i = match self.known.iter().position(|z| z.timezone() == tz) {
+            Some(i) => i,
+            None => {
+                self.known.push(ZoneOffsets::new(tz, self.lo, self.hi));
+                self.known.len() - 1
+            }
+        };
+        &self.known[i]
+    }
+}
+
+/// Visit the planned runs of `s` in `[lo, hi)`: spans in time order each, though not in order
+/// among themselves. `zones` must be over `[lo, hi)`. Stepping one occurrence uses one unit of
+/// `steps_left`; returns `false` when that budget ran out before the window's end.
 pub fn planned(
     s: &Schedule,
     calendars: &HolidayCalendars,
+    zones: &mut Zones,
     lo: DateTime<Utc>,
     hi: DateTime<Utc>,
     steps_left: &mut u64,
@@ -56,14 +81,28 @@ pub fn planned(
     if left == 0 {
         return true;
     }
-    if let Timing::Recurring(r) = &timing
-        && let Some(seq) = Arithmetic::of(s, r)
-        && let Some(span) = seq.window(first, s.max_runs.is_some(), left, lo, hi)
-    {
-        if let Some(span) = span {
-            emit(span);
+    if let Timing::Recurring(r) = &timing {
+        if let Some(seq) = Arithmetic::of(s, r)
+            && let Some(span) = seq.window(first, s.max_runs.is_some(), left, lo, hi)
+        {
+            if let Some(span) = span {
+                emit(span);
+            }
+            return true;
         }
-        return true;
+        // As `stepped` does: the window's occurrences, or `next_run_at` and those after it.
+        let after_first = DateTime::from_timestamp(first.timestamp() + 1, 0);
+        let from = if first < lo { Some(lo) } else { after_first };
+        if s.max_runs.is_none()
+            && let Some(from) = from
+            && r.spans(zones.of(r.timezone()), from, hi, &mut emit)
+                .is_some()
+        {
+            if first >= lo {
+                emit(Span::One(first));
+            }
+            return true;
+        }
     }
     stepped(
         &timing,
@@ -217,9 +256,4 @@ impl Arithmetic {
             n: (to - from) as u64,
         }))
     }
-}
-
-/// `a / b` rounded up, for `b > 0`.
-pub fn ceil_div(a: i64, b: i64) -> i64 {
-    a.div_euclid(b) + i64::from(a.rem_euclid(b) != 0)
 }

@@ -259,17 +259,28 @@ fn expand(s: &Schedule, lo: DateTime<Utc>, hi: DateTime<Utc>) -> (Vec<DateTime<U
     let mut out = Vec::new();
     let mut arithmetic = false;
     let mut steps = u64::MAX;
-    planned(s, &cals(), lo, hi, &mut steps, |span| match span {
-        Span::One(t) => out.push(t),
-        Span::Every {
-            first,
-            step_secs,
-            n,
-        } => {
-            arithmetic = true;
-            out.extend((0..n as i64).map(|k| first + Duration::seconds(k * step_secs)));
-        }
-    });
+    let mut zones = Zones::new(lo, hi);
+    planned(
+        s,
+        &cals(),
+        &mut zones,
+        lo,
+        hi,
+        &mut steps,
+        |span| match span {
+            Span::One(t) => out.push(t),
+            Span::Every {
+                first,
+                step_secs,
+                n,
+            } => {
+                arithmetic = true;
+                out.extend((0..n as i64).map(|k| first + Duration::seconds(k * step_secs)));
+            }
+        },
+    );
+    // Spans come in time order each, not among themselves.
+    out.sort();
     (out, arithmetic)
 }
 
@@ -296,9 +307,22 @@ fn planned_runs_match_stepping_one_by_one() {
         (rule(Frequency::Minutely, 45, (2, 30), "2027-03-25"), true),
         (rule(Frequency::Hourly, 1, (2, 30), "2027-03-01"), true),
         (rule(Frequency::Hourly, 5, (0, 15), "2027-02-11"), true),
-        (rule(Frequency::Daily, 1, (2, 30), "2027-03-01"), false),
-        (rule(Frequency::Weekly, 2, (9, 0), "2027-01-04"), false),
+        (rule(Frequency::Daily, 1, (2, 30), "2027-03-01"), true),
+        (rule(Frequency::Daily, 3, (1, 45), "2027-03-01"), true),
+        (rule(Frequency::Weekly, 2, (9, 0), "2027-01-04"), true),
     ];
+    let mut weekdays = rule(Frequency::Daily, 1, (2, 15), "2027-03-01");
+    weekdays.days_of_week = (1..=5).map(WeekdaySpec::every).collect();
+    rules.push((weekdays, true));
+    let mut two_days = rule(Frequency::Weekly, 1, (0, 30), "2027-03-03");
+    two_days.days_of_week = vec![WeekdaySpec::every(7), WeekdaySpec::every(1)];
+    rules.push((two_days, true));
+    let mut twice_a_day = rule(Frequency::Daily, 1, (0, 0), "2027-03-01");
+    twice_a_day.hours = vec![2, 14];
+    rules.push((twice_a_day, false));
+    let mut daily_skipping = rule(Frequency::Daily, 1, (2, 30), "2027-03-01");
+    daily_skipping.exceptions = vec![Exception::Skip(date("2027-03-28"))];
+    rules.push((daily_skipping, false));
     let mut ended = rule(Frequency::Minutely, 13, (0, 0), "2027-03-26");
     ended.end_date = Some(date("2027-03-28"));
     rules.push((ended, true));

@@ -77,8 +77,8 @@ fn list(errors: &[FieldError]) -> String {
 /// A rule compiled for one timezone: cheap to query, immutable, shareable across threads.
 #[derive(Debug, Clone)]
 pub struct Recurrence {
-    core: Core,
-    exceptions: Exceptions,
+    pub(super) core: Core,
+    pub(super) exceptions: Exceptions,
 }
 
 impl Recurrence {

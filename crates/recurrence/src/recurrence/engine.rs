@@ -128,6 +128,64 @@ impl Core {
         Some((local, secs_east))
     }
 
+    /// Local seconds (wall time read as UTC) of the first run allowed and of the first moment
+    /// after `end_date`.
+    pub(crate) fn local_bounds(&self) -> (i64, i64) {
+        (self.start_secs, self.end_secs)
+    }
+
+    /// The rule's wall times as arithmetic sequences `(first, step)` in local seconds, one per
+    /// weekday, when it is a daily or weekly rule with one time of day and no date it skips
+    /// but by plain weekdays (a daily one only at interval 1), no `set_positions` and no
+    /// `count`; `None` otherwise. Exceptions are the caller's to rule out.
+    pub(crate) fn wall_sequences(&self) -> Option<Vec<(i64, i64)>> {
+        let [tod] = self.time_secs[..] else {
+            return None;
+        };
+        if self.count.is_some() || !self.set_positions.is_empty() {
+            return None;
+        }
+        let weekdays = self.filter.plain_weekdays()?;
+        let at = |d: NaiveDate| {
+            (i64::from(d.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE) * 86_400 + tod
+        };
+        let start = self.start;
+        match self.freq {
+            Frequency::Daily if weekdays == 0 => Some(vec![(at(start), self.interval * 86_400)]),
+            // Every day, so each weekday is every seventh from its first on or after the start.
+            Frequency::Daily if self.interval == 1 => Some(
+                (0..7)
+                    .filter_map(|ahead| start.checked_add_days(Days::new(ahead)))
+                    .filter(|d| weekdays & (1 << d.weekday().num_days_from_monday()) != 0)
+                    .map(|d| (at(d), 7 * 86_400))
+                    .collect(),
+            ),
+            // Periods are weeks from `week_start`, every `interval`-th counted from the start's;
+            // the start's own week has only the days from the start on.
+            Frequency::Weekly => {
+                let step = 7 * self.interval;
+                let week = self.week_start_of(start);
+                let mut out = Vec::new();
+                for wd in 0..7u32 {
+                    let Some(day) = week.checked_add_days(Days::new(u64::from(wd))) else {
+                        continue;
+                    };
+                    if weekdays & (1 << day.weekday().num_days_from_monday()) == 0 {
+                        continue;
+                    }
+                    let day = if day < start {
+                        day.checked_add_days(Days::new(u64::try_from(step).ok()?))?
+                    } else {
+                        day
+                    };
+                    out.push((at(day), step * 86_400));
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+
     fn week_start_of(&self, d: NaiveDate) -> NaiveDate {
         let back =
             (7 + d.weekday().num_days_from_monday() - self.week_start.num_days_from_monday()) % 7;

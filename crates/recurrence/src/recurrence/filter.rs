@@ -83,6 +83,11 @@ impl DateFilter {
         f
     }
 
+    /// The plain weekdays (bit 0 = Monday; 0 = every day) when they are all the filter has.
+    pub(crate) fn plain_weekdays(&self) -> Option<u8> {
+        (self.months == 0 && !self.has_mday() && self.ordinals.is_empty()).then_some(self.wdays)
+    }
+
     fn has_mday(&self) -> bool {
         self.mday_pos | self.mday_neg != 0
     }

@@ -9,6 +9,7 @@ pub mod holidays;
 mod presets;
 mod rrule;
 mod rule;
+mod spans;
 mod validate;
 
 pub use compiled::{Occurrence, Recurrence, RuleError, compile_with_default_start};
@@ -16,4 +17,5 @@ pub use holidays::{HolidayCalendar, HolidayCalendars, builtin_calendar_names};
 pub use presets::{Preset, presets};
 pub use rrule::{RRuleError, parse_rrule, to_rrule};
 pub use rule::{Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay, WeekdaySpec};
+pub use spans::{Span, ZoneOffsets, ceil_div};
 pub use validate::{FieldError, MAX_INTERVAL, parse_rule, validate_rule};
