@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, criterion_group};
-use sgsched::calendar::{Builder, CalendarQuery, GroupBy, gather};
+use sgsched::calendar::{Builder, CalendarQuery, GroupBy, Plans, gather};
 use sgsched::model::*;
 use sgsched::recurrence::{Frequency, HolidayCalendars, RecurrenceRule, TimeOfDay};
 use sgsched::service::new_execution;
@@ -140,6 +140,8 @@ struct Setup {
     store: Store,
     user: UserId,
     calendars: Arc<HolidayCalendars>,
+    /// Compiled timings, kept between requests as the server keeps them.
+    plans: Plans,
     first: ScheduleId,
 }
 
@@ -164,6 +166,7 @@ fn setup() -> Setup {
         store,
         user,
         calendars,
+        plans: Plans::default(),
         first,
     }
 }
@@ -177,7 +180,7 @@ fn figures(s: &Setup) {
         for _ in 0..n {
             let t = Instant::now();
             let c =
-                s.rt.block_on(gather(&s.store, s.user, q.clone(), s.calendars.clone()))
+                s.rt.block_on(gather(&s.store, s.user, q.clone(), &s.plans, &s.calendars))
                     .unwrap();
             lat.push(t.elapsed());
             total = c.total;
@@ -219,11 +222,11 @@ fn breakdown(s: &Setup) {
         let page =
             s.rt.block_on(
                 s.store
-                    .list_schedules(s.user, Default::default(), None, 1000),
+                    .list_schedules_shared(s.user, Default::default(), None, 1000),
             )
             .unwrap();
         list.push(t.elapsed());
-        let mut b = Builder::new(month.clone(), s.calendars.clone());
+        let mut b = Builder::new(month.clone());
         let bounds: Arc<[DateTime<Utc>]> = b.bounds().into();
         let t = Instant::now();
         let marks =
@@ -234,8 +237,9 @@ fn breakdown(s: &Setup) {
             .unwrap();
         runs.push(t.elapsed());
         let t = Instant::now();
-        for (sch, m) in page.into_iter().zip(marks) {
-            b.add(sch, &m);
+        let plans = s.plans.of(&page, &s.calendars);
+        for ((sch, m), plan) in page.into_iter().zip(marks).zip(plans) {
+            b.add(sch, &plan, &m);
         }
         b.finish();
         compute.push(t.elapsed());
@@ -258,8 +262,14 @@ fn benches(c: &mut Criterion, s: &Setup) {
     });
     c.bench_function("month calendar, 1,000 schedules", |b| {
         b.iter(|| {
-            s.rt.block_on(gather(&s.store, s.user, month.clone(), s.calendars.clone()))
-                .unwrap()
+            s.rt.block_on(gather(
+                &s.store,
+                s.user,
+                month.clone(),
+                &s.plans,
+                &s.calendars,
+            ))
+            .unwrap()
         })
     });
 }

@@ -168,8 +168,8 @@ pub async fn calendar(
     let body = match kept {
         Some(body) => body,
         None => {
-            let calendars = state.scheduler.calendars.clone();
-            let calendar = gather(storage, user, key.1.clone(), calendars)
+            let (plans, calendars) = (&state.calendar_plans, &state.scheduler.calendars);
+            let calendar = gather(storage, user, key.1.clone(), plans, calendars)
                 .await
                 .map_err(Problem::internal)?;
             let body = serde_json::to_vec(&render(&key.1, calendar)).map_err(Problem::internal)?;
@@ -222,7 +222,7 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
         return DayView {
             date,
             total_count: d.total_count,
-            schedule_count: Some(d.schedules.len()),
+            schedule_count: Some(d.schedule_count),
             schedules: None,
             executions: None,
             truncated: None,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Builder, Calendar, CalendarQuery};
+use super::{Builder, Calendar, CalendarQuery, Plans};
 use crate::model::UserId;
 use crate::recurrence::HolidayCalendars;
 use crate::store::{ScheduleFilter, Storage, StoreError};
@@ -20,20 +20,21 @@ pub async fn gather(
     storage: &dyn Storage,
     user: UserId,
     query: CalendarQuery,
-    calendars: Arc<HolidayCalendars>,
+    plans: &Plans,
+    calendars: &HolidayCalendars,
 ) -> Result<Calendar, StoreError> {
     let filter = ScheduleFilter {
         job_type: query.job_type.clone(),
         ..ScheduleFilter::default()
     };
     let listed_per_day = query.listed_per_day();
-    let mut builder = Builder::new(query, calendars);
+    let mut builder = Builder::new(query);
     let bounds: Arc<[DateTime<Utc>]> = builder.bounds().into();
     let mut after = None;
     let mut seen = 0;
     while seen < MAX_SCHEDULES {
         let page = storage
-            .list_schedules(user, filter.clone(), after, PAGE)
+            .list_schedules_shared(user, filter.clone(), after, PAGE)
             .await?;
         seen += page.len();
         let done = page.len() < PAGE;
@@ -53,9 +54,10 @@ pub async fn gather(
         );
         let mut runs = first?;
         runs.extend(second?);
+        let timings = plans.of(&page, calendars);
         builder = tokio::task::spawn_blocking(move || {
-            for (s, runs) in page.into_iter().zip(runs) {
-                builder.add(s, &runs);
+            for ((s, runs), plan) in page.into_iter().zip(runs).zip(timings) {
+                builder.add(s, &plan, &runs);
             }
             builder
         })

@@ -11,6 +11,7 @@
 
 mod gather;
 pub mod planned;
+mod plans;
 #[cfg(test)]
 mod tests;
 
@@ -21,8 +22,8 @@ use chrono_tz::Tz;
 
 pub use self::gather::{MAX_SCHEDULES, gather};
 use self::planned::{Span, Zones, ceil_div, planned};
+pub use self::plans::{Plan, Plans};
 use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus};
-use crate::recurrence::HolidayCalendars;
 use crate::store::WindowRuns;
 use crate::timezone::resolve_local;
 
@@ -133,7 +134,10 @@ pub struct Item {
 pub struct Day {
     pub date: NaiveDate,
     pub total_count: u64,
-    /// `(schedule index, items that day)`, in schedule order.
+    /// How many schedules have something that day.
+    pub schedule_count: usize,
+    /// `(schedule index, items that day)`, in schedule order (empty in month view, which
+    /// shows only the count).
     pub schedules: Vec<(usize, u64)>,
     /// The day's first items in time order (empty in month view).
     pub items: Vec<Item>,
@@ -142,7 +146,7 @@ pub struct Day {
 
 #[derive(Debug, Clone)]
 pub struct Calendar {
-    pub schedules: Vec<Schedule>,
+    pub schedules: Vec<Arc<Schedule>>,
     pub days: Vec<Day>,
     pub total: u64,
     /// The step budget ran out: counts may be short.
@@ -152,8 +156,9 @@ pub struct Calendar {
 /// Builds a calendar one schedule at a time.
 pub struct Builder {
     query: CalendarQuery,
-    calendars: Arc<HolidayCalendars>,
     bounds: Vec<DateTime<Utc>>,
+    /// The same as UTC seconds, which is what counting compares.
+    bound_secs: Vec<i64>,
     out: Calendar,
     steps_left: u64,
     items_left: u64,
@@ -163,12 +168,13 @@ pub struct Builder {
 }
 
 impl Builder {
-    pub fn new(query: CalendarQuery, calendars: Arc<HolidayCalendars>) -> Self {
+    pub fn new(query: CalendarQuery) -> Self {
         let bounds = query.bounds();
         let days = (0..bounds.len() - 1)
             .map(|i| Day {
                 date: query.start + Duration::days(i as i64),
                 total_count: 0,
+                schedule_count: 0,
                 schedules: Vec::new(),
                 items: Vec::new(),
                 truncated: false,
@@ -184,8 +190,8 @@ impl Builder {
         Self {
             zones,
             per_day: vec![0; bounds.len() - 1],
+            bound_secs: bounds.iter().map(|b| b.timestamp()).collect(),
             query,
-            calendars,
             bounds,
             out,
             steps_left: MAX_STEPS,
@@ -210,9 +216,9 @@ impl Builder {
         )
     }
 
-    /// Add `s` with its past runs in the range, counted per day over [`Builder::bounds`]
-    /// (those a day lists come with their status).
-    pub fn add(&mut self, s: Schedule, past: &WindowRuns) {
+    /// Add `s`, with its timing, and its past runs in the range counted per day over
+    /// [`Builder::bounds`] (those a day lists come with their status).
+    pub fn add(&mut self, s: Arc<Schedule>, plan: &Plan, past: &WindowRuns) {
         if !self.query.wants(&s) {
             return;
         }
@@ -225,7 +231,7 @@ impl Builder {
             *n += u64::from(*count);
         }
         let mut days = Days {
-            bounds: &self.bounds,
+            bounds: &self.bound_secs,
             days: &mut self.out.days,
             schedules: &self.out.schedules,
             per_day: &mut self.per_day,
@@ -244,29 +250,36 @@ impl Builder {
             }
         }
         let s = &self.out.schedules[idx];
-        let complete = planned(
-            s,
-            &self.calendars,
-            &mut self.zones,
-            lo,
-            hi,
-            &mut self.steps_left,
-            |span| match span {
-                Span::One(t) => days.one(t, ItemKind::Planned),
-                Span::Every {
-                    first,
-                    step_secs,
-                    n,
-                } => days.every(first, step_secs, n),
-            },
-        );
+        let complete = plan.as_deref().is_none_or(|timing| {
+            planned(
+                s,
+                timing,
+                &mut self.zones,
+                lo,
+                hi,
+                &mut self.steps_left,
+                |span| match span {
+                    Span::One(t) => days.one(t, ItemKind::Planned),
+                    Span::Every {
+                        first,
+                        step_secs,
+                        n,
+                    } => days.every(first, step_secs, n),
+                },
+            )
+        });
         self.out.truncated |= days.truncated || !complete;
         let mut any = false;
+        let lists = self.query.group_by.lists_items();
         for (i, n) in self.per_day.iter().enumerate() {
             if *n > 0 {
                 any = true;
-                self.out.days[i].schedules.push((idx, *n));
-                self.out.days[i].total_count += n;
+                let day = &mut self.out.days[i];
+                day.schedule_count += 1;
+                if lists {
+                    day.schedules.push((idx, *n));
+                }
+                day.total_count += n;
                 self.out.total += n;
             }
         }
@@ -286,9 +299,10 @@ impl Builder {
 
 /// Where one schedule's runs land: per-day counts, and items for the views that list them.
 struct Days<'a> {
-    bounds: &'a [DateTime<Utc>],
+    /// UTC seconds where each day starts, and where the last one ends.
+    bounds: &'a [i64],
     days: &'a mut [Day],
-    schedules: &'a [Schedule],
+    schedules: &'a [Arc<Schedule>],
     per_day: &'a mut [u64],
     lists: bool,
     schedule: usize,
@@ -300,6 +314,7 @@ struct Days<'a> {
 impl Days<'_> {
     /// The day holding `at`, which lies inside the range.
     fn day_of(&self, at: DateTime<Utc>) -> usize {
+        let at = at.timestamp();
         self.bounds.partition_point(|b| *b <= at) - 1
     }
 
@@ -329,20 +344,34 @@ impl Days<'_> {
         }
     }
 
-    /// `n` runs `step_secs` apart from `first`: counted per day with a division. A view that
-    /// lists items gets only each day's first [`MAX_ITEMS_PER_DAY`] of them: later ones of the
-    /// same schedule can never be among the day's first.
+    /// `n` runs `step_secs` apart from `first`, inside the range. Few runs (a daily rule's)
+    /// are walked with the days; many (a minutely rule's) are counted per day with a division.
+    /// A view that lists items gets only each day's first [`MAX_ITEMS_PER_DAY`] of them:
+    /// later ones of the same schedule can never be among the day's first.
     fn every(&mut self, first: DateTime<Utc>, step_secs: i64, n: u64) {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
         let origin = first.timestamp();
-        // The index of the first run at or after `b`, within 0..=n.
-        let index = |b: DateTime<Utc>| ceil_div(b.timestamp() - origin, step_secs).clamp(0, n);
         let mut d = self.day_of(first);
-        while d + 1 < self.bounds.len() {
-            let (a, b) = (index(self.bounds[d]), index(self.bounds[d + 1]));
-            if a >= n {
-                break;
+        let days = self.bounds.len() - 1;
+        if n <= 2 * days as i64 {
+            for k in 0..n {
+                let t = origin + k * step_secs;
+                while d + 1 < days && self.bounds[d + 1] <= t {
+                    d += 1;
+                }
+                self.per_day[d] += 1;
+                if self.lists {
+                    let at = DateTime::from_timestamp(t, 0).expect("inside the range");
+                    self.list(d, at, ItemKind::Planned);
+                }
             }
+            return;
+        }
+        // The index of the first run at or after `b`, within 0..=n.
+        let index = |b: i64| ceil_div(b - origin, step_secs).clamp(0, n);
+        let mut a = index(self.bounds[d]);
+        while d < days && a < n {
+            let b = index(self.bounds[d + 1]);
             self.per_day[d] += (b - a) as u64;
             if self.lists {
                 let listed = (b - a).min(MAX_ITEMS_PER_DAY as i64);
@@ -352,13 +381,13 @@ impl Days<'_> {
                     self.list(d, at, ItemKind::Planned);
                 }
             }
-            d += 1;
+            (a, d) = (b, d + 1);
         }
     }
 }
 
 /// Sort by (time, priority, schedule id) and keep the first `MAX_ITEMS_PER_DAY`.
-fn trim(items: &mut Vec<Item>, schedules: &[Schedule]) {
+fn trim(items: &mut Vec<Item>, schedules: &[Arc<Schedule>]) {
     items.sort_by_key(|i| {
         (
             i.at,

@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use crate::model::{Schedule, ScheduleStatus};
-use crate::recurrence::{Frequency, HolidayCalendars, Recurrence, ZoneOffsets};
+use crate::recurrence::{Frequency, Recurrence, ZoneOffsets};
 pub use crate::recurrence::{Span, ceil_div};
 use crate::service::timing::Timing;
 
@@ -57,7 +57,7 @@ impl Zones {
 /// `steps_left`; returns `false` when that budget ran out before the window's end.
 pub fn planned(
     s: &Schedule,
-    calendars: &HolidayCalendars,
+    timing: &Timing,
     zones: &mut Zones,
     lo: DateTime<Utc>,
     hi: DateTime<Utc>,
@@ -72,16 +72,13 @@ pub fn planned(
     let Some(first) = s.next_run_at.filter(|t| *t < hi) else {
         return true;
     };
-    let Ok(timing) = Timing::of(s, calendars) else {
-        return true;
-    };
     let left = s
         .max_runs
         .map_or(u64::MAX, |m| u64::from(m.saturating_sub(s.run_count)));
     if left == 0 {
         return true;
     }
-    if let Timing::Recurring(r) = &timing {
+    if let Timing::Recurring(r) = timing {
         if let Some(seq) = Arithmetic::of(s, r)
             && let Some(span) = seq.window(first, s.max_runs.is_some(), left, lo, hi)
         {
@@ -105,7 +102,7 @@ pub fn planned(
         }
     }
     stepped(
-        &timing,
+        timing,
         first,
         s.max_runs.is_some(),
         left,

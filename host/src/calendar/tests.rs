@@ -10,7 +10,9 @@ use chrono::TimeZone;
 use super::planned::{Span, planned};
 use super::*;
 use crate::model::{Priority, ScheduleType};
-use crate::recurrence::{Exception, Frequency, RecurrenceRule, TimeOfDay, WeekdaySpec};
+use crate::recurrence::{
+    Exception, Frequency, HolidayCalendars, RecurrenceRule, TimeOfDay, WeekdaySpec,
+};
 use crate::service::timing::Timing;
 use crate::store::RunMark;
 
@@ -22,7 +24,13 @@ fn cals() -> Arc<HolidayCalendars> {
     Arc::new(HolidayCalendars::builtin())
 }
 
-fn schedule(tz: &str, rule: RecurrenceRule) -> Schedule {
+/// Adds `s` as `gather` does: shared, with its compiled timing.
+fn add(b: &mut Builder, s: Schedule, past: &WindowRuns) {
+    let plan = Timing::of(&s, &cals()).ok().map(Arc::new);
+    b.add(Arc::new(s), &plan, past);
+}
+
+pub(super) fn schedule(tz: &str, rule: RecurrenceRule) -> Schedule {
     let mut s = Schedule {
         id: uuid::Uuid::now_v7(),
         user_id: uuid::Uuid::nil(),
@@ -81,8 +89,9 @@ fn counts(c: &Calendar) -> Vec<u64> {
 #[test]
 fn berlin_days_have_23_and_25_hours() {
     let tz = chrono_tz::Europe::Berlin;
-    let mut b = Builder::new(query("2027-03-27", "2027-03-29", tz, GroupBy::Day), cals());
-    b.add(
+    let mut b = Builder::new(query("2027-03-27", "2027-03-29", tz, GroupBy::Day));
+    add(
+        &mut b,
         hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"),
         &WindowRuns::default(),
     );
@@ -98,8 +107,9 @@ fn berlin_days_have_23_and_25_hours() {
         spring[2].at,
         Utc.with_ymd_and_hms(2027, 3, 28, 1, 0, 0).unwrap()
     );
-    let mut b = Builder::new(query("2027-10-30", "2027-11-01", tz, GroupBy::Day), cals());
-    b.add(
+    let mut b = Builder::new(query("2027-10-30", "2027-11-01", tz, GroupBy::Day));
+    add(
+        &mut b,
         hourly("Europe/Berlin", Frequency::Hourly, "2027-03-01"),
         &WindowRuns::default(),
     );
@@ -108,11 +118,14 @@ fn berlin_days_have_23_and_25_hours() {
 
 #[test]
 fn month_view_counts_a_minutely_schedule_without_items() {
-    let mut b = Builder::new(
-        query("2027-02-01", "2027-02-28", chrono_tz::UTC, GroupBy::Month),
-        cals(),
-    );
-    b.add(
+    let mut b = Builder::new(query(
+        "2027-02-01",
+        "2027-02-28",
+        chrono_tz::UTC,
+        GroupBy::Month,
+    ));
+    add(
+        &mut b,
         hourly("UTC", Frequency::Minutely, "2027-01-01"),
         &WindowRuns::default(),
     );
@@ -125,16 +138,21 @@ fn month_view_counts_a_minutely_schedule_without_items() {
             .all(|d| d.total_count == 1440 && d.items.is_empty())
     );
     assert_eq!(c.total, 1440 * 28);
-    assert_eq!(c.days[0].schedules, [(0, 1440)]);
+    // Month view counts the schedules of a day without listing them.
+    assert_eq!(c.days[0].schedule_count, 1);
+    assert!(c.days[0].schedules.is_empty());
 }
 
 #[test]
 fn day_view_caps_items_and_flags_truncation() {
-    let mut b = Builder::new(
-        query("2027-02-01", "2027-02-01", chrono_tz::UTC, GroupBy::Day),
-        cals(),
-    );
-    b.add(
+    let mut b = Builder::new(query(
+        "2027-02-01",
+        "2027-02-01",
+        chrono_tz::UTC,
+        GroupBy::Day,
+    ));
+    add(
+        &mut b,
         hourly("UTC", Frequency::Minutely, "2027-01-01"),
         &WindowRuns::default(),
     );
@@ -154,13 +172,13 @@ fn max_runs_pause_and_status_filters() {
     // 24 runs on 1 January use up a budget of 30 before the range: 6 are left.
     let mut s = hourly("UTC", Frequency::Hourly, "2027-01-01");
     s.max_runs = Some(30);
-    let mut b = Builder::new(q.clone(), cals());
-    b.add(s.clone(), &WindowRuns::default());
+    let mut b = Builder::new(q.clone());
+    add(&mut b, s.clone(), &WindowRuns::default());
     assert_eq!(counts(&b.finish()), [6, 0]);
     let mut paused = s.clone();
     paused.status = ScheduleStatus::Paused;
-    let mut b = Builder::new(q.clone(), cals());
-    b.add(paused, &WindowRuns::default());
+    let mut b = Builder::new(q.clone());
+    add(&mut b, paused, &WindowRuns::default());
     let c = b.finish();
     assert!(c.schedules.is_empty() && c.total == 0);
     // A completed schedule shows its history only when asked.
@@ -175,17 +193,14 @@ fn max_runs_pause_and_status_filters() {
         counts: vec![0, 1],
         listed: vec![run],
     };
-    let mut b = Builder::new(q.clone(), cals());
-    b.add(done.clone(), &past);
+    let mut b = Builder::new(q.clone());
+    add(&mut b, done.clone(), &past);
     assert_eq!(b.finish().total, 0);
-    let mut b = Builder::new(
-        CalendarQuery {
-            include_completed: true,
-            ..q
-        },
-        cals(),
-    );
-    b.add(done, &past);
+    let mut b = Builder::new(CalendarQuery {
+        include_completed: true,
+        ..q
+    });
+    add(&mut b, done, &past);
     let c = b.finish();
     assert_eq!(counts(&c), [0, 1]);
     assert_eq!(
@@ -210,8 +225,8 @@ fn past_runs_are_counted_and_only_the_listed_ones_shown() {
             status: ExecutionStatus::Completed,
         }],
     };
-    let mut b = Builder::new(q, cals());
-    b.add(s, &past);
+    let mut b = Builder::new(q);
+    add(&mut b, s, &past);
     let c = b.finish();
     assert_eq!(counts(&c), [2]);
     assert_eq!(c.days[0].items.len(), 1);
@@ -260,9 +275,10 @@ fn expand(s: &Schedule, lo: DateTime<Utc>, hi: DateTime<Utc>) -> (Vec<DateTime<U
     let mut arithmetic = false;
     let mut steps = u64::MAX;
     let mut zones = Zones::new(lo, hi);
+    let timing = Timing::of(s, &cals()).unwrap();
     planned(
         s,
-        &cals(),
+        &timing,
         &mut zones,
         lo,
         hi,
@@ -284,7 +300,7 @@ fn expand(s: &Schedule, lo: DateTime<Utc>, hi: DateTime<Utc>) -> (Vec<DateTime<U
     (out, arithmetic)
 }
 
-fn rule(freq: Frequency, interval: u32, tod: (u8, u8), start: &str) -> RecurrenceRule {
+pub(super) fn rule(freq: Frequency, interval: u32, tod: (u8, u8), start: &str) -> RecurrenceRule {
     let mut r = RecurrenceRule::new(freq, TimeOfDay::new(tod.0, tod.1).unwrap());
     r.interval = interval;
     r.start_date = Some(date(start));
@@ -388,14 +404,11 @@ fn per_day_counts_of_an_arithmetic_rule_match_its_items() {
         rule(Frequency::Minutely, 7, (0, 0), "2027-10-01"),
     );
     let tz = chrono_tz::America::New_York;
-    let mut day = Builder::new(query("2027-10-30", "2027-11-08", tz, GroupBy::Day), cals());
-    day.add(s.clone(), &WindowRuns::default());
+    let mut day = Builder::new(query("2027-10-30", "2027-11-08", tz, GroupBy::Day));
+    add(&mut day, s.clone(), &WindowRuns::default());
     let day = day.finish();
-    let mut month = Builder::new(
-        query("2027-10-30", "2027-11-08", tz, GroupBy::Month),
-        cals(),
-    );
-    month.add(s, &WindowRuns::default());
+    let mut month = Builder::new(query("2027-10-30", "2027-11-08", tz, GroupBy::Month));
+    add(&mut month, s, &WindowRuns::default());
     let month = month.finish();
     assert_eq!(counts(&day), counts(&month));
     for d in &day.days {

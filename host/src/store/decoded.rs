@@ -1,11 +1,11 @@
 //! Decoded schedules kept beside the stored bytes they came from. Parsing a record's JSON is
 //! most of a point read's CPU and of a calendar page's (about 4 µs a schedule); a read that
-//! finds the same bytes as last time clones the decoded record instead (a fifth of a µs).
+//! finds the same bytes as last time shares the decoded record instead.
 //! Entries are checked by comparing bytes, so the cache can only ever return what is stored:
 //! nothing needs invalidating when the writer changes a record. Bounded: emptied when full.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use redb::ReadableTable;
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use crate::model::Schedule;
 const CAPACITY: usize = 20_000;
 
 /// A schedule's stored bytes and what they decode to.
-type Kept = (Box<[u8]>, Schedule);
+type Kept = (Box<[u8]>, Arc<Schedule>);
 
 #[derive(Default)]
 pub struct DecodedSchedules {
@@ -27,7 +27,7 @@ pub struct DecodedSchedules {
 
 impl DecodedSchedules {
     /// The schedule with `id` in the schedules table.
-    pub fn get<R>(&self, table: &R, id: Uuid) -> Result<Option<Schedule>, StoreError>
+    pub fn get<R>(&self, table: &R, id: Uuid) -> Result<Option<Arc<Schedule>>, StoreError>
     where
         R: ReadableTable<&'static [u8], &'static [u8]>,
     {
@@ -43,7 +43,7 @@ impl DecodedSchedules {
                 return Ok(Some(s.clone()));
             }
         }
-        let s: Schedule = decode(bytes)?;
+        let s: Arc<Schedule> = Arc::new(decode(bytes)?);
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= CAPACITY {
             map.clear();

@@ -2,6 +2,8 @@
 //! threads, reads of many records to the blocking pool. Reads check ownership here, so another
 //! user's object is simply `None`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use redb::{ReadTransaction, ReadableDatabase};
 use uuid::Uuid;
@@ -63,7 +65,7 @@ impl Storage for Store {
         let decoded = self.decoded.clone();
         self.read(move |tx| {
             let s = decoded.get(&tx.open_table(SCHEDULES)?, id)?;
-            Ok(s.filter(|s| s.user_id == user))
+            Ok(s.filter(|s| s.user_id == user).map(Arc::unwrap_or_clone))
         })
         .await
     }
@@ -75,6 +77,19 @@ impl Storage for Store {
         after: Option<ScheduleId>,
         limit: usize,
     ) -> Result<Vec<Schedule>, StoreError> {
+        let list = self
+            .list_schedules_shared(user, filter, after, limit)
+            .await?;
+        Ok(list.into_iter().map(Arc::unwrap_or_clone).collect())
+    }
+
+    async fn list_schedules_shared(
+        &self,
+        user: UserId,
+        filter: ScheduleFilter,
+        after: Option<ScheduleId>,
+        limit: usize,
+    ) -> Result<Vec<Arc<Schedule>>, StoreError> {
         let decoded = self.decoded.clone();
         let list =
             move |tx: &ReadTransaction| list_schedules(tx, &decoded, user, &filter, after, limit);
@@ -133,7 +148,7 @@ impl Storage for Store {
     async fn runs_in_window(
         &self,
         schedules: Vec<ScheduleId>,
-        bounds: std::sync::Arc<[DateTime<Utc>]>,
+        bounds: Arc<[DateTime<Utc>]>,
         listed_per_bucket: usize,
     ) -> Result<Vec<WindowRuns>, StoreError> {
         self.read_bulk(move |tx| {
@@ -232,7 +247,7 @@ fn list_schedules(
     filter: &ScheduleFilter,
     after: Option<ScheduleId>,
     limit: usize,
-) -> Result<Vec<Schedule>, StoreError> {
+) -> Result<Vec<Arc<Schedule>>, StoreError> {
     let index = tx.open_table(SCHEDULES_BY_USER_STATUS)?;
     let records = tx.open_table(SCHEDULES)?;
     let statuses: Vec<ScheduleStatus> = match filter.status {
@@ -269,7 +284,7 @@ fn list_schedules(
         }
         let Some((i, id)) = best else { break };
         iters[i].next();
-        let s: Schedule = decoded
+        let s = decoded
             .get(&records, id)?
             .ok_or_else(|| StoreError::Corrupt(format!("index names missing schedule {id}")))?;
         let keep = filter.job_type.as_deref().is_none_or(|j| s.job_type == j)

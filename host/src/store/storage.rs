@@ -106,6 +106,18 @@ pub trait Storage: Send + Sync + 'static {
         after: Option<ScheduleId>,
         limit: usize,
     ) -> Result<Vec<Schedule>, StoreError>;
+    /// The same, shared: a store that keeps decoded schedules hands out its own copies, and a
+    /// caller that only reads them (the calendar) saves a clone of each.
+    async fn list_schedules_shared(
+        &self,
+        user: UserId,
+        filter: ScheduleFilter,
+        after: Option<ScheduleId>,
+        limit: usize,
+    ) -> Result<Vec<Arc<Schedule>>, StoreError> {
+        let list = self.list_schedules(user, filter, after, limit).await?;
+        Ok(list.into_iter().map(Arc::new).collect())
+    }
     /// A user's execution; `None` when missing or another user's.
     async fn execution(
         &self,

@@ -21,7 +21,9 @@ pub(super) fn schedule_with_recent(
     id: ScheduleId,
     recent: usize,
 ) -> Result<Option<(Schedule, Vec<Execution>)>, StoreError> {
-    let s = decoded.get(&tx.open_table(SCHEDULES)?, id)?;
+    let s = decoded
+        .get(&tx.open_table(SCHEDULES)?, id)?
+        .map(std::sync::Arc::unwrap_or_clone);
     let Some(s) = s.filter(|s| s.user_id == user) else {
         return Ok(None);
     };

@@ -79,6 +79,8 @@ fn list(errors: &[FieldError]) -> String {
 pub struct Recurrence {
     pub(super) core: Core,
     pub(super) exceptions: Exceptions,
+    /// The wall times as arithmetic sequences, when the rule is of that shape (see `spans`).
+    pub(super) wall: Option<Vec<(i64, i64)>>,
 }
 
 impl Recurrence {
@@ -111,7 +113,16 @@ impl Recurrence {
             }
         }
         exceptions.finish();
-        Ok(Recurrence { core, exceptions })
+        let wall = if exceptions.is_empty() {
+            core.wall_sequences()
+        } else {
+            None
+        };
+        Ok(Recurrence {
+            core,
+            exceptions,
+            wall,
+        })
     }
 
     pub fn timezone(&self) -> Tz {

@@ -127,12 +127,13 @@ impl Recurrence {
         // Occurrences are whole seconds: at or after `from` is at or after its ceiling.
         let f = from.timestamp() + i64::from(from.timestamp_subsec_nanos() > 0);
         let t = to.timestamp() + i64::from(to.timestamp_subsec_nanos() > 0);
-        if !self.exceptions.is_empty() || zone.tz != self.core.tz || !zone.covers(f, t) {
+        let wall = self.wall.as_deref()?;
+        if zone.tz != self.core.tz || !zone.covers(f, t) {
             return None;
         }
         let (start, end) = self.core.local_bounds();
         let stretches = &zone.stretches;
-        for (first, step) in self.core.wall_sequences()? {
+        for &(first, step) in wall {
             // The indices of the sequence's wall times in `[a, b)`.
             let range = |a: i64, b: i64| {
                 let a = a.max(start);
