@@ -169,7 +169,7 @@ pub async fn calendar(
         Some(body) => body,
         None => {
             let (plans, calendars) = (&state.calendar_plans, &state.scheduler.calendars);
-            let calendar = gather(storage, user, key.1.clone(), plans, calendars)
+            let calendar = gather(storage, user, version, key.1.clone(), plans, calendars)
                 .await
                 .map_err(Problem::internal)?;
             let body = serde_json::to_vec(&render(&key.1, calendar)).map_err(Problem::internal)?;
