@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, criterion_group};
-use sgsched::calendar::{Builder, CalendarQuery, GroupBy, Plans, gather};
+use sgsched::calendar::{Builder, CalendarQuery, Context, GroupBy, gather};
 use sgsched::model::*;
 use sgsched::recurrence::{Frequency, HolidayCalendars, RecurrenceRule, TimeOfDay};
 use sgsched::service::new_execution;
@@ -141,7 +141,7 @@ struct Setup {
     user: UserId,
     calendars: Arc<HolidayCalendars>,
     /// Compiled timings, kept between requests as the server keeps them.
-    plans: Plans,
+    calendar: Context,
     first: ScheduleId,
 }
 
@@ -166,7 +166,7 @@ fn setup() -> Setup {
         store,
         user,
         calendars,
-        plans: Plans::default(),
+        calendar: Context::default(),
         first,
     }
 }
@@ -180,8 +180,8 @@ fn figures(s: &Setup) {
         let mut lat = Vec::with_capacity(n);
         let mut total = 0;
         for _ in 0..n {
-            let fresh = Plans::default();
-            let plans = if cold { &fresh } else { &s.plans };
+            let fresh = Context::default();
+            let cx = if cold { &fresh } else { &s.calendar };
             let t = Instant::now();
             let c =
                 s.rt.block_on(gather(
@@ -189,7 +189,7 @@ fn figures(s: &Setup) {
                     s.user,
                     s.store.data_version(s.user),
                     q.clone(),
-                    plans,
+                    cx,
                     &s.calendars,
                 ))
                 .unwrap();
@@ -252,7 +252,7 @@ fn breakdown(s: &Setup) {
             .unwrap();
         runs.push(t.elapsed());
         let t = Instant::now();
-        let plans = s.plans.of(&page, &s.calendars);
+        let plans = s.calendar.plans.of(&page, &s.calendars);
         for ((sch, m), plan) in page.into_iter().zip(marks).zip(plans) {
             b.add(sch, &plan, &m);
         }
@@ -282,7 +282,7 @@ fn benches(c: &mut Criterion, s: &Setup) {
                 s.user,
                 s.store.data_version(s.user),
                 month.clone(),
-                &s.plans,
+                &s.calendar,
                 &s.calendars,
             ))
             .unwrap()

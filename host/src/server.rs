@@ -102,7 +102,7 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
             dispatcher,
             api_rate,
             calendar_cache: Default::default(),
-            calendar_plans: Default::default(),
+            calendar: Default::default(),
         }),
     })
 }

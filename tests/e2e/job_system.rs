@@ -127,7 +127,7 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
         dispatcher: None,
         api_rate: None,
         calendar_cache: Default::default(),
-        calendar_plans: Default::default(),
+        calendar: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -168,8 +168,8 @@ pub async fn calendar(
     let body = match kept {
         Some(body) => body,
         None => {
-            let (plans, calendars) = (&state.calendar_plans, &state.scheduler.calendars);
-            let calendar = gather(storage, user, version, key.1.clone(), plans, calendars)
+            let (cx, calendars) = (&state.calendar, &state.scheduler.calendars);
+            let calendar = gather(storage, user, version, key.1.clone(), cx, calendars)
                 .await
                 .map_err(Problem::internal)?;
             let body = serde_json::to_vec(&render(&key.1, calendar)).map_err(Problem::internal)?;

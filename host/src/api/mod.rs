@@ -65,8 +65,8 @@ pub struct AppParts {
     pub api_rate: Option<std::sync::Arc<governor::DefaultKeyedRateLimiter<crate::model::UserId>>>,
     /// Rendered calendars, reused while the user's data is unchanged.
     pub calendar_cache: CalendarCache,
-    /// Compiled timings of the schedules calendars were computed for.
-    pub calendar_plans: crate::calendar::Plans,
+    /// What computing calendars keeps across requests (schedules, timings, a gate).
+    pub calendar: crate::calendar::Context,
 }
 
 /// A per-user API rate limiter allowing `per_minute` requests a minute (with that burst).

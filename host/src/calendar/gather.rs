@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
 
 use super::plans::UserList;
 use super::{Builder, Calendar, CalendarQuery, Plans};
@@ -18,6 +19,26 @@ pub const MAX_SCHEDULES: usize = 10_000;
 /// Schedules read per page.
 const PAGE: usize = 1000;
 
+/// What computing calendars keeps across requests: the users' schedules and timings, and a
+/// gate that lets as many computations run at once as there are cores, first come first
+/// served. Without it 64 computations on 2 cores all ran at once, each taking 32 times as
+/// long, and the OS shared the cores without regard to arrival: the last were served far
+/// later than the first.
+pub struct Context {
+    pub plans: Plans,
+    gate: Semaphore,
+}
+
+impl Default for Context {
+    fn default() -> Context {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Context {
+            plans: Plans::default(),
+            gate: Semaphore::new(cores),
+        }
+    }
+}
+
 /// The calendar of `user` for `query`. `version` is the user's data version, read before
 /// anything else (a kept list of schedules is used only at that version).
 pub async fn gather(
@@ -25,9 +46,12 @@ pub async fn gather(
     user: UserId,
     version: u64,
     query: CalendarQuery,
-    plans: &Plans,
+    cx: &Context,
     calendars: &HolidayCalendars,
 ) -> Result<Calendar, StoreError> {
+    // The semaphore is never closed.
+    let _turn = cx.gate.acquire().await.ok();
+    let plans = &cx.plans;
     let list = match plans.user_list(user, version) {
         Some(list) => list,
         None => {
@@ -46,16 +70,11 @@ pub async fn gather(
             .cloned()
             .collect();
         // The page's runs in the range, counted per day from the index; records are read
-        // only for the runs a day may list. A minutely schedule's month is ~40,000 keys, so
-        // the page is read in two halves at once (two cores when they are free).
+        // only for the runs a day may list.
         let ids: Vec<_> = page.iter().map(|(s, _)| s.id).collect();
-        let (first, second) = ids.split_at(ids.len() / 2);
-        let (first, second) = tokio::join!(
-            storage.runs_in_window(first.to_vec(), bounds.clone(), listed_per_day),
-            storage.runs_in_window(second.to_vec(), bounds.clone(), listed_per_day),
-        );
-        let mut runs = first?;
-        runs.extend(second?);
+        let runs = storage
+            .runs_in_window(ids, bounds.clone(), listed_per_day)
+            .await?;
         builder = tokio::task::spawn_blocking(move || {
             for ((s, plan), runs) in page.into_iter().zip(runs) {
                 builder.add(s, &plan, &runs);

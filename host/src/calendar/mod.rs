@@ -20,7 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-pub use self::gather::{MAX_SCHEDULES, gather};
+pub use self::gather::{Context, MAX_SCHEDULES, gather};
 use self::planned::{Span, Zones, ceil_div, planned};
 pub use self::plans::{Plan, Plans};
 use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus};

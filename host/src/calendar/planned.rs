@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use crate::model::{Schedule, ScheduleStatus};
-use crate::recurrence::{Frequency, Recurrence, ZoneOffsets};
+use crate::recurrence::{Frequency, HolidayCalendars, Recurrence, ZoneOffsets};
 pub use crate::recurrence::{Span, ceil_div};
 use crate::service::timing::Timing;
 
@@ -52,12 +52,31 @@ impl Zones {
     }
 }
 
+/// What planning needs of a schedule that does not depend on the window: its compiled timing
+/// and, for a minutely or hourly rule without filters, its arithmetic sequence.
+pub struct Compiled {
+    timing: Timing,
+    arithmetic: Option<Arithmetic>,
+}
+
+impl Compiled {
+    /// `None` when the rule no longer compiles (the schedule then plans nothing).
+    pub fn of(s: &Schedule, calendars: &HolidayCalendars) -> Option<Compiled> {
+        let timing = Timing::of(s, calendars).ok()?;
+        let arithmetic = match &timing {
+            Timing::Recurring(r) => Arithmetic::of(s, r),
+            Timing::Once(_) => None,
+        };
+        Some(Compiled { timing, arithmetic })
+    }
+}
+
 /// Visit the planned runs of `s` in `[lo, hi)`: spans in time order each, though not in order
 /// among themselves. `zones` must be over `[lo, hi)`. Stepping one occurrence uses one unit of
 /// `steps_left`; returns `false` when that budget ran out before the window's end.
 pub fn planned(
     s: &Schedule,
-    timing: &Timing,
+    compiled: &Compiled,
     zones: &mut Zones,
     lo: DateTime<Utc>,
     hi: DateTime<Utc>,
@@ -78,8 +97,9 @@ pub fn planned(
     if left == 0 {
         return true;
     }
+    let timing = &compiled.timing;
     if let Timing::Recurring(r) = timing {
-        if let Some(seq) = Arithmetic::of(s, r)
+        if let Some(seq) = &compiled.arithmetic
             && let Some(span) = seq.window(first, s.max_runs.is_some(), left, lo, hi)
         {
             if let Some(span) = span {

@@ -17,17 +17,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::planned::Compiled;
 use crate::model::{Schedule, ScheduleId, UserId};
 use crate::recurrence::HolidayCalendars;
-use crate::service::timing::Timing;
 
 /// Schedules whose timing is kept, at most.
 const CAPACITY: usize = 20_000;
 /// Schedules kept in users' lists, at most, over all users.
 const LISTED_CAPACITY: usize = 50_000;
 
-/// A schedule's timing, or `None` when its rule no longer compiles (it then plans nothing).
-pub type Plan = Option<Arc<Timing>>;
+/// A schedule's compiled timing, or `None` when its rule no longer compiles (it then plans
+/// nothing).
+pub type Plan = Option<Arc<Compiled>>;
 
 /// A user's schedules in id order, each with its timing.
 pub type UserList = Arc<[(Arc<Schedule>, Plan)]>;
@@ -87,7 +88,7 @@ impl Plans {
         let mut compiled = Vec::new();
         for (s, slot) in schedules.iter().zip(&mut out) {
             if slot.is_none() {
-                let plan = Timing::of(s, calendars).ok().map(Arc::new);
+                let plan = Compiled::of(s, calendars).map(Arc::new);
                 compiled.push((s.clone(), plan.clone()));
                 *slot = Some(plan);
             }
@@ -145,11 +146,20 @@ mod tests {
         use crate::recurrence::Frequency;
         let plans = Plans::default();
         let (alice, bob) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
-        let s = Arc::new(schedule("UTC", rule(Frequency::Daily, 1, (9, 0), "2027-01-01")));
+        let s = Arc::new(schedule(
+            "UTC",
+            rule(Frequency::Daily, 1, (9, 0), "2027-01-01"),
+        ));
         let list: UserList = vec![(s, None)].into();
         plans.keep_user_list(alice, 3, list.clone());
-        assert!(Arc::ptr_eq(&plans.user_list(alice, 3).expect("kept"), &list));
-        assert!(plans.user_list(alice, 4).is_none(), "a write moved the version");
+        assert!(Arc::ptr_eq(
+            &plans.user_list(alice, 3).expect("kept"),
+            &list
+        ));
+        assert!(
+            plans.user_list(alice, 4).is_none(),
+            "a write moved the version"
+        );
         assert!(plans.user_list(bob, 3).is_none(), "another user's");
         // A list read later replaces it.
         plans.keep_user_list(alice, 4, list.clone());

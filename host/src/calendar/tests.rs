@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::TimeZone;
 
-use super::planned::{Span, planned};
+use super::planned::{Compiled, Span, planned};
 use super::*;
 use crate::model::{Priority, ScheduleType};
 use crate::recurrence::{
@@ -26,7 +26,7 @@ fn cals() -> Arc<HolidayCalendars> {
 
 /// Adds `s` as `gather` does: shared, with its compiled timing.
 fn add(b: &mut Builder, s: Schedule, past: &WindowRuns) {
-    let plan = Timing::of(&s, &cals()).ok().map(Arc::new);
+    let plan = Compiled::of(&s, &cals()).map(Arc::new);
     b.add(Arc::new(s), &plan, past);
 }
 
@@ -275,10 +275,10 @@ fn expand(s: &Schedule, lo: DateTime<Utc>, hi: DateTime<Utc>) -> (Vec<DateTime<U
     let mut arithmetic = false;
     let mut steps = u64::MAX;
     let mut zones = Zones::new(lo, hi);
-    let timing = Timing::of(s, &cals()).unwrap();
+    let compiled = Compiled::of(s, &cals()).unwrap();
     planned(
         s,
-        &timing,
+        &compiled,
         &mut zones,
         lo,
         hi,
