@@ -1,9 +1,11 @@
 //! Gathering a calendar from storage, as the API serves it: the user's schedules (kept
 //! between requests while their data is unchanged, see `plans`), then per page of them one
-//! index read of their runs in the range and the page's computation on a blocking thread
-//! (milliseconds of CPU for a large page stay off the async workers).
+//! index read of their runs in the range and the page's computation: schedules that cost a
+//! few operations per day in slices between yields, those that are stepped occurrence by
+//! occurrence on a blocking thread (milliseconds of CPU stay off the async workers).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
@@ -18,6 +20,8 @@ use crate::store::{ScheduleFilter, Storage, StoreError};
 pub const MAX_SCHEDULES: usize = 10_000;
 /// Schedules read per page.
 const PAGE: usize = 1000;
+/// Work on light schedules between two yields to the runtime, at most (plus one schedule's).
+const LIGHT_SLICE: Duration = Duration::from_micros(100);
 
 /// What computing calendars keeps across requests: the users' schedules and timings, and a
 /// gate that lets as many computations run at once as there are cores, first come first
@@ -75,14 +79,31 @@ pub async fn gather(
         let runs = storage
             .runs_in_window(ids, bounds.clone(), listed_per_day)
             .await?;
-        builder = tokio::task::spawn_blocking(move || {
-            for ((s, plan), runs) in page.into_iter().zip(runs) {
-                builder.add(s, &plan, &runs);
+        // Light schedules are added here, a slice at a time between yields; handing them to a
+        // blocking thread cost more than adding them (a third of a computed month). Heavy
+        // ones, whose steps could hold this worker for milliseconds, go to one.
+        let (light, heavy): (Vec<_>, Vec<_>) = page
+            .into_iter()
+            .zip(runs)
+            .partition(|((s, plan), _)| plan.as_ref().is_none_or(|p| p.is_light(s)));
+        let mut slice = Instant::now();
+        for ((s, plan), runs) in light {
+            builder.add(s, &plan, &runs);
+            if slice.elapsed() >= LIGHT_SLICE {
+                tokio::task::yield_now().await;
+                slice = Instant::now();
             }
-            builder
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?;
+        }
+        if !heavy.is_empty() {
+            builder = tokio::task::spawn_blocking(move || {
+                for ((s, plan), runs) in heavy {
+                    builder.add(s, &plan, &runs);
+                }
+                builder
+            })
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        }
     }
     Ok(builder.finish())
 }

@@ -289,8 +289,12 @@ impl Builder {
     }
 
     pub fn finish(mut self) -> Calendar {
+        let schedules = &self.out.schedules;
         for day in &mut self.out.days {
-            trim(&mut day.items, &self.out.schedules);
+            // In id order (creation order), whatever order the schedules were added in.
+            day.schedules
+                .sort_unstable_by_key(|(i, _)| schedules[*i].id);
+            trim(&mut day.items, schedules);
             day.truncated = day.total_count > day.items.len() as u64;
         }
         self.out

@@ -69,6 +69,17 @@ impl Compiled {
         };
         Some(Compiled { timing, arithmetic })
     }
+
+    /// Whether planning `s` over any window costs a few operations per day at most, rather
+    /// than a step per occurrence (a filtered minutely rule over a year is 500,000 steps).
+    pub fn is_light(&self, s: &Schedule) -> bool {
+        match &self.timing {
+            Timing::Once(_) => true,
+            Timing::Recurring(r) => {
+                self.arithmetic.is_some() || (r.has_spans() && s.max_runs.is_none())
+            }
+        }
+    }
 }
 
 /// Visit the planned runs of `s` in `[lo, hi)`: spans in time order each, though not in order

@@ -129,6 +129,12 @@ impl Recurrence {
         self.core.tz
     }
 
+    /// Whether the rule is of the shape [`Recurrence::spans`] covers (it may still refuse a
+    /// window, for its zone).
+    pub fn has_spans(&self) -> bool {
+        self.wall.is_some()
+    }
+
     /// The first occurrence strictly after `instant`.
     pub fn next_after(&self, instant: DateTime<Utc>) -> Option<Occurrence> {
         self.iter_from(instant).next()
