@@ -47,7 +47,9 @@ fn spanned(r: &Recurrence, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Vec
             first,
             step_secs,
             n,
-        } => out.extend((0..n as i64).map(|k| first + Duration::seconds(k * step_secs))),
+        } => out.extend(
+            (0..n as i64).map(|k| DateTime::from_timestamp(first + k * step_secs, 0).unwrap()),
+        ),
     })?;
     out.sort();
     Some(out)

@@ -352,10 +352,10 @@ impl Days<'_> {
     /// are walked with the days; many (a minutely rule's) are counted per day with a division.
     /// A view that lists items gets only each day's first [`MAX_ITEMS_PER_DAY`] of them:
     /// later ones of the same schedule can never be among the day's first.
-    fn every(&mut self, first: DateTime<Utc>, step_secs: i64, n: u64) {
+    fn every(&mut self, first: i64, step_secs: i64, n: u64) {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        let origin = first.timestamp();
-        let mut d = self.day_of(first);
+        let origin = first;
+        let mut d = self.bounds.partition_point(|b| *b <= first) - 1;
         let days = self.bounds.len() - 1;
         if n <= 2 * days as i64 {
             for k in 0..n {

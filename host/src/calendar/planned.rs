@@ -279,7 +279,7 @@ impl Arithmetic {
             return Some(None);
         }
         Some(Some(Span::Every {
-            first: DateTime::from_timestamp(self.anchor + from * self.step, 0)?,
+            first: self.anchor + from * self.step,
             step_secs: self.step,
             n: (to - from) as u64,
         }))

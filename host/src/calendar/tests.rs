@@ -291,6 +291,7 @@ fn expand(s: &Schedule, lo: DateTime<Utc>, hi: DateTime<Utc>) -> (Vec<DateTime<U
                 n,
             } => {
                 arithmetic = true;
+                let first = DateTime::from_timestamp(first, 0).unwrap();
                 out.extend((0..n as i64).map(|k| first + Duration::seconds(k * step_secs)));
             }
         },

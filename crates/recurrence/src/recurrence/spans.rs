@@ -24,9 +24,10 @@ use crate::timezone::resolve_local;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Span {
     One(DateTime<Utc>),
-    /// `first + k * step_secs` for `k` in `0..n`.
+    /// `first + k * step_secs` for `k` in `0..n`, in UTC seconds (whole seconds; counting
+    /// them per day never needs a calendar date).
     Every {
-        first: DateTime<Utc>,
+        first: i64,
         step_secs: i64,
         n: u64,
     },
@@ -155,9 +156,8 @@ impl Recurrence {
                     (u1 + off.min(next)).min(t + off),
                 );
                 if !ks.is_empty() {
-                    let first_at = DateTime::from_timestamp(first + ks.start * step - off, 0)?;
                     emit(Span::Every {
-                        first: first_at,
+                        first: first + ks.start * step - off,
                         step_secs: step,
                         n: (ks.end - ks.start) as u64,
                     });
