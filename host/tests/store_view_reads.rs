@@ -135,6 +135,19 @@ async fn runs_in_window_counts_per_bucket_and_lists_the_first() {
         .unwrap();
     assert_eq!(counted[0].counts, [1000, 200]);
     assert!(counted.iter().all(|w| w.listed.is_empty()));
+    // The first and last run of each; none for a schedule that never ran. The trait's
+    // default answers "read them" for every schedule.
+    let extents = store.run_extents(vec![a.id, b.id, empty.id]).await.unwrap();
+    assert_eq!(
+        extents,
+        [Some((t(0), t(1199))), Some((t(-1), t(2001))), None]
+    );
+    let all = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    let defaults = Defaults(store.clone())
+        .run_extents(vec![a.id, empty.id])
+        .await
+        .unwrap();
+    assert_eq!(defaults, [Some(all), Some(all)]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,10 +11,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
 use super::plans::UserList;
-use super::{Builder, Calendar, CalendarQuery, Plans};
+use super::{Builder, Calendar, CalendarQuery, Listed, Plans};
 use crate::model::UserId;
 use crate::recurrence::HolidayCalendars;
-use crate::store::{ScheduleFilter, Storage, StoreError};
+use crate::store::{ScheduleFilter, Storage, StoreError, WindowRuns};
 
 /// Schedules considered per request, at most, so the cost stays bounded.
 pub const MAX_SCHEDULES: usize = 10_000;
@@ -67,28 +67,48 @@ pub async fn gather(
     let listed_per_day = query.listed_per_day();
     let mut builder = Builder::new(query);
     let bounds: Arc<[DateTime<Utc>]> = builder.bounds().into();
+    let (lo, hi) = builder.range();
+    let meets = |l: &Listed| l.runs.is_some_and(|(first, last)| first < hi && last >= lo);
     for chunk in list.chunks(PAGE) {
-        let page: Vec<_> = chunk
+        let page: Vec<&Listed> = chunk
             .iter()
-            .filter(|(s, _)| builder.query().wants(s))
-            .cloned()
+            .filter(|l| builder.query().wants(&l.schedule))
             .collect();
-        // The page's runs in the range, counted per day from the index; records are read
-        // only for the runs a day may list.
-        let ids: Vec<_> = page.iter().map(|(s, _)| s.id).collect();
-        let runs = storage
-            .runs_in_window(ids, bounds.clone(), listed_per_day)
-            .await?;
+        // The runs in the range of the page's schedules whose history meets it, counted per
+        // day from the index; records are read only for the runs a day may list.
+        let ids: Vec<_> = page
+            .iter()
+            .filter(|l| meets(l))
+            .map(|l| l.schedule.id)
+            .collect();
+        let mut read = if ids.is_empty() {
+            Vec::new()
+        } else {
+            storage
+                .runs_in_window(ids, bounds.clone(), listed_per_day)
+                .await?
+        }
+        .into_iter();
+        let mut light = Vec::with_capacity(page.len());
+        let mut heavy = Vec::new();
+        for l in page {
+            let runs = if meets(l) {
+                read.next().unwrap_or_default()
+            } else {
+                WindowRuns::default()
+            };
+            if l.plan.as_ref().is_none_or(|p| p.is_light(&l.schedule)) {
+                light.push((l, runs));
+            } else {
+                heavy.push((l.clone(), runs));
+            }
+        }
         // Light schedules are added here, a slice at a time between yields; handing them to a
         // blocking thread cost more than adding them (a third of a computed month). Heavy
         // ones, whose steps could hold this worker for milliseconds, go to one.
-        let (light, heavy): (Vec<_>, Vec<_>) = page
-            .into_iter()
-            .zip(runs)
-            .partition(|((s, plan), _)| plan.as_ref().is_none_or(|p| p.is_light(s)));
         let mut slice = Instant::now();
-        for (i, ((s, plan), runs)) in light.into_iter().enumerate() {
-            builder.add(s, &plan, &runs);
+        for (i, (l, runs)) in light.into_iter().enumerate() {
+            builder.add(l.schedule.clone(), &l.plan, &runs);
             // Reading the clock costs as much as adding a schedule: every 16th is enough.
             if i % 16 == 15 && slice.elapsed() >= LIGHT_SLICE {
                 tokio::task::yield_now().await;
@@ -97,8 +117,8 @@ pub async fn gather(
         }
         if !heavy.is_empty() {
             builder = tokio::task::spawn_blocking(move || {
-                for ((s, plan), runs) in heavy {
-                    builder.add(s, &plan, &runs);
+                for (l, runs) in heavy {
+                    builder.add(l.schedule, &l.plan, &runs);
                 }
                 builder
             })
@@ -125,7 +145,19 @@ async fn read_list(
         let done = page.len() < PAGE;
         after = page.last().map(|s| s.id);
         let timings = plans.of(&page, calendars);
-        out.extend(page.into_iter().zip(timings));
+        let extents = storage
+            .run_extents(page.iter().map(|s| s.id).collect())
+            .await?;
+        out.extend(
+            page.into_iter()
+                .zip(timings)
+                .zip(extents)
+                .map(|((schedule, plan), runs)| Listed {
+                    schedule,
+                    plan,
+                    runs,
+                }),
+        );
         if done {
             break;
         }

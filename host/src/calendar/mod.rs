@@ -22,7 +22,7 @@ use chrono_tz::Tz;
 
 pub use self::gather::{Context, MAX_SCHEDULES, gather};
 use self::planned::{Span, Zones, ceil_div, planned};
-pub use self::plans::{Plan, Plans};
+pub use self::plans::{Listed, Plan, Plans};
 use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus};
 use crate::store::WindowRuns;
 use crate::timezone::resolve_local;

@@ -6,8 +6,10 @@
 //!   `Arc`, see `store::decoded`): a changed record decodes to a new `Arc`, so a stale timing
 //!   is never used and nothing needs invalidating. The entry holds its record, so the
 //!   address cannot be reused while it is kept.
-//! - A user's list (reading 1,000 records from the B-tree was a third of a computed month)
-//!   is kept under the user's data version read before the list was, like a rendered
+//! - A user's list (reading 1,000 records from the B-tree was a third of a computed month),
+//!   with when each schedule's executions were scheduled (so a window that meets none of its
+//!   history reads no runs), is kept under the user's data version read before the list was,
+//!   like a rendered
 //!   calendar (`api::calendar_cache`): any later write to the user's schedules moves the
 //!   version, and the list is then read again. So a calendar over another window, zone or
 //!   view of unchanged data starts from memory.
@@ -20,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use super::planned::Compiled;
 use crate::model::{Schedule, ScheduleId, UserId};
 use crate::recurrence::HolidayCalendars;
+use crate::store::RunExtent;
 
 /// Schedules whose timing is kept, at most.
 const CAPACITY: usize = 20_000;
@@ -30,8 +33,17 @@ const LISTED_CAPACITY: usize = 50_000;
 /// nothing).
 pub type Plan = Option<Arc<Compiled>>;
 
-/// A user's schedules in id order, each with its timing.
-pub type UserList = Arc<[(Arc<Schedule>, Plan)]>;
+/// One of a user's schedules as a calendar needs it.
+#[derive(Clone)]
+pub struct Listed {
+    pub schedule: Arc<Schedule>,
+    pub plan: Plan,
+    /// When its executions were scheduled, the first and the last (`None`: it has none).
+    pub runs: RunExtent,
+}
+
+/// A user's schedules in id order.
+pub type UserList = Arc<[Listed]>;
 
 #[derive(Default)]
 pub struct Plans {
@@ -150,7 +162,12 @@ mod tests {
             "UTC",
             rule(Frequency::Daily, 1, (9, 0), "2027-01-01"),
         ));
-        let list: UserList = vec![(s, None)].into();
+        let list: UserList = vec![Listed {
+            schedule: s,
+            plan: None,
+            runs: None,
+        }]
+        .into();
         plans.keep_user_list(alice, 3, list.clone());
         assert!(Arc::ptr_eq(
             &plans.user_list(alice, 3).expect("kept"),

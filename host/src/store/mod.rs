@@ -31,7 +31,8 @@ use redb::Database;
 pub use format::DB_FORMAT;
 pub use local_jobs::LocalJobRecord;
 pub use storage::{
-    Rejected, RunMark, ScheduleFilter, Snapshot, Storage, WindowRuns, WriteFn, WriteSet, write_with,
+    Rejected, RunExtent, RunMark, ScheduleFilter, Snapshot, Storage, WindowRuns, WriteFn, WriteSet,
+    write_with,
 };
 
 #[derive(Debug, thiserror::Error)]

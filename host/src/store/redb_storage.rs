@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::decoded::DecodedSchedules;
 use super::keys;
-use super::storage::{ScheduleFilter, Storage, WindowRuns, WriteFn};
+use super::storage::{RunExtent, ScheduleFilter, Storage, WindowRuns, WriteFn};
 use super::tables::{self, *};
 use super::view_reads;
 use super::writer::Op;
@@ -142,6 +142,11 @@ impl Storage for Store {
     ) -> Result<Option<(Schedule, Vec<Execution>)>, StoreError> {
         let decoded = self.decoded.clone();
         self.read(move |tx| view_reads::schedule_with_recent(tx, &decoded, user, id, recent))
+            .await
+    }
+
+    async fn run_extents(&self, schedules: Vec<ScheduleId>) -> Result<Vec<RunExtent>, StoreError> {
+        self.read_bulk(move |tx| view_reads::run_extents(tx, &schedules))
             .await
     }
 

@@ -91,6 +91,9 @@ pub struct WindowRuns {
     pub listed: Vec<RunMark>,
 }
 
+/// The earliest and latest `scheduled_for` of a schedule's executions; `None`: it has none.
+pub type RunExtent = Option<(DateTime<Utc>, DateTime<Utc>)>;
+
 #[async_trait::async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Run `f` in the writer (group commit). Resolves after the durable commit of its group.
@@ -146,6 +149,14 @@ pub trait Storage: Send + Sync + 'static {
         };
         let runs = self.executions(id, None, None, recent).await?;
         Ok(Some((s, runs)))
+    }
+    /// For each of `schedules`, the earliest and latest `scheduled_for` of its executions, or
+    /// `None` when it has none: a calendar then reads the runs only of schedules whose history
+    /// meets its window (a month ahead meets none). A store without a cheap answer may give
+    /// `(MIN, MAX)`, which means "read them".
+    async fn run_extents(&self, schedules: Vec<ScheduleId>) -> Result<Vec<RunExtent>, StoreError> {
+        let all = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        Ok(vec![Some(all); schedules.len()])
     }
     /// For each of `schedules`, its executions with `scheduled_for` in the window
     /// `[bounds[0], bounds[last])`, counted per bucket `[bounds[i], bounds[i + 1])`, and the

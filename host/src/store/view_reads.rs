@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::codec::decode;
 use super::decoded::DecodedSchedules;
-use super::storage::{RunMark, WindowRuns};
+use super::storage::{RunExtent, RunMark, WindowRuns};
 use super::tables::{self, EXECUTIONS, EXECUTIONS_BY_SCHEDULE, SCHEDULES};
 use super::{StoreError, keys};
 use crate::model::{Execution, ExecutionStatus, Schedule, ScheduleId, UserId};
@@ -87,6 +87,34 @@ pub(super) fn runs_in_window(
             }
         }
         out.push(window);
+    }
+    Ok(out)
+}
+
+pub(super) fn run_extents(
+    tx: &ReadTransaction,
+    schedules: &[ScheduleId],
+) -> Result<Vec<RunExtent>, StoreError> {
+    let index = tx.open_table(EXECUTIONS_BY_SCHEDULE)?;
+    let at = |key: &[u8]| {
+        keys::execution_window_entry(key)
+            .map(|(at, _)| at)
+            .ok_or_else(|| StoreError::Corrupt("bad execution index key".into()))
+    };
+    let mut out = Vec::with_capacity(schedules.len());
+    for &schedule in schedules {
+        let range = keys::executions_of_range(schedule, None);
+        let mut keys = index.range::<&[u8]>(keys::as_slices(&range))?;
+        let Some(first) = keys.next().transpose()? else {
+            out.push(None);
+            continue;
+        };
+        let first = at(first.0.value())?;
+        let last = match keys.next_back().transpose()? {
+            Some(last) => at(last.0.value())?,
+            None => first,
+        };
+        out.push(Some((first, last)));
     }
     Ok(out)
 }
