@@ -75,8 +75,12 @@ impl Compiled {
     pub fn is_light(&self, s: &Schedule) -> bool {
         match &self.timing {
             Timing::Once(_) => true,
+            // A moved `next_run_at` off the sequence is stepped from.
             Timing::Recurring(r) => {
-                self.arithmetic.is_some() || (r.has_spans() && s.max_runs.is_none())
+                let on_sequence =
+                    |a: &Arithmetic| s.next_run_at.is_none_or(|t| a.index_of(t).is_some());
+                self.arithmetic.as_ref().is_some_and(on_sequence)
+                    || (r.has_spans() && s.max_runs.is_none())
             }
         }
     }
@@ -248,6 +252,15 @@ impl Arithmetic {
         ceil_div(t.timestamp() - self.anchor, self.step).max(0)
     }
 
+    /// The index of `first` when it is one of the sequence's instants.
+    fn index_of(&self, first: DateTime<Utc>) -> Option<i64> {
+        let offset = first.timestamp() - self.anchor;
+        if offset < 0 || offset % self.step != 0 || first.timestamp_subsec_nanos() != 0 {
+            return None;
+        }
+        Some(offset / self.step).filter(|k| *k < self.end_k)
+    }
+
     /// The runs in `[lo, hi)` starting at `first`, at most `left` of them from `first` when
     /// `counts_before` (`max_runs`), else from the window start. `None` when `first` is not
     /// one of the sequence's instants (a moved run): the caller steps instead.
@@ -259,14 +272,7 @@ impl Arithmetic {
         lo: DateTime<Utc>,
         hi: DateTime<Utc>,
     ) -> Option<Option<Span>> {
-        let offset = first.timestamp() - self.anchor;
-        if offset < 0 || offset % self.step != 0 || first.timestamp_subsec_nanos() != 0 {
-            return None;
-        }
-        let first_k = offset / self.step;
-        if first_k >= self.end_k {
-            return None;
-        }
+        let first_k = self.index_of(first)?;
         let end_k = if counts_before {
             self.end_k
                 .min(first_k.saturating_add(i64::try_from(left).unwrap_or(i64::MAX)))

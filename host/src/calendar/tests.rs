@@ -418,3 +418,31 @@ fn per_day_counts_of_an_arithmetic_rule_match_its_items() {
     // 2027-11-07 in New York has 25 hours: 1500 minutes hold 214 or 215 runs 7 apart.
     assert!((214..=215).contains(&counts(&month)[8]));
 }
+
+#[test]
+fn only_schedules_planned_without_stepping_are_light() {
+    let light = |s: &Schedule| Compiled::of(s, &cals()).unwrap().is_light(s);
+    let minutely = schedule("UTC", rule(Frequency::Minutely, 5, (0, 0), "2027-01-01"));
+    assert!(light(&minutely));
+    // A `next_run_at` off the sequence (a moved run) is stepped from.
+    let mut moved = minutely.clone();
+    moved.next_run_at = moved.next_run_at.map(|t| t + Duration::seconds(30));
+    assert!(!light(&moved));
+    let mut filtered = minutely.clone();
+    filtered.recurrence_rule.as_mut().unwrap().hours = vec![9, 17];
+    assert!(!light(&filtered));
+    let daily = schedule(
+        "Europe/Berlin",
+        rule(Frequency::Daily, 1, (9, 0), "2027-01-01"),
+    );
+    assert!(light(&daily));
+    // A run budget counts the runs before the window: stepped.
+    let mut budget = daily.clone();
+    budget.max_runs = Some(10);
+    assert!(!light(&budget));
+    let monthly = schedule(
+        "Europe/Berlin",
+        rule(Frequency::Monthly, 1, (9, 0), "2027-01-01"),
+    );
+    assert!(!light(&monthly));
+}
