@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::plans::UserList;
 use super::{Builder, Calendar, CalendarQuery, Listed, Plans};
-use crate::model::UserId;
+use crate::model::{ScheduleId, UserId};
 use crate::recurrence::HolidayCalendars;
 use crate::store::{ScheduleFilter, Storage, StoreError, WindowRuns};
 
@@ -20,6 +20,8 @@ use crate::store::{ScheduleFilter, Storage, StoreError, WindowRuns};
 pub const MAX_SCHEDULES: usize = 10_000;
 /// Schedules read per page.
 const PAGE: usize = 1000;
+/// Schedules whose runs are read in two halves at once, at least.
+const SPLIT_RUNS: usize = 256;
 /// Work on light schedules between two yields to the runtime, at most (plus 16 schedules').
 const LIGHT_SLICE: Duration = Duration::from_micros(100);
 
@@ -81,14 +83,9 @@ pub async fn gather(
             .filter(|l| meets(l))
             .map(|l| l.schedule.id)
             .collect();
-        let mut read = if ids.is_empty() {
-            Vec::new()
-        } else {
-            storage
-                .runs_in_window(ids, bounds.clone(), listed_per_day)
-                .await?
-        }
-        .into_iter();
+        let mut read = read_runs(storage, ids, &bounds, listed_per_day)
+            .await?
+            .into_iter();
         let mut light = Vec::with_capacity(page.len());
         let mut heavy = Vec::new();
         for l in page {
@@ -127,6 +124,32 @@ pub async fn gather(
         }
     }
     Ok(builder.finish())
+}
+
+/// The runs in the window of `ids`. A schedule with a long history may have ~40,000 keys in a
+/// month, so many schedules are read in two halves at once (two cores when they are free).
+async fn read_runs(
+    storage: &dyn Storage,
+    ids: Vec<ScheduleId>,
+    bounds: &Arc<[DateTime<Utc>]>,
+    listed_per_day: usize,
+) -> Result<Vec<WindowRuns>, StoreError> {
+    if ids.len() < SPLIT_RUNS {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        return storage
+            .runs_in_window(ids, bounds.clone(), listed_per_day)
+            .await;
+    }
+    let (first, second) = ids.split_at(ids.len() / 2);
+    let (first, second) = tokio::join!(
+        storage.runs_in_window(first.to_vec(), bounds.clone(), listed_per_day),
+        storage.runs_in_window(second.to_vec(), bounds.clone(), listed_per_day),
+    );
+    let mut runs = first?;
+    runs.extend(second?);
+    Ok(runs)
 }
 
 /// The user's first [`MAX_SCHEDULES`] schedules with their timings, read page by page.
