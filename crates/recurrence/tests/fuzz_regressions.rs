@@ -125,3 +125,16 @@ fn an_end_date_on_the_last_four_digit_day_survives_rrule_text() {
         assert_eq!(again, rule, "{text}");
     }
 }
+
+/// rrule_parse: a reschedule target with seconds was accepted, and written back without them,
+/// so the rule changed through its own text. Seconds are refused there now, as in DTSTART.
+#[test]
+fn a_reschedule_target_with_seconds_is_refused() {
+    let text = "DTSTART;TZID=America/Santiago:20260906T000000\n\
+                RRULE:FREQ=WEEKLY;INTERVAL=3;WKST=SU;BYDAY=SU,MO\n\
+                X-SGSCHED-RESCHEDULE:20260913=20260914T100008\n\
+                X-SGSCHED-HOLIDAYS:US=NEXT-BUSINESS-DAY";
+    let e = parse_rrule(text).expect_err("seconds");
+    assert_eq!(e.part, "X-SGSCHED-RESCHEDULE");
+    assert!(parse_rrule(&text.replace("T100008", "T100000")).is_ok());
+}

@@ -357,6 +357,11 @@ fn parse_errors_name_the_part() {
     );
     assert_eq!(part("DTSTART:20260101T090030\nRRULE:FREQ=DAILY"), "DTSTART");
     assert_eq!(part("DTSTART:20260101T090000"), "RRULE");
+    // Found by fuzzing: a target with seconds was accepted and lost them when written back.
+    assert_eq!(
+        part("RRULE:FREQ=DAILY\nX-SGSCHED-RESCHEDULE:20260913=20260914T100008"),
+        "X-SGSCHED-RESCHEDULE"
+    );
     let e = parse_rrule("DTSTART;TZID=America/New_Yrok:20260101T090000\nRRULE:FREQ=DAILY")
         .expect_err("zone");
     assert!(e.message.contains("America/New_York"), "{e}");

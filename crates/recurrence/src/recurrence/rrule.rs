@@ -207,6 +207,14 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
                     "expected a local date-time YYYYMMDDTHHMMSS",
                 )
             })?;
+            // As in DTSTART, and as the JSON form (`HH:MM`) can express: a target with
+            // seconds would not survive being written back.
+            if to.second() != 0 {
+                return err(
+                    "X-SGSCHED-RESCHEDULE",
+                    "seconds are not supported: times are whole minutes",
+                );
+            }
             exceptions.push(Exception::Reschedule {
                 date: parse_date_part("X-SGSCHED-RESCHEDULE", date)?,
                 to,
