@@ -17,7 +17,6 @@ use criterion::{Criterion, criterion_group};
 use sgsched::calendar::{Builder, CalendarQuery, Context, GroupBy, gather};
 use sgsched::model::*;
 use sgsched::recurrence::{Frequency, HolidayCalendars, RecurrenceRule, TimeOfDay};
-use sgsched::service::new_execution;
 use sgsched::service::timing::Timing;
 use sgsched::store::{Storage, Store, WriteSet};
 use uuid::Uuid;
@@ -55,33 +54,14 @@ fn rule(i: usize) -> RecurrenceRule {
 
 fn schedule(user: UserId, i: usize, calendars: &HolidayCalendars) -> Schedule {
     let created = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
-    let mut s = Schedule {
-        id: Uuid::now_v7(),
-        user_id: user,
-        name: format!("cal {i}"),
-        description: None,
-        job_type: "export".into(),
-        job_config: serde_json::json!({"project_id": "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "format": "mp4"}),
-        schedule_type: ScheduleType::Recurring,
-        scheduled_at: None,
-        recurrence_rule: Some(rule(i)),
-        timezone: ZONES[i % ZONES.len()].into(),
-        status: ScheduleStatus::Active,
-        priority: Priority::ALL[i % 4],
-        next_run_at: None,
-        last_run_at: None,
-        run_count: 0,
-        max_runs: None,
-        missed_policy: MissedPolicy::Skip,
-        overlap_policy: OverlapPolicy::Skip,
-        series_id: None,
-        episode: None,
-        paused_at: None,
-        created_at: created,
-        updated_at: created,
-        revision: 1,
-        stats: Default::default(),
-    };
+    let config =
+        serde_json::json!({"project_id": "6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "format": "mp4"});
+    let mut s = fixtures::schedule(user, created)
+        .name(format!("cal {i}"))
+        .job("export", config)
+        .recurring(rule(i), ZONES[i % ZONES.len()].parse().unwrap())
+        .priority(Priority::ALL[i % 4])
+        .build();
     s.next_run_at = Timing::of(&s, calendars).unwrap().next_from(now());
     s
 }
@@ -98,7 +78,7 @@ async fn fill(store: &Store, user: UserId, calendars: &HolidayCalendars) -> (Sch
         let timing = Timing::of(&s, calendars).unwrap();
         let (times, _) = timing.between(month_start, now() - chrono::Duration::seconds(1), 100_000);
         for t in times {
-            let mut e = new_execution(&s, t, t, false, true);
+            let mut e = Execution::pending(&s, t, t, false, true);
             e.status = ExecutionStatus::Completed;
             e.started_at = Some(t);
             e.completed_at = Some(t + chrono::Duration::seconds(20));

@@ -38,41 +38,19 @@ fn wide() -> ExecutorConfig {
 }
 
 fn schedule(user: UserId, at: chrono::DateTime<Utc>) -> Schedule {
-    Schedule {
-        id: Uuid::now_v7(),
-        user_id: user,
-        name: "bench".into(),
-        description: None,
-        job_type: "export".into(),
-        job_config: serde_json::json!({
-            "project_id": "0190b3c4-7d2e-7cc0-9a51-3f6e1c2b8a90",
-            "format": "mp4",
-            "resolution": "1080p",
-            "fps": 30,
-            "quality": "high",
-            "destination": {"kind": "s3", "path": "s3://story-genius-exports/octopus/"},
-            "include_captions": true,
-        }),
-        schedule_type: ScheduleType::Once,
-        scheduled_at: Some(at),
-        recurrence_rule: None,
-        timezone: "UTC".into(),
-        status: ScheduleStatus::Active,
-        priority: Priority::Normal,
-        next_run_at: Some(at),
-        last_run_at: None,
-        run_count: 0,
-        max_runs: None,
-        missed_policy: MissedPolicy::Skip,
-        overlap_policy: OverlapPolicy::Skip,
-        series_id: None,
-        episode: None,
-        paused_at: None,
-        created_at: at,
-        updated_at: at,
-        revision: 1,
-        stats: Default::default(),
-    }
+    let config = serde_json::json!({
+        "project_id": "0190b3c4-7d2e-7cc0-9a51-3f6e1c2b8a90",
+        "format": "mp4",
+        "resolution": "1080p",
+        "fps": 30,
+        "quality": "high",
+        "destination": {"kind": "s3", "path": "s3://story-genius-exports/octopus/"},
+        "include_captions": true,
+    });
+    fixtures::schedule(user, at)
+        .name("bench")
+        .job("export", config)
+        .build()
 }
 
 async fn put_all(store: &Store, schedules: Vec<Schedule>) {
@@ -152,7 +130,7 @@ async fn throughput(group_commit: bool) -> (f64, Option<(f64, f64)>) {
     let cpu_before = cpu_seconds();
     let start = Instant::now();
     clock.set(at);
-    sched.wake.notify_one();
+    sched.wakeup().wake();
     // Done = nothing due, nothing queued, nothing running. Watched in memory: polling the
     // store for 10,000 records every few ms would cost more than what is measured.
     loop {

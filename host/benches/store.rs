@@ -24,33 +24,15 @@ const CHILD_ENV: &str = "SGSCHED_BENCH_OPEN_CHILD";
 fn schedule(user: UserId, i: u64) -> Schedule {
     let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
         + chrono::Duration::seconds((i % 100_000) as i64);
-    Schedule {
-        id: Uuid::now_v7(),
-        user_id: user,
-        name: format!("episode {i}"),
-        description: Some("a weekly video for the channel".into()),
-        job_type: "video_generation".into(),
-        job_config: serde_json::json!({"prompt": "a cat explains taxes", "duration_seconds": 60, "style": "cartoon"}),
-        schedule_type: ScheduleType::Once,
-        scheduled_at: Some(at),
-        recurrence_rule: None,
-        timezone: "Europe/Paris".into(),
-        status: ScheduleStatus::Active,
-        priority: Priority::ALL[(i % 4) as usize],
-        next_run_at: Some(at),
-        last_run_at: None,
-        run_count: 0,
-        max_runs: None,
-        missed_policy: MissedPolicy::Skip,
-        overlap_policy: OverlapPolicy::Skip,
-        series_id: None,
-        episode: None,
-        paused_at: None,
-        created_at: at,
-        updated_at: at,
-        revision: 0,
-        stats: Default::default(),
-    }
+    let config = serde_json::json!({"prompt": "a cat explains taxes", "duration_seconds": 60, "style": "cartoon"});
+    fixtures::schedule(user, at)
+        .name(format!("episode {i}"))
+        .description("a weekly video for the channel")
+        .job("video_generation", config)
+        .timezone(chrono_tz::Europe::Paris)
+        .priority(Priority::ALL[(i % 4) as usize])
+        .revision(0)
+        .build()
 }
 
 fn runtime() -> tokio::runtime::Runtime {

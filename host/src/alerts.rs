@@ -139,41 +139,16 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, RunStats, ScheduleType,
-    };
+    use crate::model::{Execution, ExecutionStatus, fixtures};
     use chrono::TimeZone;
     use uuid::Uuid;
 
     fn schedule(name: &str) -> Schedule {
         let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        Schedule {
-            id: Uuid::now_v7(),
-            user_id: Uuid::nil(),
-            name: name.into(),
-            description: None,
-            job_type: "export".into(),
-            job_config: serde_json::json!({}),
-            schedule_type: ScheduleType::Recurring,
-            scheduled_at: None,
-            recurrence_rule: None,
-            timezone: "UTC".into(),
-            status: ScheduleStatus::Active,
-            priority: Priority::Normal,
-            next_run_at: None,
-            last_run_at: None,
-            run_count: 0,
-            max_runs: None,
-            missed_policy: MissedPolicy::Skip,
-            overlap_policy: OverlapPolicy::Skip,
-            series_id: None,
-            episode: None,
-            paused_at: None,
-            created_at: t,
-            updated_at: t,
-            revision: 1,
-            stats: RunStats::default(),
-        }
+        fixtures::schedule(Uuid::nil(), t)
+            .name(name)
+            .next_run(None)
+            .build()
     }
 
     #[test]
@@ -203,7 +178,7 @@ mod tests {
         let mut slow = schedule("slow");
         slow.stats
             .record(ExecutionStatus::Completed, Some(30_000), None);
-        let mut running = crate::service::new_execution(&slow, now, now, false, true);
+        let mut running = Execution::pending(&slow, now, now, false, true);
         running.status = ExecutionStatus::Running;
         running.started_at = Some(now - Duration::seconds(91));
         let mut fine = running.clone();

@@ -2,7 +2,6 @@
 
 pub mod alerts;
 pub mod api;
-pub mod bulk;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
@@ -11,7 +10,6 @@ pub mod jobsystem;
 pub mod metrics;
 pub mod model;
 pub mod plugins;
-pub mod series;
 pub mod server;
 pub mod service;
 pub mod store;

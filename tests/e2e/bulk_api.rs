@@ -3,7 +3,7 @@
 //! pause/resume/cancel by ids and by filter with exact resulting statuses; another user's ids
 //! reported failed and left untouched.
 
-mod common;
+use crate::common;
 
 use common::{Api, export_config, start_with_user};
 use serde_json::{Value, json};

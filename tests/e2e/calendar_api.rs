@@ -3,7 +3,7 @@
 //! listed, past executions with their status, the status and job type filters, option
 //! validation, user isolation, and a kept calendar following every write.
 
-mod common;
+use crate::common;
 
 use common::{Api, export_config, start_with_user};
 use serde_json::{Value, json};

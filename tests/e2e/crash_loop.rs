@@ -7,7 +7,7 @@
 //!
 //! The seed is printed; `SGSCHED_CRASH_SEED=<n>` replays a run's kill points and schedule.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! unacknowledged is half there, and the database opens at once. Repeated at many kill points,
 //! on one data dir, so each restart also recovers from all the earlier crashes.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! with and without counting, and a daily 02:30 New York schedule across both 2026 DST
 //! changes running exactly once a day at the exact instants.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -242,7 +242,7 @@ async fn run_now_with_and_without_counting() {
     );
     let e = h
         .sched
-        .storage
+        .storage()
         .execution(h.user, free.id)
         .await
         .unwrap()
@@ -271,7 +271,7 @@ async fn run_now_with_and_without_counting() {
     );
     let e = h
         .sched
-        .storage
+        .storage()
         .execution(h.user, counted.id)
         .await
         .unwrap()

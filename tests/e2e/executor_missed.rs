@@ -2,7 +2,7 @@
 //! and after a three-day pause, each missed policy gives exactly the executions it promises,
 //! at their exact instants; a run late by less than the grace window is not missed.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration as Span, Utc};
 use common::harness::*;

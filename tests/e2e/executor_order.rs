@@ -2,7 +2,7 @@
 //! the next free slot, the per-user quota and the rate limits (work over a limit waits, it is
 //! not dropped). Time is a `ManualClock`; the order is the order jobs reach the job system.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ async fn priority_order_with_concurrency_one() {
         let id: uuid::Uuid = key.parse().unwrap();
         let e = h
             .sched
-            .storage
+            .storage()
             .execution(h.user, id)
             .await
             .unwrap()
@@ -83,7 +83,7 @@ async fn fifo_within_a_priority() {
     for key in jobs.keys() {
         let e = h
             .sched
-            .storage
+            .storage()
             .execution(h.user, key.parse().unwrap())
             .await
             .unwrap()
@@ -148,7 +148,7 @@ async fn urgent_takes_the_next_free_slot() {
     for key in jobs.keys() {
         let e = h
             .sched
-            .storage
+            .storage()
             .execution(h.user, key.parse().unwrap())
             .await
             .unwrap()
@@ -289,7 +289,7 @@ async fn global_rate_limit_does_not_spend_user_tokens() {
     let log = jobs.log();
     let first = h
         .sched
-        .storage
+        .storage()
         .execution(h.user, log[20].idempotency_key.parse().unwrap())
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 //! under in-flight runs, then a new executor on the same data dir) and with the real binary
 //! killed by SIGKILL while 1,000 runs are in flight against the job-system stub.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};

@@ -2,8 +2,6 @@
 //! listed at `/v1/jobs`) and the HTTP one against `examples/job-system-stub`, with its
 //! idempotency, retries, timeouts and failures.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! clears after a success, and `GET /v1/schedules/{id}` stays as fast as without faults (median
 //! within 2x, plus a small allowance for a loaded machine).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! `sgsched next`: the next occurrences of a JSON rule or RRULE text, one line each (UTC, then
 //! local time with its offset), and every input error on stderr with exit code 2.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! whose every operation, walked against the real server, answers only statuses it lists, with
 //! bodies that validate against the schemas it declares (JSON Schema 2020-12).
 
-mod common;
+use crate::common;
 
 use common::Api;
 use reqwest::Method;

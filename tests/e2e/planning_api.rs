@@ -2,7 +2,7 @@
 //! DST change, max_runs, pause), `/v1/schedules/upcoming` (merged order, window, filters),
 //! `/v1/alerts`, `/metrics`, and the per-user API rate limit (429 with Retry-After).
 
-mod common;
+use crate::common;
 
 use common::Server;
 use serde_json::{Value, json};

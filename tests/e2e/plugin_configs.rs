@@ -2,7 +2,7 @@
 //! `plugins/testdata/validation_cases.json` (valid examples, each field wrong alone, several
 //! wrong at once) must report exactly the listed field paths, all at once.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! filesystem fails its own call with a clear error, and the same host serves the next call.
 //! Components that are not plugins of our world are refused at load, naming the reason.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! Needs `componentize-py` on PATH. Without it the test says so and passes, unless
 //! `SGSCHED_REQUIRE_PYTHON_PLUGIN=1` (set by `.ci/run`, which installs it).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::Arc;

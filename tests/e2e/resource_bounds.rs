@@ -17,7 +17,7 @@
 //!   default soft limit of 1,024 open files, which it must raise (it would otherwise stop
 //!   accepting anyone at ~1,000 connections).
 
-mod common;
+use crate::common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -1,7 +1,7 @@
 //! Users are isolated: another user's schedule is a 404 on every route, as if it did not exist,
 //! and nothing another user tries changes it. Every /v1 route needs a valid bearer token.
 
-mod common;
+use crate::common;
 
 use common::{Api, Server, once_body, weekly_body};
 use reqwest::Method;

@@ -3,7 +3,7 @@
 //! clone and run now, and every forbidden transition of the status table (409, nothing changed).
 //! There is no executor yet (issue 5): executions made here stay `pending`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Schedules (with their executions and the local job system's jobs) survive a restart exactly
 //! as they were, and concurrent writes to one schedule lose nothing.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! are not UUIDs 404. A failed request creates nothing, and nothing is ever a 5xx (every answer
 //! is checked by `Api`).
 
-mod common;
+use crate::common;
 
 use common::{Api, export_config, once_body, start_with_user, weekly_body};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! completes exactly once, in order, and the series completes. Also over HTTP: create, read,
 //! cancel, validation and isolation.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -13,7 +13,7 @@ use common::harness::*;
 use serde_json::{Value, json};
 use sgsched::jobsystem::{JobState, JobStatus, JobSystem, JobSystemError, SubmitRequest};
 use sgsched::model::SeriesStatus;
-use sgsched::series::SeriesParts;
+use sgsched::service::SeriesParts;
 
 /// Succeeds every job except the first one submitted for episode 2.
 #[derive(Default)]
@@ -80,7 +80,7 @@ async fn a_failed_episode_runs_again_and_the_rest_follow_in_order() {
     let planned: Vec<_> = created
         .episodes
         .iter()
-        .map(|s| s.scheduled_at.unwrap())
+        .map(|s| s.scheduled_at().unwrap())
         .collect();
     assert_eq!(
         planned,
@@ -104,7 +104,11 @@ async fn a_failed_episode_runs_again_and_the_rest_follow_in_order() {
     assert_eq!(s.series.status, SeriesStatus::Completed);
     assert_eq!(s.series.current_episode, 6);
     // Episode 2 re-ran on the 4th; 3..5 moved one day later.
-    let at: Vec<_> = s.episodes.iter().map(|e| e.scheduled_at.unwrap()).collect();
+    let at: Vec<_> = s
+        .episodes
+        .iter()
+        .map(|e| e.scheduled_at().unwrap())
+        .collect();
     assert_eq!(
         at,
         [

@@ -1,7 +1,7 @@
 //! The real binary: `plugins list`, `plugins validate`, and `serve` answering `/healthz`,
 //! `/v1/plugins` and `/v1/jobs`, shutting down on SIGTERM and reusing its compiled cache.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::{AppState, Problem};
 use crate::model::UserId;
-use crate::store::Storage;
+use crate::service::Scheduler;
 
 /// The authenticated caller.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +35,7 @@ impl TokenCache {
         }
     }
 
-    async fn user(&self, storage: &dyn Storage, token: &str) -> Result<Option<UserId>, Problem> {
+    async fn user(&self, sched: &Scheduler, token: &str) -> Result<Option<UserId>, Problem> {
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(u) = self
             .known
@@ -45,9 +45,9 @@ impl TokenCache {
         {
             return Ok(Some(*u));
         }
-        let mut user = storage.token_user(hash).await.map_err(Problem::internal)?;
+        let mut user = sched.token_user(hash).await.map_err(Problem::internal)?;
         if user.is_none() {
-            user = self.import(storage, hash).await?;
+            user = self.import(sched, hash).await?;
         }
         if let Some(u) = user {
             self.known
@@ -59,22 +59,18 @@ impl TokenCache {
     }
 
     /// A token created by the CLI while the server runs: move it from the inbox into storage.
-    async fn import(
-        &self,
-        storage: &dyn Storage,
-        hash: [u8; 32],
-    ) -> Result<Option<UserId>, Problem> {
+    async fn import(&self, sched: &Scheduler, hash: [u8; 32]) -> Result<Option<UserId>, Problem> {
         let path = self.inbox.join(hex(&hash));
         let Ok(text) = tokio::fs::read_to_string(&path).await else {
             // A concurrent first use may have imported and removed the file since this request
             // looked in storage: look again before calling the token unknown.
-            return storage.token_user(hash).await.map_err(Problem::internal);
+            return sched.token_user(hash).await.map_err(Problem::internal);
         };
         let Ok(user) = uuid::Uuid::parse_str(text.trim()) else {
             tracing::warn!(file = %path.display(), "ignoring a malformed token file");
             return Ok(None);
         };
-        storage
+        sched
             .put_token(hash, user)
             .await
             .map_err(Problem::internal)?;
@@ -107,7 +103,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("Authorization must be `Bearer <token>`"))?;
-        let user = match state.tokens.user(&*state.scheduler.storage, token).await? {
+        let user = match state.tokens.user(&state.scheduler, token).await? {
             Some(u) => u,
             None => return Err(unauthorized("unknown token")),
         };

@@ -1,5 +1,5 @@
 //! `POST /v1/schedules/bulk` (create), `/bulk/update`, and `/bulk/pause|resume|cancel`.
-//! Bodies are read here into typed items; the batch rules live in `crate::bulk`.
+//! Bodies are read here into typed items; the batch rules live in `service::bulk`.
 //!
 //! Answers: `{total_count, success_count, failure_count, results:[{index, status, schedule_id?,
 //! schedule?, errors?}]}`. Create and update are all-or-nothing: 201/200 when every item was
@@ -17,12 +17,12 @@ use serde_json::{Map, Value};
 
 use super::auth::AuthUser;
 use super::fields::Reader;
-use super::schedules::view::{ScheduleView, tz_of};
+use super::schedules::view::ScheduleView;
 use super::schedules::{body, json_body};
 use super::{AppState, Problem};
-use crate::bulk::{CreateItem, MAX_ITEMS, Outcome, applies_to};
 use crate::model::{Priority, ScheduleId, ScheduleStatus, StatusAction, UserId};
 use crate::recurrence::FieldError;
+use crate::service::{CreateItem, MAX_ITEMS, Outcome, applies_to};
 use crate::store::ScheduleFilter;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -57,7 +57,7 @@ fn respond(
     ids: &[Option<ScheduleId>],
     outcomes: Vec<Outcome>,
 ) -> Response {
-    let now = state.scheduler.clock.now();
+    let now = state.scheduler.now();
     let failure_count = outcomes.iter().filter(|o| o.is_failed()).count();
     let success_count = outcomes
         .iter()
@@ -193,7 +193,10 @@ pub async fn create(
             CreateItem { parts, errors }
         })
         .collect();
-    let outcomes = crate::bulk::create(&state.scheduler, user, parsed, pattern.as_deref()).await?;
+    let outcomes = state
+        .scheduler
+        .bulk_create(user, parsed, pattern.as_deref())
+        .await?;
     Ok(respond(
         &state,
         StatusCode::CREATED,
@@ -247,10 +250,10 @@ pub async fn update(
     };
     check(r.errors)?;
     let (ids, changes) = (ids.expect("checked"), changes.expect("checked"));
-    let outcomes = crate::bulk::update(&state.scheduler, user, &ids, |s| {
-        body::patch(&changes, tz_of(s))
-    })
-    .await?;
+    let outcomes = state
+        .scheduler
+        .bulk_update(user, &ids, |s| body::patch(&changes, s.timezone))
+        .await?;
     let ids: Vec<Option<ScheduleId>> = ids.into_iter().map(Some).collect();
     Ok(respond(
         &state,
@@ -292,7 +295,10 @@ pub async fn transition(
     };
     check(r.errors)?;
     let ids = ids.expect("checked");
-    let outcomes = crate::bulk::transition(&state.scheduler, user, ids.clone(), action).await?;
+    let outcomes = state
+        .scheduler
+        .bulk_transition(user, ids.clone(), action)
+        .await?;
     let ids: Vec<Option<ScheduleId>> = ids.into_iter().map(Some).collect();
     Ok(respond(&state, StatusCode::OK, false, done, &ids, outcomes))
 }

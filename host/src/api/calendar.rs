@@ -14,9 +14,7 @@ use serde::Serialize;
 use super::auth::AuthUser;
 use super::schedules::{QueryParams, RawQuery};
 use super::{AppState, Problem};
-use crate::calendar::{
-    Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, gather, week_start,
-};
+use crate::calendar::{Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, week_start};
 use crate::recurrence::FieldError;
 use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
 
@@ -158,18 +156,18 @@ pub async fn calendar(
     query: RawQuery,
 ) -> Result<Response, Problem> {
     let query = parse_query(query)?;
-    let storage = &*state.scheduler.storage;
     // Read before the data: a write committed after this moves it, so the body computed
     // below is never kept under a version it does not reflect.
-    let version = storage.data_version(user);
+    let version = state.scheduler.data_version(user);
     let key = (user, query);
     let kept = state.calendar_cache.get(&key, version);
     crate::metrics::calendar_served(kept.is_some());
     let body = match kept {
         Some(body) => body,
         None => {
-            let (cx, calendars) = (&state.calendar, &state.scheduler.calendars);
-            let calendar = gather(storage, user, version, key.1.clone(), cx, calendars)
+            let calendar = state
+                .scheduler
+                .calendar(user, version, key.1.clone(), &state.calendar)
                 .await
                 .map_err(Problem::internal)?;
             let body = serde_json::to_vec(&render(&key.1, calendar)).map_err(Problem::internal)?;

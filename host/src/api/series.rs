@@ -13,8 +13,8 @@ use super::fields::Reader;
 use super::schedules::{QueryParams, RawQuery, json_body};
 use super::{AppState, Problem};
 use crate::model::{Priority, SeriesStatus};
-use crate::series::{MAX_EPISODES, SeriesParts, SeriesWithEpisodes};
-use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
+use crate::service::{MAX_EPISODES, SeriesParts, SeriesWithEpisodes};
+use crate::timezone::{format_local, format_utc, utc_to_local};
 
 const FIELDS: &[&str] = &[
     "name",
@@ -59,7 +59,7 @@ pub struct EpisodeView {
 
 fn view(v: SeriesWithEpisodes) -> SeriesView {
     let s = v.series;
-    let tz = parse_timezone(&s.timezone).unwrap_or(chrono_tz::UTC);
+    let tz = s.timezone;
     let episodes = v
         .episodes
         .iter()
@@ -73,8 +73,8 @@ fn view(v: SeriesWithEpisodes) -> SeriesView {
                 } else {
                     e.status.as_str()
                 },
-                scheduled_at: e.scheduled_at.map(format_utc),
-                scheduled_at_local: e.scheduled_at.map(|t| format_local(utc_to_local(&tz, t))),
+                scheduled_at: e.scheduled_at().map(format_utc),
+                scheduled_at_local: e.scheduled_at().map(|t| format_local(utc_to_local(&tz, t))),
                 failed_runs: e.stats.failed,
                 last_error: e.stats.last_error.clone(),
             }
@@ -93,7 +93,7 @@ fn view(v: SeriesWithEpisodes) -> SeriesView {
             SeriesStatus::Cancelled => "cancelled",
         },
         schedule_rule: serde_json::to_value(&s.schedule_rule).unwrap_or_default(),
-        timezone: s.timezone,
+        timezone: s.timezone.name().to_string(),
         job_type: s.job_type,
         job_config: s.job_config,
         episodes,

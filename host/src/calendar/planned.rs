@@ -207,7 +207,7 @@ impl Arithmetic {
     /// hour or minute filter and no exception. The anchor and the end come from the engine
     /// itself (its first occurrence; its own end test on the steps near `end_date`).
     fn of(s: &Schedule, r: &Recurrence) -> Option<Arithmetic> {
-        let rule = s.recurrence_rule.as_ref()?;
+        let rule = s.rule()?;
         let unit = match rule.frequency {
             Frequency::Minutely => 60,
             Frequency::Hourly => 3600,

@@ -148,7 +148,9 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &other));
         // A record whose rule no longer compiles plans nothing.
         let mut broken = (*s).clone();
-        broken.recurrence_rule = None;
+        if let crate::model::ScheduleKind::Recurring { rule } = &mut broken.kind {
+            rule.interval = 0;
+        }
         assert!(plans.of(&[Arc::new(broken)], &cals)[0].is_none());
     }
 

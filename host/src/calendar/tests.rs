@@ -9,7 +9,7 @@ use chrono::TimeZone;
 
 use super::planned::{Compiled, Span, planned};
 use super::*;
-use crate::model::{Priority, ScheduleType};
+use crate::model::{ScheduleKind, fixtures};
 use crate::recurrence::{
     Exception, Frequency, HolidayCalendars, RecurrenceRule, TimeOfDay, WeekdaySpec,
 };
@@ -31,33 +31,10 @@ fn add(b: &mut Builder, s: Schedule, past: &WindowRuns) {
 }
 
 pub(super) fn schedule(tz: &str, rule: RecurrenceRule) -> Schedule {
-    let mut s = Schedule {
-        id: uuid::Uuid::now_v7(),
-        user_id: uuid::Uuid::nil(),
-        name: "s".into(),
-        description: None,
-        job_type: "export".into(),
-        job_config: serde_json::json!({}),
-        schedule_type: ScheduleType::Recurring,
-        scheduled_at: None,
-        recurrence_rule: Some(rule),
-        timezone: tz.into(),
-        status: ScheduleStatus::Active,
-        priority: Priority::Normal,
-        next_run_at: None,
-        last_run_at: None,
-        run_count: 0,
-        max_runs: None,
-        missed_policy: Default::default(),
-        overlap_policy: Default::default(),
-        series_id: None,
-        episode: None,
-        paused_at: None,
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-        revision: 1,
-        stats: Default::default(),
-    };
+    let mut s = fixtures::schedule(uuid::Uuid::nil(), Utc::now())
+        .job("export", serde_json::json!({}))
+        .recurring(rule, tz.parse().expect("a zone"))
+        .build();
     s.next_run_at = Timing::of(&s, &cals())
         .unwrap()
         .next_from(Utc.timestamp_opt(0, 0).unwrap());
@@ -429,7 +406,9 @@ fn only_schedules_planned_without_stepping_are_light() {
     moved.next_run_at = moved.next_run_at.map(|t| t + Duration::seconds(30));
     assert!(!light(&moved));
     let mut filtered = minutely.clone();
-    filtered.recurrence_rule.as_mut().unwrap().hours = vec![9, 17];
+    if let ScheduleKind::Recurring { rule } = &mut filtered.kind {
+        rule.hours = vec![9, 17];
+    }
     assert!(!light(&filtered));
     let daily = schedule(
         "Europe/Berlin",

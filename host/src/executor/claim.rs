@@ -6,21 +6,24 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Execution, ExecutionStatus, OverlapPolicy, Schedule, ScheduleStatus};
-use crate::service::timing::Timing;
-use crate::service::{Scheduler, ServiceError, new_execution};
+use crate::model::{
+    Execution, ExecutionStatus, OverlapPolicy, Schedule, ScheduleStatus, SkipReason,
+};
+use crate::service::{Scheduler, ServiceError, claim_gate};
 use crate::store::{Snapshot, WriteSet, write_with};
 
 /// Claim up to `batch` due schedules; returns the pending executions created.
 pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>, ServiceError> {
-    let now = sched.clock.now();
-    let due = sched.storage.due(now, batch).await?;
+    let now = sched.now();
+    let due = sched.storage().due(now, batch).await?;
     if due.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<_> = due.iter().map(|s| s.id).collect();
     let this = sched.clone();
-    let created = write_with(&*sched.storage, move |snap| {
+    // The claimer is the executor's side of `Scheduler::commit`: it queues what it creates
+    // itself, so it writes directly.
+    let created = write_with(&**sched.storage(), move |snap| {
         let mut writes = WriteSet::default();
         for id in ids {
             // Re-read inside the transaction: the schedule may have been paused, edited or
@@ -76,16 +79,16 @@ fn claim_one(
     writes: &mut WriteSet,
 ) -> Result<(), ServiceError> {
     // A series episode waits for its predecessor to complete.
-    if let Some(later) = crate::series::claim_gate(snap, s, now)? {
-        s.next_run_at = Some(later);
-        s.revision += 1;
+    if let Some(later) = claim_gate(snap, s, now)? {
+        s.defer(later);
         return Ok(());
     }
-    if now - at > sched.grace {
+    let grace = sched.grace();
+    if now - at > grace {
         // Missed means late by more than the grace window: account only for the occurrences
         // up to `now - grace`; one inside the window is still on time and runs normally below
         // (a restart at 09:00:30 must not skip the 09:00 run).
-        sched.catch_up(s, now - sched.grace, now, writes)?;
+        sched.catch_up(s, now - grace, now, SkipReason::Missed, writes)?;
         if let Some(next) = s.next_run_at
             && next <= now
             && s.status == ScheduleStatus::Active
@@ -95,8 +98,7 @@ fn claim_one(
     } else {
         advance(sched, snap, s, at, now, writes)?;
     }
-    s.updated_at = now;
-    s.revision += 1;
+    s.touch(now);
     Ok(())
 }
 
@@ -110,17 +112,16 @@ fn unclaimable(
     why: &str,
     writes: &mut WriteSet,
 ) {
-    let mut e = new_execution(&s, at, now, false, false);
-    e.status = ExecutionStatus::Failed;
-    e.completed_at = Some(now);
-    e.error_message = Some(format!("the schedule's timing cannot be computed: {why}"));
+    let e = Execution::failed(
+        &s,
+        at,
+        now,
+        format!("the schedule's timing cannot be computed: {why}"),
+    );
     s.stats
         .record(ExecutionStatus::Failed, None, e.error_message.as_deref());
     writes.put_executions.push(e);
-    s.status = ScheduleStatus::Paused;
-    s.paused_at = Some(now);
-    s.updated_at = now;
-    s.revision += 1;
+    s.suspend(now);
     writes.put_schedules.push(s);
 }
 
@@ -141,26 +142,17 @@ fn advance(
             .iter()
             .any(|e| !e.is_manual);
     if busy && s.overlap_policy == OverlapPolicy::Skip {
-        let mut e = new_execution(s, at, now, false, false);
-        e.status = ExecutionStatus::Skipped;
-        e.completed_at = Some(now);
-        e.error_message =
-            Some("skipped: the previous run was still running (overlap policy skip)".into());
-        writes.put_executions.push(e);
-        s.stats.skipped += 1;
+        writes
+            .put_executions
+            .push(Execution::skipped(s, at, now, SkipReason::Overlap));
+        s.record_skips(1);
     } else {
         writes
             .put_executions
-            .push(new_execution(s, at, now, false, true));
-        s.run_count += 1;
-        s.last_run_at = Some(at);
+            .push(Execution::pending(s, at, now, false, true));
+        s.record_run(at);
     }
-    let timing = Timing::of(s, &sched.calendars)
-        .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
-    s.next_run_at = timing.next_after(at);
-    if s.next_run_at.is_none() || s.max_runs.is_some_and(|m| s.run_count >= m) {
-        s.status = ScheduleStatus::Completed;
-        s.next_run_at = None;
-    }
+    let next = sched.timing(s)?.next_after(at);
+    s.settle(next);
     Ok(())
 }

@@ -120,9 +120,9 @@ impl Dispatcher {
     /// batch rather than per execution: at thousands of starts a second, the writer's work per
     /// start is what bounds throughput.
     async fn start_batch(self: Arc<Self>, batch: Vec<Execution>) {
-        let now = self.sched.clock.now();
+        let now = self.sched.now();
         let queued = batch.clone();
-        let marked = write_with(&*self.sched.storage, move |snap| {
+        let marked = write_with(&**self.sched.storage(), move |snap| {
             let mut started = Vec::with_capacity(queued.len());
             for mut cur in queued {
                 // A run deleted or cancelled meanwhile is dropped here. The queued copy is the
@@ -190,7 +190,7 @@ impl Dispatcher {
 
     /// Run an execution already marked `running`, and record its outcome.
     async fn run_started(&self, cur: Execution) -> Result<(), ServiceError> {
-        let now = cur.started_at.unwrap_or_else(|| self.sched.clock.now());
+        let now = cur.started_at.unwrap_or_else(|| self.sched.now());
         let id = cur.id;
         crate::metrics::scheduling_lag(
             (now - cur.scheduled_for).num_milliseconds() as f64 / 1000.0,
@@ -206,51 +206,52 @@ impl Dispatcher {
             is_manual: cur.is_manual,
             episode: cur.episode,
         };
-        let outcome = self.sched.plugins.run(request).await;
-        let done = self.sched.clock.now();
-        let calendars = self.sched.calendars.clone();
+        let outcome = self.sched.plugins().run(request).await;
+        let done = self.sched.now();
+        let calendars = self.sched.calendars().clone();
         // Jobs the run submitted and the embedded job system left to this commit: they become
         // durable with the outcome, or (a crash first) not at all and are made again by the
-        // re-dispatch.
-        let jobs = self.sched.plugins.take_deferred_jobs(&id.to_string());
-        write_with(&*self.sched.storage, move |snap| {
-            let mut writes = WriteSet {
-                put_local_jobs: jobs,
-                ..WriteSet::default()
-            };
-            // The schedule may have been deleted with its history while this ran; the jobs
-            // were made all the same.
-            if snap.execution_status(id)?.is_none() {
-                return Ok((writes, ()));
-            }
-            let mut cur = cur;
-            cur.completed_at = Some(done);
-            match outcome {
-                Ok(out) => {
-                    cur.status = ExecutionStatus::Completed;
-                    cur.job_id = out.job_id;
-                    cur.result_summary = Some(out.summary);
-                    cur.error_message = None;
+        // re-dispatch. Through `commit`: a failed series episode re-plans later ones, which
+        // may now be due before the claimer planned to look.
+        let jobs = self.sched.plugins().take_deferred_jobs(&id.to_string());
+        self.sched
+            .commit(move |snap| {
+                let mut writes = WriteSet {
+                    put_local_jobs: jobs,
+                    ..WriteSet::default()
+                };
+                // The schedule may have been deleted with its history while this ran; the jobs
+                // were made all the same.
+                if snap.execution_status(id)?.is_none() {
+                    return Ok((writes, ()));
                 }
-                Err(err) => {
-                    cur.status = ExecutionStatus::Failed;
-                    cur.error_message = Some(err.to_string());
+                let mut cur = cur;
+                cur.completed_at = Some(done);
+                match outcome {
+                    Ok(out) => {
+                        cur.status = ExecutionStatus::Completed;
+                        cur.job_id = out.job_id;
+                        cur.result_summary = Some(out.summary);
+                        cur.error_message = None;
+                    }
+                    Err(err) => {
+                        cur.status = ExecutionStatus::Failed;
+                        cur.error_message = Some(err.to_string());
+                    }
                 }
-            }
-            // The schedule's counters move in the same transaction as the outcome.
-            if let Some(mut s) = snap.schedule(cur.schedule_id)? {
-                let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
-                s.stats
-                    .record(cur.status, duration, cur.error_message.as_deref());
-                writes.put_schedules.push(s);
-            }
-            // A series moves on (or re-plans a failed episode) in the same transaction.
-            crate::series::on_finished(&calendars, snap, &cur, done, &mut writes)?;
-            crate::metrics::execution_finished(&cur.job_type, cur.status.as_str());
-            writes.put_executions.push(cur);
-            Ok::<_, ServiceError>((writes, ()))
-        })
-        .await??;
-        Ok(())
+                // The schedule's counters move in the same transaction as the outcome.
+                if let Some(mut s) = snap.schedule(cur.schedule_id)? {
+                    let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
+                    s.stats
+                        .record(cur.status, duration, cur.error_message.as_deref());
+                    writes.put_schedules.push(s);
+                }
+                // A series moves on (or re-plans a failed episode) in the same transaction.
+                crate::service::on_finished(&calendars, snap, &cur, done, &mut writes)?;
+                crate::metrics::execution_finished(&cur.job_type, cur.status.as_str());
+                writes.put_executions.push(cur);
+                Ok((writes, ()))
+            })
+            .await
     }
 }

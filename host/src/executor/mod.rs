@@ -62,7 +62,7 @@ pub async fn start(
 async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), ServiceError> {
     loop {
         let running = sched
-            .storage
+            .storage()
             .executions_with_status(ExecutionStatus::Running, 1000)
             .await?;
         if running.is_empty() {
@@ -72,7 +72,7 @@ async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), Servi
             count = running.len(),
             "re-dispatching executions left running by a previous process"
         );
-        write_with(&*sched.storage, move |_| {
+        write_with(&**sched.storage(), move |_| {
             let put_executions = running
                 .into_iter()
                 .map(|mut e| {
@@ -91,7 +91,7 @@ async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), Servi
         .await??;
     }
     let pending = sched
-        .storage
+        .storage()
         .executions_with_status(ExecutionStatus::Pending, 100_000)
         .await?;
     dispatcher.enqueue(pending);
@@ -102,11 +102,11 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
     loop {
         // Register for wake-ups before looking, so a change between the look and the sleep is
         // not lost.
-        let woken = sched.wake.notified();
+        let woken = sched.wakeup().notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        sched.claimer_looking();
-        dispatcher.enqueue(sched.handoff.take());
+        sched.wakeup().claimer_looking();
+        dispatcher.enqueue(sched.wakeup().take());
         match claim_due(&sched, config.claim_batch).await {
             Ok(created) if created.len() >= config.claim_batch => {
                 dispatcher.enqueue(created);
@@ -119,8 +119,8 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
                 continue;
             }
         }
-        let now = sched.clock.now();
-        let sleep = match sched.storage.next_due_at().await {
+        let now = sched.now();
+        let sleep = match sched.storage().next_due_at().await {
             Ok(Some(at)) => (at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP),
             Ok(None) => MAX_SLEEP,
             Err(e) => {
@@ -131,7 +131,9 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
         if sleep.is_zero() {
             continue;
         }
-        sched.claimer_sleeps_until(now + chrono::Duration::from_std(sleep).unwrap_or_default());
+        sched
+            .wakeup()
+            .claimer_sleeps_until(now + chrono::Duration::from_std(sleep).unwrap_or_default());
         tokio::select! {
             // A service write: its pending executions (run now, resume) are in the handoff,
             // queued at the top of the loop.

@@ -123,32 +123,17 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ExecutionStatus, Priority};
+    use crate::model::{ExecutionStatus, Priority, fixtures};
     use chrono::TimeZone;
     use uuid::Uuid;
 
     fn exec(user: u128, schedule: u128, p: Priority, minute: u32) -> Execution {
-        Execution {
-            id: Uuid::now_v7(),
-            schedule_id: Uuid::from_u128(schedule),
-            user_id: Uuid::from_u128(user),
-            job_type: "export".into(),
-            job_config: serde_json::json!({}),
-            priority: p,
-            scheduled_for: Utc.with_ymd_and_hms(2026, 1, 1, 9, minute, 0).unwrap(),
-            status: ExecutionStatus::Pending,
-            is_manual: false,
-            counts_toward_max_runs: true,
-            attempt: 0,
-            job_id: None,
-            started_at: None,
-            completed_at: None,
-            error_message: None,
-            result_summary: None,
-            episode: None,
-            series_id: None,
-            created_at: Utc::now(),
-        }
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 9, minute, 0).unwrap();
+        let s = fixtures::schedule(Uuid::from_u128(user), at)
+            .id(Uuid::from_u128(schedule))
+            .priority(p)
+            .build();
+        fixtures::execution(&s, at, ExecutionStatus::Pending)
     }
 
     const ONE: Limits = Limits {

@@ -12,7 +12,8 @@ use uuid::Uuid;
 use super::timing::Timing;
 use super::{Scheduler, ServiceError};
 use crate::model::{
-    MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleStatus, ScheduleType, UserId,
+    MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleKind, ScheduleStatus, ScheduleType,
+    UserId,
 };
 use crate::recurrence::{FieldError, RecurrenceRule};
 
@@ -47,9 +48,7 @@ pub struct ScheduleDraft {
     pub description: Option<String>,
     pub job_type: String,
     pub job_config: Value,
-    pub schedule_type: ScheduleType,
-    pub scheduled_at: Option<DateTime<Utc>>,
-    pub recurrence_rule: Option<RecurrenceRule>,
+    pub kind: ScheduleKind,
     pub timezone: Tz,
     pub priority: Priority,
     pub max_runs: Option<u32>,
@@ -154,12 +153,16 @@ impl Scheduler {
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
-        let (Some(name), Some(job_type), Some(job_config), Some(schedule_type)) = (
-            parts.name,
-            parts.job_type,
-            parts.job_config,
-            parts.schedule_type,
-        ) else {
+        let kind = match (parts.schedule_type, parts.scheduled_at, rule) {
+            (Some(ScheduleType::Once), Some(at), _) => Some(ScheduleKind::Once { at }),
+            (Some(ScheduleType::Recurring), _, Some(rule)) => {
+                Some(ScheduleKind::Recurring { rule })
+            }
+            _ => None,
+        };
+        let (Some(name), Some(job_type), Some(job_config), Some(kind)) =
+            (parts.name, parts.job_type, parts.job_config, kind)
+        else {
             return Err(ServiceError::Invalid(vec![FieldError::new(
                 "",
                 "incomplete request",
@@ -170,9 +173,7 @@ impl Scheduler {
             description: parts.description,
             job_type,
             job_config,
-            schedule_type,
-            scheduled_at: parts.scheduled_at,
-            recurrence_rule: rule,
+            kind,
             timezone: tz,
             priority: parts.priority.unwrap_or_default(),
             max_runs: parts.max_runs,
@@ -265,10 +266,8 @@ impl Scheduler {
             description: draft.description,
             job_type: draft.job_type,
             job_config: draft.job_config,
-            schedule_type: draft.schedule_type,
-            scheduled_at: draft.scheduled_at,
-            recurrence_rule: draft.recurrence_rule,
-            timezone: draft.timezone.name().to_string(),
+            kind: draft.kind,
+            timezone: draft.timezone,
             status: ScheduleStatus::Active,
             priority: draft.priority,
             next_run_at: None,
@@ -285,10 +284,8 @@ impl Scheduler {
             revision: 1,
             stats: Default::default(),
         };
-        s.next_run_at = self.first_run(&s, now)?;
-        if s.next_run_at.is_none() {
-            s.status = ScheduleStatus::Completed;
-        }
+        let first = self.first_run(&s, now)?;
+        s.settle(first);
         Ok(s)
     }
 
@@ -299,9 +296,7 @@ impl Scheduler {
         s: &Schedule,
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, ServiceError> {
-        let timing = Timing::of(s, &self.calendars)
-            .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
-        Ok(match timing {
+        Ok(match self.timing(s)? {
             Timing::Once(at) => (s.run_count == 0).then_some(at),
             t => t.next_after(now),
         })
@@ -332,14 +327,12 @@ impl Scheduler {
         now: DateTime<Utc>,
     ) -> Result<Schedule, ServiceError> {
         let mut s = current.clone();
-        let tz = patch.timezone.unwrap_or_else(|| {
-            crate::timezone::parse_timezone(&s.timezone).unwrap_or(chrono_tz::UTC)
-        });
+        let tz = patch.timezone.unwrap_or(s.timezone);
         let timing_changed = patch.recurrence_rule.is_some()
             || patch.timezone.is_some()
             || patch.scheduled_at.is_some();
-        match s.schedule_type {
-            ScheduleType::Once => {
+        match &s.kind {
+            ScheduleKind::Once { .. } => {
                 if patch.recurrence_rule.is_some() {
                     errors.push(FieldError::new(
                         "recurrence_rule",
@@ -352,7 +345,7 @@ impl Scheduler {
                     errors.push(FieldError::new("scheduled_at", "is in the past"));
                 }
             }
-            ScheduleType::Recurring => {
+            ScheduleKind::Recurring { rule: current } => {
                 if patch.scheduled_at.is_some() {
                     errors.push(FieldError::new(
                         "scheduled_at",
@@ -362,15 +355,13 @@ impl Scheduler {
                 let mut rule = patch
                     .recurrence_rule
                     .clone()
-                    .or_else(|| s.recurrence_rule.clone());
-                if let Some(r) = rule.as_mut() {
-                    r.start_date
-                        .get_or_insert(now.with_timezone(&tz).date_naive());
-                    if timing_changed {
-                        self.check_rule(r, tz, now, &mut errors);
-                    }
+                    .unwrap_or_else(|| current.clone());
+                rule.start_date
+                    .get_or_insert(now.with_timezone(&tz).date_naive());
+                if timing_changed {
+                    self.check_rule(&rule, tz, now, &mut errors);
                 }
-                s.recurrence_rule = rule;
+                s.kind = ScheduleKind::Recurring { rule };
             }
         }
         if patch.max_runs == Some(Some(0)) {
@@ -398,26 +389,21 @@ impl Scheduler {
             s.overlap_policy = o;
         }
         if let Some(at) = patch.scheduled_at {
-            s.scheduled_at = Some(at);
+            s.kind = ScheduleKind::Once { at };
         }
-        s.timezone = tz.name().to_string();
+        s.timezone = tz;
         if let Some(m) = patch.max_runs {
             s.max_runs = m;
         }
         if timing_changed {
             // A new rule or zone counts from now; what already ran stays in the history.
-            s.next_run_at = match s.schedule_type {
-                ScheduleType::Once => s.scheduled_at,
-                ScheduleType::Recurring => self.first_run(&s, now)?,
+            s.next_run_at = match &s.kind {
+                ScheduleKind::Once { at } => Some(*at),
+                ScheduleKind::Recurring { .. } => self.first_run(&s, now)?,
             };
         }
-        if s.max_runs.is_some_and(|m| s.run_count >= m) || s.next_run_at.is_none() {
-            s.status = ScheduleStatus::Completed;
-            s.next_run_at = None;
-            s.paused_at = None;
-        }
-        s.updated_at = now;
-        s.revision += 1;
+        s.settle(s.next_run_at);
+        s.touch(now);
         Ok(s)
     }
 }

@@ -1,6 +1,6 @@
-//! The operations on one schedule. Each write is one storage transaction that re-reads the
-//! schedule inside the writer, so concurrent operations never lose each other's changes, and a
-//! rejected operation writes nothing.
+//! The operations on one schedule. Each write is one `commit` that re-reads the schedule inside
+//! the writer, so concurrent operations never lose each other's changes, and a rejected
+//! operation writes nothing.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -9,11 +9,11 @@ use super::draft::{PatchParts, ScheduleDraft};
 use super::timing::Timing;
 use super::{CATCH_UP_LIMIT, MAX_SKIPPED_RECORDS, Scheduler, ServiceError};
 use crate::model::{
-    Execution, ExecutionStatus, MissedPolicy, Schedule, ScheduleId, ScheduleStatus, ScheduleType,
+    Execution, MissedPolicy, Schedule, ScheduleId, ScheduleKind, ScheduleStatus, SkipReason,
     StatusAction, UserId,
 };
 use crate::recurrence::FieldError;
-use crate::store::{ScheduleFilter, Snapshot, WriteSet, write_with};
+use crate::store::{Snapshot, WriteSet};
 
 /// Options of "run now".
 #[derive(Debug, Default, Clone, Copy)]
@@ -22,51 +22,27 @@ pub struct RunOptions {
     pub count_toward_max_runs: bool,
 }
 
-/// A pending execution of `s` for `scheduled_for`, with the config it will run.
-pub fn new_execution(
-    s: &Schedule,
-    scheduled_for: DateTime<Utc>,
-    now: DateTime<Utc>,
-    manual: bool,
-    counts: bool,
-) -> Execution {
-    Execution {
-        id: Uuid::now_v7(),
-        schedule_id: s.id,
-        user_id: s.user_id,
-        job_type: s.job_type.clone(),
-        job_config: s.job_config.clone(),
-        priority: s.priority,
-        scheduled_for,
-        status: ExecutionStatus::Pending,
-        is_manual: manual,
-        counts_toward_max_runs: counts,
-        attempt: 0,
-        job_id: None,
-        started_at: None,
-        completed_at: None,
-        error_message: None,
-        result_summary: None,
-        episode: s.episode,
-        series_id: s.series_id,
-        created_at: now,
-    }
-}
-
-fn skipped(s: &Schedule, scheduled_for: DateTime<Utc>, now: DateTime<Utc>, why: &str) -> Execution {
-    let mut e = new_execution(s, scheduled_for, now, false, false);
-    e.status = ExecutionStatus::Skipped;
-    e.completed_at = Some(now);
-    e.error_message = Some(why.to_string());
-    e
-}
-
 /// Read a user's schedule inside a write; another user's is as missing.
-fn owned(snap: &dyn Snapshot, user: UserId, id: ScheduleId) -> Result<Schedule, ServiceError> {
+pub(super) fn owned(
+    snap: &dyn Snapshot,
+    user: UserId,
+    id: ScheduleId,
+) -> Result<Schedule, ServiceError> {
     match snap.schedule(id)? {
         Some(s) if s.user_id == user => Ok(s),
         _ => Err(ServiceError::NotFound),
     }
+}
+
+/// A completed or cancelled schedule refuses `what`.
+pub(super) fn not_final(s: &Schedule, what: &'static str) -> Result<(), ServiceError> {
+    if s.is_final() {
+        return Err(ServiceError::Final {
+            current: s.status,
+            what,
+        });
+    }
+    Ok(())
 }
 
 fn one(s: Schedule) -> WriteSet {
@@ -84,32 +60,8 @@ impl Scheduler {
     ) -> Result<Schedule, ServiceError> {
         let s = self.build(draft, user, self.clock.now())?;
         let stored = s.clone();
-        write_with(&*self.storage, move |_| {
-            Ok::<_, ServiceError>((one(stored), ()))
-        })
-        .await??;
-        self.wake_if_sooner(s.next_run_at);
+        self.commit(move |_| Ok((one(stored), ()))).await?;
         Ok(s)
-    }
-
-    pub async fn get(&self, user: UserId, id: ScheduleId) -> Result<Schedule, ServiceError> {
-        self.storage
-            .schedule(user, id)
-            .await?
-            .ok_or(ServiceError::NotFound)
-    }
-
-    pub async fn list(
-        &self,
-        user: UserId,
-        filter: ScheduleFilter,
-        after: Option<ScheduleId>,
-        limit: usize,
-    ) -> Result<Vec<Schedule>, ServiceError> {
-        Ok(self
-            .storage
-            .list_schedules(user, filter, after, limit)
-            .await?)
     }
 
     /// Apply an update. The plugin validates a new job config before the write; the write
@@ -122,48 +74,32 @@ impl Scheduler {
         errors: Vec<FieldError>,
     ) -> Result<Schedule, ServiceError> {
         let current = self.get(user, id).await?;
-        if current.status.is_final() {
-            return Err(ServiceError::Final {
-                current: current.status,
-                what: "update",
-            });
-        }
+        not_final(&current, "update")?;
         // Validate against the current state (plugin calls are async and stay outside the
         // writer), then re-apply to the schedule as it is inside the transaction.
         let now = self.clock.now();
         self.apply_patch(&current, patch.clone(), errors, now)
             .await?;
         let this = self.clone();
-        let updated = write_with(&*self.storage, move |snap| {
+        self.commit(move |snap| {
             let s = owned(snap, user, id)?;
-            if s.status.is_final() {
-                return Err(ServiceError::Final {
-                    current: s.status,
-                    what: "update",
-                });
-            }
+            not_final(&s, "update")?;
             let next = this.patch_checked(&s, patch, Vec::new(), now)?;
             Ok((one(next.clone()), next))
         })
-        .await??;
-        self.wake.notify_one();
-        Ok(updated)
+        .await
     }
 
     pub async fn delete(&self, user: UserId, id: ScheduleId) -> Result<(), ServiceError> {
-        write_with(&*self.storage, move |snap| {
+        self.commit(move |snap| {
             owned(snap, user, id)?;
-            Ok::<_, ServiceError>((
-                WriteSet {
-                    delete_schedules: vec![id],
-                    ..WriteSet::default()
-                },
-                (),
-            ))
+            let writes = WriteSet {
+                delete_schedules: vec![id],
+                ..WriteSet::default()
+            };
+            Ok((writes, ()))
         })
-        .await??;
-        self.wake.notify_one();
-        Ok(())
+        .await
     }
 
     /// Pause, cancel: a status change; a forbidden one is a conflict and writes nothing.
@@ -174,27 +110,12 @@ impl Scheduler {
         action: StatusAction,
     ) -> Result<Schedule, ServiceError> {
         let now = self.clock.now();
-        let s = write_with(&*self.storage, move |snap| {
+        self.commit(move |snap| {
             let mut s = owned(snap, user, id)?;
-            s.status = s.status.apply(action).map_err(|e| ServiceError::Conflict {
-                current: e.from,
-                action,
-            })?;
-            match action {
-                StatusAction::Pause => s.paused_at = Some(now),
-                StatusAction::Cancel => {
-                    s.next_run_at = None;
-                    s.paused_at = None;
-                }
-                _ => {}
-            }
-            s.updated_at = now;
-            s.revision += 1;
-            Ok::<_, ServiceError>((one(s.clone()), s))
+            s.transition(action, now)?;
+            Ok((one(s.clone()), s))
         })
-        .await??;
-        self.wake.notify_one();
-        Ok(s)
+        .await
     }
 
     /// Resume a paused schedule: recalculate from now and apply the missed policy to what fell
@@ -207,44 +128,43 @@ impl Scheduler {
     ) -> Result<Schedule, ServiceError> {
         let now = self.clock.now();
         let this = self.clone();
-        let s = write_with(&*self.storage, move |snap| {
+        self.commit(move |snap| {
             let mut s = owned(snap, user, id)?;
-            s.status =
-                s.status
-                    .apply(StatusAction::Resume)
-                    .map_err(|e| ServiceError::Conflict {
-                        current: e.from,
-                        action: StatusAction::Resume,
-                    })?;
             let mut writes = WriteSet::default();
-            // What is late by less than the grace window is still on time: the executor
-            // claims it normally.
-            this.catch_up(&mut s, now - this.grace, now, &mut writes)?;
+            this.resume_in(&mut s, now, &mut writes)?;
             if run_immediately && s.status == ScheduleStatus::Active {
                 writes
                     .put_executions
-                    .push(new_execution(&s, now, now, true, false));
+                    .push(Execution::pending(&s, now, now, true, false));
             }
-            s.paused_at = None;
-            s.updated_at = now;
-            s.revision += 1;
             writes.put_schedules.push(s.clone());
-            let created = writes.put_executions.clone();
-            Ok::<_, ServiceError>((writes, (s, created)))
+            Ok((writes, s))
         })
-        .await??;
-        self.committed(&s.1);
-        Ok(s.0)
+        .await
+    }
+
+    /// Resume `s` (read inside the writer) and account for what fell due while it was paused;
+    /// what is late by less than the grace window is still on time and the executor claims it
+    /// normally. Shared by bulk resume.
+    pub(super) fn resume_in(
+        &self,
+        s: &mut Schedule,
+        now: DateTime<Utc>,
+        writes: &mut WriteSet,
+    ) -> Result<(), ServiceError> {
+        s.resume(now)?;
+        self.catch_up(s, now - self.grace, now, SkipReason::Paused, writes)
     }
 
     /// Account for the occurrences of `s` that fell due up to `until` (from its `next_run_at`)
     /// per its missed policy, and move `next_run_at` past `until`; the records are made at
-    /// `now`. Shared with the executor's handling of downtime.
+    /// `now`, skips with `why`. Shared with the executor's handling of downtime.
     pub fn catch_up(
         &self,
         s: &mut Schedule,
         until: DateTime<Utc>,
         now: DateTime<Utc>,
+        why: SkipReason,
         writes: &mut WriteSet,
     ) -> Result<(), ServiceError> {
         let Some(first) = s.next_run_at else {
@@ -253,12 +173,8 @@ impl Scheduler {
         if first > until {
             return Ok(());
         }
-        let timing = Timing::of(s, &self.calendars)
-            .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
-        let budget = s
-            .max_runs
-            .map(|m| m.saturating_sub(s.run_count) as usize)
-            .unwrap_or(usize::MAX);
+        let timing = self.timing(s)?;
+        let budget = s.runs_left().map_or(usize::MAX, |n| n as usize);
         let (missed, more) = match &timing {
             Timing::Once(at) => (vec![*at], false),
             t => t.between(first, until, CATCH_UP_LIMIT + MAX_SKIPPED_RECORDS),
@@ -276,39 +192,25 @@ impl Scheduler {
                 (missed[..cut].to_vec(), rest)
             }
         };
-        let runs: Vec<DateTime<Utc>> = run.into_iter().take(budget).collect();
         for at in &skip {
-            writes.put_executions.push(skipped(
-                s,
-                *at,
-                now,
-                "missed while the scheduler could not run it",
-            ));
+            writes
+                .put_executions
+                .push(Execution::skipped(s, *at, now, why));
         }
-        s.stats.skipped += skip.len() as u32;
+        s.record_skips(skip.len());
         if more {
             tracing::warn!(schedule = %s.id, "more missed occurrences than are recorded; the rest are dropped");
         }
-        for at in &runs {
+        for at in run.into_iter().take(budget) {
             writes
                 .put_executions
-                .push(new_execution(s, *at, now, false, true));
-            s.run_count += 1;
-            s.last_run_at = Some(*at);
+                .push(Execution::pending(s, at, now, false, true));
+            s.record_run(at);
         }
-        s.next_run_at = match &timing {
+        s.settle(match &timing {
             Timing::Once(_) => None,
             t => t.next_after(until),
-        };
-        if s.next_run_at.is_none() || s.max_runs.is_some_and(|m| s.run_count >= m) {
-            if s.schedule_type == ScheduleType::Once
-                || s.next_run_at.is_none()
-                || s.max_runs.is_some()
-            {
-                s.status = ScheduleStatus::Completed;
-            }
-            s.next_run_at = None;
-        }
+        });
         Ok(())
     }
 
@@ -320,36 +222,23 @@ impl Scheduler {
         opts: RunOptions,
     ) -> Result<Execution, ServiceError> {
         let now = self.clock.now();
-        let e = write_with(&*self.storage, move |snap| {
+        self.commit(move |snap| {
             let mut s = owned(snap, user, id)?;
-            if s.status.is_final() {
-                return Err(ServiceError::Final {
-                    current: s.status,
-                    what: "run",
-                });
-            }
-            let e = new_execution(&s, now, now, true, opts.count_toward_max_runs);
+            not_final(&s, "run")?;
+            let e = Execution::pending(&s, now, now, true, opts.count_toward_max_runs);
             let mut writes = WriteSet {
                 put_executions: vec![e.clone()],
                 ..WriteSet::default()
             };
             if opts.count_toward_max_runs {
-                s.run_count += 1;
-                s.last_run_at = Some(now);
-                if s.max_runs.is_some_and(|m| s.run_count >= m) {
-                    s.status = ScheduleStatus::Completed;
-                    s.next_run_at = None;
-                    s.paused_at = None;
-                }
-                s.updated_at = now;
-                s.revision += 1;
+                s.record_run(now);
+                s.settle(s.next_run_at);
+                s.touch(now);
                 writes.put_schedules.push(s);
             }
             Ok((writes, e))
         })
-        .await??;
-        self.committed([&e]);
-        Ok(e)
+        .await
     }
 
     /// A copy of a schedule with `overrides` applied, as a new active schedule.
@@ -378,9 +267,8 @@ impl Scheduler {
         s.revision = 1;
         s.status = ScheduleStatus::Active;
         s.next_run_at = self.first_run(&s, now)?;
-        if s.schedule_type == ScheduleType::Once
-            && s.scheduled_at
-                .is_some_and(|at| at < now - chrono::Duration::seconds(60))
+        if let ScheduleKind::Once { at } = s.kind
+            && at < now - chrono::Duration::seconds(60)
         {
             return Err(ServiceError::Invalid(vec![FieldError::new(
                 "scheduled_at",
@@ -394,11 +282,14 @@ impl Scheduler {
             )]));
         }
         let stored = s.clone();
-        write_with(&*self.storage, move |_| {
-            Ok::<_, ServiceError>((one(stored), ()))
-        })
-        .await??;
-        self.wake.notify_one();
+        self.commit(move |_| Ok((one(stored), ()))).await?;
         Ok(s)
+    }
+
+    /// The compiled timing of a stored schedule. Stored rules were valid when written, so an
+    /// error means this build no longer accepts one; it is reported under `recurrence_rule`.
+    pub(crate) fn timing(&self, s: &Schedule) -> Result<Timing, ServiceError> {
+        Timing::of(s, &self.calendars)
+            .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))
     }
 }

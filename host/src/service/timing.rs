@@ -2,11 +2,9 @@
 //! between a stored schedule and the recurrence engine.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
-use crate::model::{Schedule, ScheduleType};
+use crate::model::{Schedule, ScheduleKind};
 use crate::recurrence::{HolidayCalendars, Recurrence, RuleError};
-use crate::timezone::parse_timezone;
 
 /// The compiled timing of one schedule.
 pub enum Timing {
@@ -18,19 +16,13 @@ impl Timing {
     /// Stored schedules were validated when written, so a failure here means the rule engine
     /// changed under them; the caller reports it rather than guessing.
     pub fn of(schedule: &Schedule, calendars: &HolidayCalendars) -> Result<Timing, RuleError> {
-        match (
-            schedule.schedule_type,
-            &schedule.scheduled_at,
-            &schedule.recurrence_rule,
-        ) {
-            (ScheduleType::Once, Some(at), _) => Ok(Timing::Once(*at)),
-            (ScheduleType::Recurring, _, Some(rule)) => {
-                let tz: Tz = parse_timezone(&schedule.timezone).unwrap_or(chrono_tz::UTC);
-                Ok(Timing::Recurring(Box::new(Recurrence::new(
-                    rule, tz, calendars,
-                )?)))
-            }
-            _ => Err(RuleError::MissingStartDate),
+        match &schedule.kind {
+            ScheduleKind::Once { at } => Ok(Timing::Once(*at)),
+            ScheduleKind::Recurring { rule } => Ok(Timing::Recurring(Box::new(Recurrence::new(
+                rule,
+                schedule.timezone,
+                calendars,
+            )?))),
         }
     }
 

@@ -16,6 +16,7 @@ mod format;
 mod keys;
 mod local_jobs;
 mod readers;
+mod records;
 mod redb_storage;
 pub mod storage;
 mod tables;

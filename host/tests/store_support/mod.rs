@@ -16,33 +16,17 @@ pub fn schedule(
     priority: Priority,
     next_run_at: Option<DateTime<Utc>>,
 ) -> Schedule {
-    Schedule {
-        id: Uuid::now_v7(),
-        user_id: user,
-        name: "s".into(),
-        description: None,
-        job_type: "export".into(),
-        job_config: serde_json::json!({"format": "mp4"}),
-        schedule_type: ScheduleType::Once,
-        scheduled_at: next_run_at,
-        recurrence_rule: None,
-        timezone: "UTC".into(),
-        status,
-        priority,
-        next_run_at,
-        last_run_at: None,
-        run_count: 0,
-        max_runs: None,
-        missed_policy: MissedPolicy::Skip,
-        overlap_policy: OverlapPolicy::Skip,
-        series_id: None,
-        episode: None,
-        paused_at: None,
-        created_at: t(0),
-        updated_at: t(0),
-        revision: 0,
-        stats: Default::default(),
-    }
+    let mut s = fixtures::schedule(user, next_run_at.unwrap_or(t(0)))
+        .status(status)
+        .priority(priority)
+        .next_run(next_run_at)
+        .created(t(0))
+        .revision(0)
+        .build();
+    s.kind = ScheduleKind::Once {
+        at: next_run_at.unwrap_or(t(0)),
+    };
+    s
 }
 
 pub fn active(user: UserId, next: i64) -> Schedule {
@@ -55,27 +39,9 @@ pub fn active(user: UserId, next: i64) -> Schedule {
 }
 
 pub fn execution(s: &Schedule, scheduled_for: DateTime<Utc>, status: ExecutionStatus) -> Execution {
-    Execution {
-        id: Uuid::now_v7(),
-        schedule_id: s.id,
-        user_id: s.user_id,
-        job_type: s.job_type.clone(),
-        job_config: s.job_config.clone(),
-        priority: s.priority,
-        scheduled_for,
-        status,
-        is_manual: false,
-        counts_toward_max_runs: true,
-        attempt: 0,
-        job_id: None,
-        started_at: None,
-        completed_at: None,
-        error_message: None,
-        result_summary: None,
-        episode: None,
-        series_id: None,
-        created_at: t(0),
-    }
+    let mut e = fixtures::execution(s, scheduled_for, status);
+    e.created_at = t(0);
+    e
 }
 
 pub fn series(user: UserId, status: SeriesStatus) -> Series {
@@ -89,7 +55,7 @@ pub fn series(user: UserId, status: SeriesStatus) -> Series {
             serde_json::json!({"frequency": "daily", "time_of_day": "10:00"}),
         )
         .expect("a daily rule"),
-        timezone: "UTC".into(),
+        timezone: chrono_tz::UTC,
         job_type: "export".into(),
         job_config: serde_json::json!({}),
         current_episode: 0,

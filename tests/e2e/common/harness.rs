@@ -209,12 +209,12 @@ impl Harness {
     /// Move the clock to `at` and wake the executor.
     pub fn set(&self, at: DateTime<Utc>) {
         self.clock.set(at);
-        self.sched.wake.notify_one();
+        self.sched.wakeup().wake();
     }
 
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
-        self.sched.wake.notify_one();
+        self.sched.wakeup().wake();
     }
 
     pub async fn create(&self, parts: DraftParts) -> Schedule {
@@ -233,7 +233,7 @@ impl Harness {
     /// A schedule of the harness user, as stored now.
     pub async fn schedule(&self, id: ScheduleId) -> Schedule {
         self.sched
-            .storage
+            .storage()
             .schedule(self.user, id)
             .await
             .unwrap()
@@ -244,7 +244,7 @@ impl Harness {
     pub async fn executions(&self, id: ScheduleId) -> Vec<Execution> {
         let mut v = self
             .sched
-            .storage
+            .storage()
             .executions(id, None, None, 100_000)
             .await
             .unwrap();
@@ -254,7 +254,7 @@ impl Harness {
 
     pub async fn count_status(&self, status: ExecutionStatus) -> usize {
         self.sched
-            .storage
+            .storage()
             .executions_with_status(status, 1_000_000)
             .await
             .unwrap()
@@ -269,7 +269,7 @@ impl Harness {
     pub async fn settle_within(&self, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
-            let due = self.sched.storage.due(self.now(), 1).await.unwrap();
+            let due = self.sched.storage().due(self.now(), 1).await.unwrap();
             let pending = self.count_status(ExecutionStatus::Pending).await;
             let running = self.count_status(ExecutionStatus::Running).await;
             if due.is_empty() && pending == 0 && running == 0 {

@@ -65,6 +65,17 @@ pub enum ExecutionStatusSchema {
     cancelled,
 }
 
+/// Why a skipped occurrence did not run: the previous run overlapped (policy `skip`), it was
+/// missed past the grace window, or it fell due while the schedule was paused.
+#[derive(ToSchema)]
+#[schema(as = SkipReason)]
+#[allow(non_camel_case_types)]
+pub enum SkipReasonSchema {
+    overlap,
+    missed,
+    paused,
+}
+
 /// A calendar item: an execution's status, or `planned` for a future run from the rule.
 #[derive(ToSchema)]
 #[schema(as = CalendarItemStatus)]

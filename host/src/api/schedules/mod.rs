@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use self::view::{ExecutionView, ScheduleView, tz_of};
+use self::view::{ExecutionView, ScheduleView};
 use super::auth::AuthUser;
 use super::{AppState, Problem};
 use crate::model::{ExecutionStatus, Priority, ScheduleId, ScheduleStatus, StatusAction};
@@ -139,7 +139,7 @@ pub fn json_body(bytes: &Bytes, optional: bool) -> Result<Value, Problem> {
 /// One schedule as the API shows it, "now" read from the scheduler's clock like every other
 /// view (a test's manual clock included).
 fn one(state: &AppState, s: &crate::model::Schedule) -> Json<ScheduleView> {
-    Json(ScheduleView::new(s, state.scheduler.clock.now()))
+    Json(ScheduleView::new(s, state.scheduler.now()))
 }
 
 pub async fn create(
@@ -187,7 +187,7 @@ pub async fn list(
     } else {
         None
     };
-    let now = state.scheduler.clock.now();
+    let now = state.scheduler.now();
     Ok(Json(Page {
         items: items.iter().map(|s| ScheduleView::new(s, now)).collect(),
         next_cursor,
@@ -215,13 +215,10 @@ pub async fn get(
     // point read's cost.
     let (s, recent) = state
         .scheduler
-        .storage
-        .schedule_with_recent(user, parse_id(&id)?, 5)
-        .await
-        .map_err(Problem::internal)?
-        .ok_or(ServiceError::NotFound)?;
-    let tz = tz_of(&s);
-    let mut view = ScheduleView::from_owned(s, state.scheduler.clock.now());
+        .get_with_recent(user, parse_id(&id)?, 5)
+        .await?;
+    let tz = s.timezone;
+    let mut view = ScheduleView::from_owned(s, state.scheduler.now());
     view.recent_executions = Some(recent.iter().map(|e| ExecutionView::new(e, tz)).collect());
     Ok(Json(view))
 }
@@ -235,7 +232,7 @@ pub async fn update(
     let id = parse_id(&id)?;
     let body = json_body(&bytes, false)?;
     let current = state.scheduler.get(user, id).await?;
-    let (patch, errors) = body::patch(&body, tz_of(&current));
+    let (patch, errors) = body::patch(&body, current.timezone);
     let s = state.scheduler.update(user, id, patch, errors).await?;
     Ok(one(&state, &s))
 }
@@ -307,7 +304,7 @@ pub async fn clone(
     QueryParams::new(query, &[])?.finish()?;
     let body = json_body(&bytes, true)?;
     let source = state.scheduler.get(user, id).await?;
-    let (patch, errors) = body::patch(&body, tz_of(&source));
+    let (patch, errors) = body::patch(&body, source.timezone);
     let s = state
         .scheduler
         .clone_schedule(user, id, patch, errors)
@@ -347,7 +344,11 @@ pub async fn run(
         )
         .await?;
     let s = state.scheduler.get(user, id).await?;
-    Ok((StatusCode::CREATED, Json(ExecutionView::new(&e, tz_of(&s)))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(ExecutionView::new(&e, s.timezone)),
+    )
+        .into_response())
 }
 
 pub async fn executions(
@@ -370,13 +371,10 @@ pub async fn executions(
         "a cursor from a previous page",
     );
     q.finish()?;
-    let s = state.scheduler.get(user, id).await?;
-    let mut items = state
+    let (s, mut items) = state
         .scheduler
-        .storage
-        .executions(id, status, after, limit + 1)
-        .await
-        .map_err(Problem::internal)?;
+        .executions(user, id, status, after, limit + 1)
+        .await?;
     let more = items.len() > limit;
     items.truncate(limit);
     let next_cursor = if more {
@@ -390,7 +388,7 @@ pub async fn executions(
     } else {
         None
     };
-    let tz = tz_of(&s);
+    let tz = s.timezone;
     Ok(Json(Page {
         items: items.iter().map(|e| ExecutionView::new(e, tz)).collect(),
         next_cursor,

@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::view::tz_of;
 use super::{QueryParams, RawQuery, parse_id};
 use crate::api::auth::AuthUser;
 use crate::api::{AppState, Problem};
@@ -38,11 +37,8 @@ fn planned(
     if s.status != ScheduleStatus::Active {
         return Vec::new();
     }
-    let left = s
-        .max_runs
-        .map(|m| m.saturating_sub(s.run_count) as usize)
-        .unwrap_or(usize::MAX);
-    let Ok(timing) = Timing::of(s, &state.scheduler.calendars) else {
+    let left = s.runs_left().map_or(usize::MAX, |n| n as usize);
+    let Ok(timing) = Timing::of(s, state.scheduler.calendars()) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -74,7 +70,7 @@ pub async fn next(
         .unwrap_or(10);
     q.finish()?;
     let s = state.scheduler.get(user, id).await?;
-    let tz = tz_of(&s);
+    let tz = s.timezone;
     let occurrences = planned(&state, &s, n, None)
         .into_iter()
         .map(|t| OccurrenceView {
@@ -125,7 +121,7 @@ pub async fn upcoming(
     );
     let job_type = q.get("job_type").map(str::to_string);
     q.finish()?;
-    let now = state.scheduler.clock.now();
+    let now = state.scheduler.now();
     let until = now + Duration::hours(hours);
     let filter = ScheduleFilter {
         status: Some(ScheduleStatus::Active),
@@ -158,7 +154,7 @@ pub async fn upcoming(
     let executions = rows
         .into_iter()
         .map(|(t, _, s)| {
-            let tz = tz_of(&s);
+            let tz = s.timezone;
             UpcomingView {
                 schedule_id: s.id.to_string(),
                 name: s.name.clone(),

@@ -6,9 +6,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{Execution, Schedule};
+use crate::model::{Execution, Schedule, ScheduleKind};
 use crate::recurrence::RecurrenceRule;
-use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
+use crate::timezone::{format_local, format_utc, utc_to_local};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ScheduleView {
@@ -61,10 +61,6 @@ pub struct ScheduleView {
     pub recent_executions: Option<Vec<ExecutionView>>,
 }
 
-pub fn tz_of(s: &Schedule) -> Tz {
-    parse_timezone(&s.timezone).unwrap_or(chrono_tz::UTC)
-}
-
 fn pair(at: Option<DateTime<Utc>>, tz: Tz) -> (Option<String>, Option<String>) {
     (
         at.map(format_utc),
@@ -80,12 +76,14 @@ impl ScheduleView {
     /// The view of a schedule the caller no longer needs: its strings and config move into
     /// the view instead of being copied (the single-schedule read renders this way).
     pub fn from_owned(s: Schedule, now: DateTime<Utc>) -> Self {
-        let tz = tz_of(&s);
-        let rrule = s
-            .recurrence_rule
-            .as_ref()
-            .map(|r| crate::recurrence::to_rrule(r, tz));
-        let (scheduled_at, scheduled_at_local) = pair(s.scheduled_at, tz);
+        let tz = s.timezone;
+        let schedule_type = s.schedule_type().as_str();
+        let (at, rule) = match s.kind {
+            ScheduleKind::Once { at } => (Some(at), None),
+            ScheduleKind::Recurring { rule } => (None, Some(rule)),
+        };
+        let rrule = rule.as_ref().map(|r| crate::recurrence::to_rrule(r, tz));
+        let (scheduled_at, scheduled_at_local) = pair(at, tz);
         let (next_run_at, next_run_at_local) = pair(s.next_run_at, tz);
         let (last_run_at, last_run_at_local) = pair(s.last_run_at, tz);
         Self {
@@ -94,12 +92,12 @@ impl ScheduleView {
             description: s.description,
             job_type: s.job_type,
             job_config: s.job_config,
-            schedule_type: s.schedule_type.as_str(),
+            schedule_type,
             scheduled_at,
             scheduled_at_local,
-            recurrence_rule: s.recurrence_rule,
+            recurrence_rule: rule,
             rrule,
-            timezone: s.timezone,
+            timezone: tz.name().to_string(),
             status: s.status.as_str(),
             priority: s.priority.as_str(),
             next_run_at,
@@ -143,6 +141,9 @@ pub struct ExecutionView {
     pub counts_toward_max_runs: bool,
     pub attempt: u32,
     pub error_message: Option<String>,
+    /// Why a skipped occurrence did not run; `null` unless `status` is `skipped`.
+    #[schema(value_type = Option<crate::api::openapi::types::SkipReasonSchema>)]
+    pub skip_reason: Option<&'static str>,
     pub result_summary: Option<Value>,
     pub episode: Option<u32>,
     pub created_at: String,
@@ -167,6 +168,7 @@ impl ExecutionView {
             counts_toward_max_runs: e.counts_toward_max_runs,
             attempt: e.attempt,
             error_message: e.error_message.clone(),
+            skip_reason: e.skip_reason.map(|r| r.as_str()),
             result_summary: e.result_summary.clone(),
             episode: e.episode,
             created_at: format_utc(e.created_at),

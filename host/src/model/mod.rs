@@ -1,12 +1,17 @@
 //! The domain: schedules, executions, series, their typed enums and the status transitions.
-//! No I/O, no HTTP, no storage details.
+//! No I/O, no HTTP, no storage details. A schedule's lifecycle (pause, resume, cancel, a run
+//! recorded, completion settled, a write stamped) is the methods of `Schedule` in
+//! `schedule.rs`; executions and their skip reasons are in `execution.rs`.
 
-use chrono::{DateTime, Utc};
+mod execution;
+pub mod fixtures;
+mod schedule;
+
+pub use execution::{Execution, RunStats};
+pub use schedule::{Schedule, ScheduleKind, Series};
+
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
-
-use crate::recurrence::RecurrenceRule;
 
 pub type UserId = Uuid;
 pub type ScheduleId = Uuid;
@@ -63,6 +68,13 @@ string_enum!(ExecutionStatus {
     Cancelled = "cancelled",
 });
 string_enum!(SeriesStatus { Active = "active", Paused = "paused", Completed = "completed", Cancelled = "cancelled" });
+string_enum!(
+    /// Why an occurrence was recorded as skipped instead of run: `overlap` (the previous run
+    /// was still pending or running, overlap policy `skip`), `missed` (late by more than the
+    /// grace window while the scheduler could not run it), `paused` (it fell due while the
+    /// schedule was paused).
+    SkipReason { Overlap = "overlap", Missed = "missed", Paused = "paused" }
+);
 
 // The enums come from `string_enum!`, which has no place for `#[default]`.
 #[allow(clippy::derivable_impls)]
@@ -150,138 +162,6 @@ impl ScheduleStatus {
     pub fn is_final(self) -> bool {
         matches!(self, ScheduleStatus::Completed | ScheduleStatus::Cancelled)
     }
-}
-
-/// A stored schedule. `next_run_at` is `Some` exactly when the schedule is active or paused
-/// and has an occurrence left.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Schedule {
-    pub id: ScheduleId,
-    pub user_id: UserId,
-    pub name: String,
-    pub description: Option<String>,
-    pub job_type: String,
-    pub job_config: Value,
-    pub schedule_type: ScheduleType,
-    pub scheduled_at: Option<DateTime<Utc>>,
-    pub recurrence_rule: Option<RecurrenceRule>,
-    /// An IANA zone name, validated when it was stored.
-    pub timezone: String,
-    pub status: ScheduleStatus,
-    pub priority: Priority,
-    pub next_run_at: Option<DateTime<Utc>>,
-    pub last_run_at: Option<DateTime<Utc>>,
-    pub run_count: u32,
-    pub max_runs: Option<u32>,
-    pub missed_policy: MissedPolicy,
-    pub overlap_policy: OverlapPolicy,
-    pub series_id: Option<SeriesId>,
-    pub episode: Option<u32>,
-    /// When the schedule was paused, so resume can account for what fell due meanwhile.
-    pub paused_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Monotonic per-schedule sequence, bumped by every write; creation order ties are broken
-    /// by `id` (UUIDv7).
-    pub revision: u64,
-    /// Outcomes of finished runs, kept with the schedule so reading it needs no history scan.
-    #[serde(default)]
-    pub stats: RunStats,
-}
-
-/// Counters over a schedule's finished executions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RunStats {
-    pub completed: u32,
-    pub failed: u32,
-    pub skipped: u32,
-    /// Sum of completed and failed runs' durations.
-    pub total_duration_ms: u64,
-    /// Failed runs since the last completed one.
-    pub failure_streak: u32,
-    pub last_error: Option<String>,
-}
-
-impl RunStats {
-    /// Record one finished execution.
-    pub fn record(
-        &mut self,
-        status: ExecutionStatus,
-        duration_ms: Option<i64>,
-        error: Option<&str>,
-    ) {
-        let d = duration_ms.unwrap_or(0).max(0) as u64;
-        match status {
-            ExecutionStatus::Completed => {
-                self.completed += 1;
-                self.total_duration_ms += d;
-                self.failure_streak = 0;
-            }
-            ExecutionStatus::Failed => {
-                self.failed += 1;
-                self.total_duration_ms += d;
-                self.failure_streak += 1;
-                self.last_error = error.map(|e| e.chars().take(500).collect());
-            }
-            ExecutionStatus::Skipped => self.skipped += 1,
-            _ => {}
-        }
-    }
-
-    /// Completed over completed + failed, as a percentage; `None` before any finished run.
-    pub fn success_rate(&self) -> Option<f64> {
-        let n = self.completed + self.failed;
-        (n > 0).then(|| 100.0 * f64::from(self.completed) / f64::from(n))
-    }
-
-    pub fn average_duration_ms(&self) -> Option<u64> {
-        let n = u64::from(self.completed + self.failed);
-        (n > 0).then(|| self.total_duration_ms / n)
-    }
-}
-
-/// One run (or skipped run) of a schedule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Execution {
-    pub id: ExecutionId,
-    pub schedule_id: ScheduleId,
-    pub user_id: UserId,
-    pub job_type: String,
-    /// The config as it was when the execution was created: later edits do not change a run.
-    pub job_config: Value,
-    pub priority: Priority,
-    pub scheduled_for: DateTime<Utc>,
-    pub status: ExecutionStatus,
-    pub is_manual: bool,
-    pub counts_toward_max_runs: bool,
-    pub attempt: u32,
-    pub job_id: Option<String>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub error_message: Option<String>,
-    pub result_summary: Option<Value>,
-    pub episode: Option<u32>,
-    pub series_id: Option<SeriesId>,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A content series: episodes generated as schedules on a rule's first occurrences.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Series {
-    pub id: SeriesId,
-    pub user_id: UserId,
-    pub name: String,
-    pub template_id: Option<Uuid>,
-    pub episode_count: u32,
-    pub schedule_rule: RecurrenceRule,
-    pub timezone: String,
-    pub job_type: String,
-    pub job_config: Value,
-    pub current_episode: u32,
-    pub status: SeriesStatus,
-    pub schedule_ids: Vec<ScheduleId>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -16,13 +16,14 @@ use chrono_tz::Tz;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::draft::DraftParts;
+use super::{Scheduler, ServiceError};
 use crate::model::{
-    Execution, ExecutionStatus, MissedPolicy, Priority, Schedule, ScheduleStatus, ScheduleType,
-    Series, SeriesId, SeriesStatus, UserId,
+    Execution, ExecutionStatus, MissedPolicy, Priority, Schedule, ScheduleKind, ScheduleStatus,
+    ScheduleType, Series, SeriesId, SeriesStatus, UserId,
 };
 use crate::recurrence::{FieldError, HolidayCalendars, Recurrence, RecurrenceRule};
-use crate::service::{DraftParts, Scheduler, ServiceError};
-use crate::store::{Snapshot, StoreError, WriteSet, write_with};
+use crate::store::{Snapshot, StoreError, WriteSet};
 
 /// How long a due episode waits before its predecessor is checked again.
 pub const DEFER: Duration = Duration::seconds(30);
@@ -49,8 +50,7 @@ pub struct SeriesWithEpisodes {
 }
 
 fn recurrence(series: &Series, calendars: &HolidayCalendars) -> Option<Recurrence> {
-    let tz = crate::timezone::parse_timezone(&series.timezone).ok()?;
-    Recurrence::new(&series.schedule_rule, tz, calendars).ok()
+    Recurrence::new(&series.schedule_rule, series.timezone, calendars).ok()
 }
 
 impl Scheduler {
@@ -100,7 +100,7 @@ impl Scheduler {
         let (Some(draft), Some(count)) = (draft, parts.episode_count) else {
             return Err(ServiceError::Invalid(errors));
         };
-        let Some(rule) = draft.recurrence_rule.clone() else {
+        let ScheduleKind::Recurring { rule } = draft.kind.clone() else {
             return Err(ServiceError::Invalid(vec![FieldError::new(
                 "schedule_rule",
                 "is required",
@@ -131,9 +131,7 @@ impl Scheduler {
         for (i, at) in slots.iter().enumerate() {
             let mut d = draft.clone();
             d.name = format!("{} — Episode {}", draft.name, i + 1);
-            d.schedule_type = ScheduleType::Once;
-            d.scheduled_at = Some(*at);
-            d.recurrence_rule = None;
+            d.kind = ScheduleKind::Once { at: *at };
             // A late episode still runs: skipping one would leave a gap.
             d.missed_policy = MissedPolicy::RunAll;
             let mut s = self.build(d, user, now)?;
@@ -148,7 +146,7 @@ impl Scheduler {
             template_id: parts.template_id,
             episode_count: count,
             schedule_rule: rule,
-            timezone: draft.timezone.name().to_string(),
+            timezone: draft.timezone,
             job_type: draft.job_type.clone(),
             job_config: draft.job_config.clone(),
             current_episode: 1,
@@ -162,8 +160,7 @@ impl Scheduler {
             put_series: vec![series.clone()],
             ..WriteSet::default()
         };
-        write_with(&*self.storage, move |_| Ok::<_, ServiceError>((writes, ()))).await??;
-        self.wake.notify_one();
+        self.commit(move |_| Ok((writes, ()))).await?;
         Ok(SeriesWithEpisodes { series, episodes })
     }
 
@@ -193,7 +190,7 @@ impl Scheduler {
         id: SeriesId,
     ) -> Result<SeriesWithEpisodes, ServiceError> {
         let now = self.clock.now();
-        write_with(&*self.storage, move |snap| {
+        self.commit(move |snap| {
             let mut series = match snap.series(id)? {
                 Some(s) if s.user_id == user => s,
                 _ => return Err(ServiceError::NotFound),
@@ -207,13 +204,9 @@ impl Scheduler {
                 series.updated_at = now;
                 for sid in &series.schedule_ids {
                     if let Some(mut s) = snap.schedule(*sid)?
-                        && !s.status.is_final()
+                        && !s.is_final()
                     {
-                        s.status = ScheduleStatus::Cancelled;
-                        s.next_run_at = None;
-                        s.paused_at = None;
-                        s.updated_at = now;
-                        s.revision += 1;
+                        s.cancel(now)?;
                         writes.put_schedules.push(s);
                     }
                 }
@@ -221,8 +214,7 @@ impl Scheduler {
             }
             Ok((writes, ()))
         })
-        .await??;
-        self.wake.notify_one();
+        .await?;
         self.get_series(user, id).await
     }
 }
@@ -297,12 +289,7 @@ pub fn on_finished(
                     writes.put_schedules.push(s);
                     continue;
                 }
-                s.scheduled_at = Some(at);
-                s.next_run_at = Some(at);
-                s.status = ScheduleStatus::Active;
-                s.run_count = 0;
-                s.updated_at = now;
-                s.revision += 1;
+                s.replan(at, now);
                 writes.put_schedules.push(s);
             }
         }

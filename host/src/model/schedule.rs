@@ -1,0 +1,264 @@
+//! A schedule and its lifecycle. The lifecycle fields (`status`, `next_run_at`, `paused_at`,
+//! `run_count`, `last_run_at`, `updated_at`, `revision`) change only through the methods here,
+//! so "is it finished?", cancel, the revision bump and the completion rule each exist once.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    MissedPolicy, OverlapPolicy, Priority, RunStats, ScheduleId, ScheduleStatus, ScheduleType,
+    SeriesId, SeriesStatus, StatusAction, TransitionError, UserId,
+};
+use crate::recurrence::RecurrenceRule;
+
+/// When a schedule runs: once at an instant, or on a rule in the schedule's zone. One enum, so
+/// a once schedule without its instant or a recurring one without its rule cannot exist.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScheduleKind {
+    Once { at: DateTime<Utc> },
+    Recurring { rule: RecurrenceRule },
+}
+
+/// A stored schedule. `next_run_at` is `Some` exactly when the schedule is active or paused
+/// and has an occurrence left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub id: ScheduleId,
+    pub user_id: UserId,
+    pub name: String,
+    pub description: Option<String>,
+    pub job_type: String,
+    pub job_config: Value,
+    pub kind: ScheduleKind,
+    pub timezone: Tz,
+    pub status: ScheduleStatus,
+    pub priority: Priority,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub run_count: u32,
+    pub max_runs: Option<u32>,
+    pub missed_policy: MissedPolicy,
+    pub overlap_policy: OverlapPolicy,
+    pub series_id: Option<SeriesId>,
+    pub episode: Option<u32>,
+    /// When the schedule was paused, so resume can account for what fell due meanwhile.
+    pub paused_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Monotonic per-schedule sequence, bumped by every write; creation order ties are broken
+    /// by `id` (UUIDv7).
+    pub revision: u64,
+    /// Outcomes of finished runs, kept with the schedule so reading it needs no history scan.
+    pub stats: RunStats,
+}
+
+impl Schedule {
+    pub fn schedule_type(&self) -> ScheduleType {
+        match self.kind {
+            ScheduleKind::Once { .. } => ScheduleType::Once,
+            ScheduleKind::Recurring { .. } => ScheduleType::Recurring,
+        }
+    }
+
+    /// The instant of a once schedule.
+    pub fn scheduled_at(&self) -> Option<DateTime<Utc>> {
+        match self.kind {
+            ScheduleKind::Once { at } => Some(at),
+            ScheduleKind::Recurring { .. } => None,
+        }
+    }
+
+    /// The rule of a recurring schedule.
+    pub fn rule(&self) -> Option<&RecurrenceRule> {
+        match &self.kind {
+            ScheduleKind::Once { .. } => None,
+            ScheduleKind::Recurring { rule } => Some(rule),
+        }
+    }
+
+    /// Completed or cancelled: nothing about it may change any more.
+    pub fn is_final(&self) -> bool {
+        self.status.is_final()
+    }
+
+    /// Stamp a write made at `now`. Every change of a schedule ends here.
+    pub fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now;
+        self.revision += 1;
+    }
+
+    fn apply(&mut self, action: StatusAction) -> Result<(), TransitionError> {
+        self.status = self.status.apply(action)?;
+        Ok(())
+    }
+
+    pub fn pause(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        self.apply(StatusAction::Pause)?;
+        self.paused_at = Some(now);
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Active again. What fell due while paused is the caller's to account for (it needs the
+    /// compiled timing): see `Scheduler::catch_up`.
+    pub fn resume(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        self.apply(StatusAction::Resume)?;
+        self.paused_at = None;
+        self.touch(now);
+        Ok(())
+    }
+
+    pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        self.apply(StatusAction::Cancel)?;
+        self.next_run_at = None;
+        self.paused_at = None;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Pause, resume or cancel, by name (bulk and the API's routes).
+    pub fn transition(
+        &mut self,
+        action: StatusAction,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        match action {
+            StatusAction::Pause => self.pause(now),
+            StatusAction::Resume => self.resume(now),
+            StatusAction::Cancel => self.cancel(now),
+            StatusAction::Complete => {
+                self.apply(StatusAction::Complete)?;
+                self.settle(None);
+                self.touch(now);
+                Ok(())
+            }
+        }
+    }
+
+    /// A run of the occurrence at `at` that counts toward `max_runs`.
+    pub fn record_run(&mut self, at: DateTime<Utc>) {
+        self.run_count += 1;
+        self.last_run_at = Some(at);
+    }
+
+    /// `n` occurrences recorded as skipped.
+    pub fn record_skips(&mut self, n: usize) {
+        self.stats.skipped += n as u32;
+    }
+
+    /// Runs still allowed by `max_runs` (`None`: no limit).
+    pub fn runs_left(&self) -> Option<u32> {
+        self.max_runs.map(|m| m.saturating_sub(self.run_count))
+    }
+
+    /// The completion rule, in its one place: `next` is the next occurrence (`None`: there is
+    /// none left). A schedule with nothing left to run, or at its `max_runs`, is completed,
+    /// whatever it was before; otherwise it waits for `next`.
+    pub fn settle(&mut self, next: Option<DateTime<Utc>>) {
+        self.next_run_at = next;
+        if next.is_none() || self.runs_left() == Some(0) {
+            self.status = ScheduleStatus::Completed;
+            self.next_run_at = None;
+            self.paused_at = None;
+        }
+    }
+
+    /// A due episode that must wait for its predecessor: looked at again at `until`. Not a
+    /// change of the schedule's own, so `updated_at` stays.
+    pub fn defer(&mut self, until: DateTime<Utc>) {
+        self.next_run_at = Some(until);
+        self.revision += 1;
+    }
+
+    /// A series runs a failed episode again at `at`: back to active, as if it had not run.
+    pub fn replan(&mut self, at: DateTime<Utc>, now: DateTime<Utc>) {
+        self.kind = ScheduleKind::Once { at };
+        self.next_run_at = Some(at);
+        self.status = ScheduleStatus::Active;
+        self.run_count = 0;
+        self.touch(now);
+    }
+
+    /// A due schedule whose timing cannot be computed is paused, so its owner sees why and
+    /// the claimer does not meet it again.
+    pub fn suspend(&mut self, now: DateTime<Utc>) {
+        self.status = ScheduleStatus::Paused;
+        self.paused_at = Some(now);
+        self.touch(now);
+    }
+}
+
+/// A content series: episodes generated as schedules on a rule's first occurrences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub id: SeriesId,
+    pub user_id: UserId,
+    pub name: String,
+    pub template_id: Option<Uuid>,
+    pub episode_count: u32,
+    pub schedule_rule: RecurrenceRule,
+    pub timezone: Tz,
+    pub job_type: String,
+    pub job_config: Value,
+    pub current_episode: u32,
+    pub status: SeriesStatus,
+    pub schedule_ids: Vec<ScheduleId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures;
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn lifecycle_methods_keep_the_invariants() {
+        let mut s = fixtures::schedule(Uuid::nil(), at(9)).build();
+        assert_eq!(s.revision, 1);
+        s.pause(at(1)).unwrap();
+        assert_eq!(
+            (s.status, s.paused_at, s.revision),
+            (ScheduleStatus::Paused, Some(at(1)), 2)
+        );
+        assert!(s.pause(at(2)).is_err());
+        assert_eq!(s.revision, 2, "a refused transition changes nothing");
+        s.resume(at(3)).unwrap();
+        assert_eq!((s.status, s.paused_at), (ScheduleStatus::Active, None));
+        s.cancel(at(4)).unwrap();
+        assert_eq!(
+            (s.status, s.next_run_at, s.updated_at, s.revision),
+            (ScheduleStatus::Cancelled, None, at(4), 4)
+        );
+        assert!(s.is_final());
+    }
+
+    #[test]
+    fn settle_completes_without_a_next_run_or_at_max_runs() {
+        let mut s = fixtures::schedule(Uuid::nil(), at(9)).max_runs(2).build();
+        s.record_run(at(9));
+        s.settle(Some(at(10)));
+        assert_eq!(
+            (s.status, s.next_run_at, s.run_count),
+            (ScheduleStatus::Active, Some(at(10)), 1)
+        );
+        s.record_run(at(10));
+        s.settle(Some(at(11)));
+        assert_eq!((s.status, s.next_run_at), (ScheduleStatus::Completed, None));
+
+        let mut p = fixtures::schedule(Uuid::nil(), at(9)).build();
+        p.pause(at(1)).unwrap();
+        p.settle(None);
+        assert_eq!(
+            (p.status, p.next_run_at, p.paused_at),
+            (ScheduleStatus::Completed, None, None)
+        );
+    }
+}

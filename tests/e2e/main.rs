@@ -1,0 +1,29 @@
+//! The end-to-end tests, one binary with a module per area: the real binary and the real plugin
+//! host, spoken to over HTTP, and the in-process executor harness.
+
+mod common;
+
+mod bulk_api;
+mod calendar_api;
+mod crash_loop;
+mod crash_safety;
+mod executor_failures;
+mod executor_lifecycle;
+mod executor_missed;
+mod executor_order;
+mod executor_restart;
+mod job_system;
+mod job_system_faults;
+mod next_cli;
+mod openapi;
+mod planning_api;
+mod plugin_configs;
+mod plugin_sandbox;
+mod python_plugin;
+mod resource_bounds;
+mod schedules_isolation;
+mod schedules_ops;
+mod schedules_persistence;
+mod schedules_validation;
+mod series;
+mod server_cli;
