@@ -91,10 +91,13 @@ impl Execution {
         now: DateTime<Utc>,
         why: SkipReason,
     ) -> Execution {
-        let mut e = Execution::pending(s, scheduled_for, now, false, false);
-        e.status = ExecutionStatus::Skipped;
-        e.completed_at = Some(now);
-        e.error_message = Some(why.message().to_string());
+        let mut e = Execution::ended(
+            s,
+            scheduled_for,
+            now,
+            ExecutionStatus::Skipped,
+            why.message().to_string(),
+        );
         e.skip_reason = Some(why);
         e
     }
@@ -106,10 +109,22 @@ impl Execution {
         now: DateTime<Utc>,
         error: String,
     ) -> Execution {
+        Execution::ended(s, scheduled_for, now, ExecutionStatus::Failed, error)
+    }
+
+    /// An occurrence that ended at `now` in `status` without running; it does not count
+    /// toward `max_runs`.
+    fn ended(
+        s: &Schedule,
+        scheduled_for: DateTime<Utc>,
+        now: DateTime<Utc>,
+        status: ExecutionStatus,
+        message: String,
+    ) -> Execution {
         let mut e = Execution::pending(s, scheduled_for, now, false, false);
-        e.status = ExecutionStatus::Failed;
+        e.status = status;
         e.completed_at = Some(now);
-        e.error_message = Some(error);
+        e.error_message = Some(message);
         e
     }
 }

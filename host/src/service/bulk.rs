@@ -9,6 +9,7 @@
 //! to pause ten schedules of which one is already paused pauses the other nine).
 
 use super::draft::{DraftParts, PatchParts};
+use super::ops::not_final;
 use super::{Scheduler, ServiceError};
 use crate::model::{Schedule, ScheduleId, ScheduleStatus, StatusAction, UserId};
 use crate::recurrence::FieldError;
@@ -154,9 +155,11 @@ impl Scheduler {
                 outcomes.push(Outcome::Failed(not_found()));
                 continue;
             };
-            if current.is_final() {
-                let msg = format!("cannot update a schedule that is {}", current.status);
-                outcomes.push(Outcome::Failed(vec![FieldError::new("status", msg)]));
+            if let Err(e) = not_final(&current, "update") {
+                outcomes.push(Outcome::Failed(vec![FieldError::new(
+                    "status",
+                    e.to_string(),
+                )]));
                 continue;
             }
             let (patch, errors) = patch_of(&current);

@@ -95,10 +95,6 @@ impl Scheduler {
         self
     }
 
-    pub fn clock(&self) -> &dyn Clock {
-        &*self.clock
-    }
-
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }

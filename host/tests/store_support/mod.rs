@@ -16,17 +16,13 @@ pub fn schedule(
     priority: Priority,
     next_run_at: Option<DateTime<Utc>>,
 ) -> Schedule {
-    let mut s = fixtures::schedule(user, next_run_at.unwrap_or(t(0)))
+    fixtures::schedule(user, next_run_at.unwrap_or(t(0)))
         .status(status)
         .priority(priority)
         .next_run(next_run_at)
         .created(t(0))
         .revision(0)
-        .build();
-    s.kind = ScheduleKind::Once {
-        at: next_run_at.unwrap_or(t(0)),
-    };
-    s
+        .build()
 }
 
 pub fn active(user: UserId, next: i64) -> Schedule {
