@@ -18,7 +18,8 @@ use sgsched::calendar::{Builder, CalendarQuery, Context, GroupBy, gather};
 use sgsched::model::*;
 use sgsched::recurrence::{Frequency, HolidayCalendars, RecurrenceRule, TimeOfDay};
 use sgsched::service::timing::Timing;
-use sgsched::store::{Storage, Store, WriteSet};
+use sgsched::store::prelude::*;
+use sgsched::store::{Store, WriteSet};
 use uuid::Uuid;
 
 const SCHEDULES: usize = 1000;

@@ -20,7 +20,8 @@ use sgsched::jobsystem::LocalJobSystem;
 use sgsched::model::*;
 use sgsched::plugins::{PluginHost, PluginHostConfig};
 use sgsched::service::Scheduler;
-use sgsched::store::{Storage, Store, StoreOptions, WriteSet, write_with};
+use sgsched::store::prelude::*;
+use sgsched::store::{Store, StoreOptions, WriteSet, write_with};
 use uuid::Uuid;
 
 const DUE: usize = 10_000;
@@ -84,7 +85,7 @@ async fn open(
         },
     )
     .unwrap();
-    let jobs = Arc::new(LocalJobSystem::new(store.clone()));
+    let jobs = Arc::new(LocalJobSystem::new(Arc::new(store.clone())));
     // A cache shared by the runs, so what is measured is not Cranelift compiling the plugins.
     let config = PluginHostConfig {
         cache_dir: Some(std::env::temp_dir().join("sgsched-bench-plugin-cache")),

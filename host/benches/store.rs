@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group};
 use sgsched::model::*;
-use sgsched::store::{Storage, Store, StoreOptions, WriteSet};
+use sgsched::store::prelude::*;
+use sgsched::store::{Store, StoreOptions, WriteSet};
 use uuid::Uuid;
 
 const CALLERS: usize = 64;

@@ -15,7 +15,6 @@ use crate::jobsystem::{HttpJobSystem, HttpJobSystemConfig, JobSystem, LocalJobSy
 use crate::plugins::{PluginHost, PluginHostConfig};
 use crate::service::Scheduler;
 use crate::store::Storage;
-use crate::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -73,17 +72,16 @@ pub struct Services {
 }
 
 pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
-    let store = Store::open(&config.data_dir.join("sgsched.redb"))?;
+    let storage: Arc<dyn Storage> = crate::store::open_embedded(&config.data_dir)?;
     let jobs: Arc<dyn JobSystem> = match &config.job_system {
         Some(http) => Arc::new(HttpJobSystem::new(http.clone())?),
-        None => Arc::new(LocalJobSystem::new(store.clone())),
+        None => Arc::new(LocalJobSystem::new(storage.clone())),
     };
     let job_system_kind = jobs.kind();
     let plugins = PluginHost::load(config.plugin_host_config(), jobs).await?;
     for p in plugins.plugins() {
         tracing::info!(job_type = %p.job_type, version = %p.version, origin = %p.origin, "plugin ready");
     }
-    let storage: Arc<dyn Storage> = Arc::new(store.clone());
     let scheduler =
         Scheduler::new(storage, plugins.clone(), Arc::new(SystemClock)).with_grace(config.grace);
     let tokens = TokenCache::new(crate::tokens::inbox(&config.data_dir));
@@ -95,7 +93,6 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
     Ok(Services {
         state: AppState::new(AppParts {
             plugins,
-            store,
             scheduler,
             tokens,
             job_system_kind,

@@ -6,9 +6,8 @@ mod store_support;
 use redb::{ReadableDatabase, TableDefinition};
 use sgsched::jobsystem::JobState;
 use sgsched::model::*;
-use sgsched::store::{
-    DB_FORMAT, LocalJobRecord, ScheduleFilter, Storage, Store, StoreError, WriteSet,
-};
+use sgsched::store::prelude::*;
+use sgsched::store::{DB_FORMAT, ScheduleFilter, Store, StoreError, WriteSet};
 use store_support::*;
 use uuid::Uuid;
 

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use sgsched::store::prelude::*;
+
 use sgsched::store::{
-    ScheduleFilter, Snapshot, Storage, Store, StoreError, StoreOptions, WriteSet, write_with,
+    ScheduleFilter, Snapshot, Store, StoreError, StoreOptions, WriteSet, write_with,
 };
 use store_support::*;
 use uuid::Uuid;

@@ -4,7 +4,8 @@
 mod store_support;
 
 use sgsched::model::*;
-use sgsched::store::{ScheduleFilter, Snapshot, Storage, WriteSet, write_with};
+use sgsched::store::prelude::*;
+use sgsched::store::{ScheduleFilter, Snapshot, WriteSet, write_with};
 use store_support::*;
 use uuid::Uuid;
 

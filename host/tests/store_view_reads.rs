@@ -11,18 +11,17 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sgsched::model::*;
-use sgsched::store::{ScheduleFilter, Storage, Store, StoreError, WindowRuns, WriteFn, WriteSet};
+use sgsched::store::prelude::*;
+use sgsched::store::{ScheduleFilter, Store, StoreError, WindowRuns, WriteSet};
 use store_support::*;
 use uuid::Uuid;
 
-/// `Store` with the trait's default `runs_in_window` and `schedule_with_recent`.
+/// `Store`'s plain reads with `ViewReads`' defaults: a backend needs only these to have every
+/// view read.
 struct Defaults(Store);
 
 #[async_trait::async_trait]
-impl Storage for Defaults {
-    async fn write(&self, f: WriteFn) -> Result<(), StoreError> {
-        self.0.write(f).await
-    }
+impl ScheduleReads for Defaults {
     async fn schedule(&self, user: UserId, id: ScheduleId) -> Result<Option<Schedule>, StoreError> {
         self.0.schedule(user, id).await
     }
@@ -35,6 +34,16 @@ impl Storage for Defaults {
     ) -> Result<Vec<Schedule>, StoreError> {
         self.0.list_schedules(user, filter, after, limit).await
     }
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError> {
+        self.0.due(now, limit).await
+    }
+    async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.0.next_due_at().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ExecutionReads for Defaults {
     async fn execution(
         &self,
         user: UserId,
@@ -58,25 +67,9 @@ impl Storage for Defaults {
     ) -> Result<Vec<Execution>, StoreError> {
         self.0.executions_with_status(status, limit).await
     }
-    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError> {
-        self.0.due(now, limit).await
-    }
-    async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.0.next_due_at().await
-    }
-    async fn series(&self, user: UserId, id: SeriesId) -> Result<Option<Series>, StoreError> {
-        self.0.series(user, id).await
-    }
-    async fn put_token(&self, token_sha256: [u8; 32], user: UserId) -> Result<(), StoreError> {
-        self.0.put_token(token_sha256, user).await
-    }
-    async fn token_user(&self, token_sha256: [u8; 32]) -> Result<Option<UserId>, StoreError> {
-        self.0.token_user(token_sha256).await
-    }
-    fn data_version(&self, user: UserId) -> u64 {
-        self.0.data_version(user)
-    }
 }
+
+impl ViewReads for Defaults {}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn runs_in_window_counts_per_bucket_and_lists_the_first() {

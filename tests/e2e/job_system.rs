@@ -14,6 +14,7 @@ use sgsched::plugins::{PluginError, PluginHost, PluginHostConfig, RunRequest};
 use sgsched::service::Scheduler;
 use sgsched::store::Storage;
 use sgsched::store::Store;
+use sgsched::store::prelude::*;
 
 fn request(job_type: &str, config: Value, execution_id: &str) -> RunRequest {
     RunRequest {
@@ -59,7 +60,7 @@ fn example(h: &PluginHost, job_type: &str) -> Value {
 async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let h = host_with(Arc::new(LocalJobSystem::new(store.clone()))).await;
+    let h = host_with(Arc::new(LocalJobSystem::new(Arc::new(store.clone())))).await;
 
     let exec = "0193a1b2-0000-7000-8000-000000000001";
     let first = h
@@ -118,7 +119,6 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
     let stranger = sgsched::tokens::create(dir.path(), uuid::Uuid::now_v7()).unwrap();
     let state = AppState::new(AppParts {
         plugins: h.clone(),
-        store: store.clone(),
         scheduler,
         tokens,
         job_system_kind: "local",

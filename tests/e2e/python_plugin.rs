@@ -49,9 +49,12 @@ async fn python_plugin_builds_loads_validates_and_runs() {
         plugins_dir: Some(plugins.clone()),
         ..PluginHostConfig::default()
     };
-    let h = PluginHost::load(config, Arc::new(LocalJobSystem::new(store.clone())))
-        .await
-        .unwrap();
+    let h = PluginHost::load(
+        config,
+        Arc::new(LocalJobSystem::new(Arc::new(store.clone()))),
+    )
+    .await
+    .unwrap();
     assert!(h.refused().is_empty(), "{:?}", h.refused());
     let info = h.info("social_post").expect("social_post loaded").clone();
     assert_eq!(info.version, "0.1.0");

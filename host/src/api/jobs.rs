@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::AuthUser;
 use super::{AppState, Problem};
-use crate::store::LocalJobRecord;
+use crate::model::LocalJobRecord;
+use crate::service::ServiceError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,8 +83,8 @@ pub async fn list(
         ),
     };
     let items = state
-        .store
-        .local_jobs(Some(user.to_string()), after, limit + 1)
+        .scheduler
+        .jobs(user, after, limit + 1)
         .await
         .map_err(Problem::internal)?;
     let more = items.len() > limit;
@@ -105,13 +106,9 @@ pub async fn get(
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(not_found());
     }
-    match state
-        .store
-        .local_job(id.clone())
-        .await
-        .map_err(Problem::internal)?
-    {
-        Some(j) if j.user_id == user.to_string() => Ok(Json(j.into())),
-        _ => Err(not_found()),
+    match state.scheduler.job(user, id.clone()).await {
+        Ok(j) => Ok(Json(j.into())),
+        Err(ServiceError::NotFound) => Err(not_found()),
+        Err(e) => Err(Problem::internal(e)),
     }
 }

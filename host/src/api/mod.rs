@@ -27,7 +27,6 @@ use tokio::net::TcpListener;
 
 use crate::plugins::PluginHost;
 use crate::service::Scheduler;
-use crate::store::Store;
 pub use auth::TokenCache;
 pub use calendar_cache::CalendarCache;
 pub use problem::{Problem, ProblemFieldError};
@@ -55,7 +54,6 @@ impl std::ops::Deref for AppState {
 
 pub struct AppParts {
     pub plugins: PluginHost,
-    pub store: Store,
     pub scheduler: Scheduler,
     pub tokens: TokenCache,
     pub job_system_kind: &'static str,

@@ -17,7 +17,8 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{JobState, JobStatus, JobSystem, JobSystemError, SubmitRequest};
-use crate::store::{LocalJobRecord, Store, StoreError, WriteSet, write_with};
+use crate::model::LocalJobRecord;
+use crate::store::{Storage, StoreError, WriteSet, write_with};
 
 /// Jobs this process submitted and has not been asked about yet: a plugin waits on the job it
 /// just submitted, and answering from memory saves a store read per execution. Bounded; a job
@@ -35,14 +36,14 @@ fn status(j: &LocalJobRecord) -> JobStatus {
 
 #[derive(Clone)]
 pub struct LocalJobSystem {
-    store: Store,
+    store: Arc<dyn Storage>,
     recent: Arc<Mutex<HashMap<String, JobStatus>>>,
     /// Jobs waiting for their run's outcome to be committed, by execution id.
     deferred: Arc<Mutex<HashMap<String, Vec<LocalJobRecord>>>>,
 }
 
 impl LocalJobSystem {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Arc<dyn Storage>) -> Self {
         Self {
             store,
             recent: Arc::default(),
@@ -117,7 +118,7 @@ impl JobSystem for LocalJobSystem {
         }
         // Through the group-commit writer: a dry run of many executions costs one fsync per
         // group, not one per job.
-        let id = write_with(&self.store, move |snap| {
+        let id = write_with(&*self.store, move |snap| {
             Ok::<_, StoreError>(match snap.local_job_by_key(&record.idempotency_key)? {
                 Some(existing) => (WriteSet::default(), existing.job_id),
                 None => {
@@ -180,7 +181,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::store::{Storage, WriteSet};
+    use crate::store::WriteSet;
 
     fn request(key: &str, execution_id: &str, attempt: u32) -> SubmitRequest {
         SubmitRequest {
@@ -200,7 +201,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_first_attempts_own_keys_wait_for_the_outcome_commit() {
         let dir = tempfile::tempdir().unwrap();
-        let jobs = LocalJobSystem::new(Store::open(&dir.path().join("db.redb")).unwrap());
+        let jobs = LocalJobSystem::new(crate::store::open_embedded(dir.path()).unwrap());
         let a = jobs.submit(request("e1", "e1", 1)).await.unwrap();
         assert_eq!(jobs.submit(request("e1", "e1", 1)).await.unwrap(), a);
         let b = jobs.submit(request("e1:2", "e1", 1)).await.unwrap();
@@ -241,7 +242,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn re_dispatches_and_foreign_keys_are_written_at_once_and_found_again() {
         let dir = tempfile::tempdir().unwrap();
-        let jobs = LocalJobSystem::new(Store::open(&dir.path().join("db.redb")).unwrap());
+        let jobs = LocalJobSystem::new(crate::store::open_embedded(dir.path()).unwrap());
         // A re-dispatch may follow a job written by an older build at submit time.
         let first = jobs.submit(request("e2", "e2", 2)).await.unwrap();
         assert!(stored(&jobs, &first).await.is_some());

@@ -6,11 +6,12 @@ mod local;
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use http::{HttpJobSystem, HttpJobSystemConfig};
 pub use local::LocalJobSystem;
+
+pub use crate::model::{JobState, LocalJobRecord};
 
 /// One submission: what to do, for whom, and the key that makes a repeat harmless.
 #[derive(Debug, Clone)]
@@ -22,25 +23,6 @@ pub struct SubmitRequest {
     /// The execution whose run submits this, and that run's attempt (1 = its first dispatch).
     pub execution_id: String,
     pub attempt: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl JobState {
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobState::Succeeded | JobState::Failed | JobState::Cancelled
-        )
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +56,7 @@ pub trait JobSystem: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
     /// Records of jobs the execution's run submitted that the job system left for the run's
     /// outcome to commit, in the same transaction (the embedded job system; see `local`).
-    fn take_deferred(&self, _execution_id: &str) -> Vec<crate::store::LocalJobRecord> {
+    fn take_deferred(&self, _execution_id: &str) -> Vec<LocalJobRecord> {
         Vec::new()
     }
 }

@@ -1,13 +1,16 @@
 //! The domain: schedules, executions, series, their typed enums and the status transitions.
 //! No I/O, no HTTP, no storage details. A schedule's lifecycle (pause, resume, cancel, a run
 //! recorded, completion settled, a write stamped) is the methods of `Schedule` in
-//! `schedule.rs`; executions and their skip reasons are in `execution.rs`.
+//! `schedule.rs`; executions and their skip reasons are in `execution.rs`; the job system's
+//! jobs as sgsched records them in `job.rs`.
 
 mod execution;
 pub mod fixtures;
+mod job;
 mod schedule;
 
 pub use execution::{Execution, RunStats};
+pub use job::{JobState, LocalJobRecord};
 pub use schedule::{Schedule, ScheduleKind, Series};
 
 use serde::{Deserialize, Serialize};

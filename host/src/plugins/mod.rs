@@ -177,7 +177,7 @@ impl PluginHost {
 
     /// Job records the execution's run left to be committed with its outcome
     /// (`JobSystem::take_deferred`).
-    pub fn take_deferred_jobs(&self, execution_id: &str) -> Vec<crate::store::LocalJobRecord> {
+    pub fn take_deferred_jobs(&self, execution_id: &str) -> Vec<crate::model::LocalJobRecord> {
         self.inner.jobs.take_deferred(execution_id)
     }
 

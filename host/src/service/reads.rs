@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use super::{Scheduler, ServiceError};
 use crate::alerts::{Alert, AlertConfig, evaluate};
 use crate::calendar::{Calendar, CalendarQuery, Context};
-use crate::model::{Execution, ExecutionId, ExecutionStatus, Schedule, ScheduleId, UserId};
+use crate::model::{
+    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Schedule, ScheduleId, UserId,
+};
 use crate::store::{ScheduleFilter, StoreError};
 
 /// Schedules read per alert request, at most: the cost stays bounded for huge accounts.
@@ -117,5 +119,25 @@ impl Scheduler {
     /// Store a token's SHA-256 for `user` (a token the CLI created while the server ran).
     pub async fn put_token(&self, token_sha256: [u8; 32], user: UserId) -> Result<(), StoreError> {
         self.storage.put_token(token_sha256, user).await
+    }
+
+    /// `user`'s jobs of the embedded job system in creation order, after the job id `after`.
+    pub async fn jobs(
+        &self,
+        user: UserId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<LocalJobRecord>, StoreError> {
+        self.storage
+            .local_jobs(Some(user.to_string()), after, limit)
+            .await
+    }
+
+    /// One of `user`'s jobs of the embedded job system.
+    pub async fn job(&self, user: UserId, job_id: String) -> Result<LocalJobRecord, ServiceError> {
+        match self.storage.local_job(job_id).await? {
+            Some(j) if j.user_id == user.to_string() => Ok(j),
+            _ => Err(ServiceError::NotFound),
+        }
     }
 }

@@ -305,7 +305,10 @@ impl Snapshot for WriteTables<'_> {
         tables::get(&self.series, id)
     }
 
-    fn local_job_by_key(&self, key: &str) -> Result<Option<super::LocalJobRecord>, StoreError> {
+    fn local_job_by_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<crate::model::LocalJobRecord>, StoreError> {
         let Some(id) = self
             .local_jobs_by_key
             .get(key)?

@@ -3,27 +3,15 @@
 //! (`WriteSet::put_local_jobs`), like every other record; this module reads them.
 
 use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
-use serde::{Deserialize, Serialize};
 
 use super::codec::decode;
+use super::storage::JobRecords;
 use super::{Store, StoreError};
+use crate::model::LocalJobRecord;
 
 pub(super) const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("local_jobs");
 pub(super) const JOBS_BY_KEY: TableDefinition<&str, &str> =
     TableDefinition::new("local_jobs_by_key");
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LocalJobRecord {
-    pub job_id: String,
-    pub user_id: String,
-    pub job_type: String,
-    pub payload: serde_json::Value,
-    pub idempotency_key: String,
-    pub state: crate::jobsystem::JobState,
-    pub result: Option<serde_json::Value>,
-    pub error: Option<String>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
 
 pub(super) fn init(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(JOBS)?;
@@ -31,8 +19,9 @@ pub(super) fn init(tx: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl Store {
-    pub async fn local_job(&self, job_id: String) -> Result<Option<LocalJobRecord>, StoreError> {
+#[async_trait::async_trait]
+impl JobRecords for Store {
+    async fn local_job(&self, job_id: String) -> Result<Option<LocalJobRecord>, StoreError> {
         self.blocking(move |db| {
             let tx = db.begin_read()?;
             let jobs = tx.open_table(JOBS)?;
@@ -43,9 +32,7 @@ impl Store {
         .await
     }
 
-    /// Jobs in id order (ids are UUIDv7, so creation order), at most `limit`, after `after`;
-    /// only `user`'s when given.
-    pub async fn local_jobs(
+    async fn local_jobs(
         &self,
         user: Option<String>,
         after: Option<String>,

@@ -30,18 +30,26 @@ use std::sync::Arc;
 use redb::Database;
 
 pub use format::DB_FORMAT;
-pub use local_jobs::LocalJobRecord;
 pub use storage::{
-    Rejected, RunExtent, RunMark, ScheduleFilter, Snapshot, Storage, WindowRuns, WriteFn, WriteSet,
+    ExecutionReads, JobRecords, Rejected, RunExtent, RunMark, ScheduleFilter, ScheduleReads,
+    SeriesReads, Snapshot, Storage, Tokens, ViewReads, WindowRuns, WriteFn, WriteSet, Writes,
     write_with,
 };
 
-#[derive(Debug, thiserror::Error)]
+/// The storage traits, for code that calls them on a concrete store (tests, tools).
+pub mod prelude {
+    pub use super::storage::{
+        ExecutionReads, JobRecords, ScheduleReads, SeriesReads, Storage, Tokens, ViewReads, Writes,
+    };
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the database {path}: {message}")]
     Open { path: String, message: String },
+    /// redb failed. Shared, because one failed group commit answers every write in it.
     #[error("database: {0}")]
-    Db(String),
+    Db(#[source] Arc<redb::Error>),
     #[error(
         "record written by a newer sgsched (format {found}, this build reads up to {supported})"
     )]
@@ -59,7 +67,7 @@ pub enum StoreError {
 macro_rules! db_err {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
-            fn from(e: $t) -> Self { StoreError::Db(e.to_string()) }
+            fn from(e: $t) -> Self { StoreError::Db(Arc::new(e.into())) }
         }
     )*};
 }
@@ -72,6 +80,15 @@ db_err!(
     redb::CommitError,
     redb::SetDurabilityError
 );
+
+/// The database file inside a data directory.
+pub const DB_FILE: &str = "sgsched.redb";
+
+/// The embedded database of `data_dir`, behind the storage interface: what `serve` runs on
+/// when no other backend is configured.
+pub fn open_embedded(data_dir: &Path) -> Result<Arc<dyn Storage>, StoreError> {
+    Ok(Arc::new(Store::open(&data_dir.join(DB_FILE))?))
+}
 
 /// How a [`Store`] writes.
 #[derive(Debug, Clone, Copy)]

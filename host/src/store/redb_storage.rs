@@ -1,4 +1,4 @@
-//! `impl Storage for Store`: writes go to the writer thread, point reads to the reader
+//! `Store`'s implementations of the storage traits: writes go to the writer thread, point reads to the reader
 //! threads, reads of many records to the blocking pool. Reads check ownership here, so another
 //! user's object is simply `None`.
 
@@ -10,7 +10,10 @@ use uuid::Uuid;
 
 use super::decoded::DecodedSchedules;
 use super::keys;
-use super::storage::{RunExtent, ScheduleFilter, Storage, WindowRuns, WriteFn};
+use super::storage::{
+    ExecutionReads, RunExtent, ScheduleFilter, ScheduleReads, SeriesReads, Tokens, ViewReads,
+    WindowRuns, WriteFn, Writes,
+};
 use super::tables::{self, *};
 use super::view_reads;
 use super::writer::Op;
@@ -31,7 +34,7 @@ impl Store {
         self.readers.submit(Box::new(move |tx| {
             let result = match tx {
                 Ok(tx) => f(tx),
-                Err(e) => Err(StoreError::Db(e.to_string())),
+                Err(e) => Err(e.clone()),
             };
             let _ = reply.send(result);
         }))?;
@@ -56,11 +59,18 @@ impl Store {
 const BULK_LIMIT: usize = 100;
 
 #[async_trait::async_trait]
-impl Storage for Store {
+impl Writes for Store {
     async fn write(&self, f: WriteFn) -> Result<(), StoreError> {
         self.writer.submit(Op::Closure(f)).await
     }
 
+    fn data_version(&self, user: UserId) -> u64 {
+        self.versions.get(user)
+    }
+}
+
+#[async_trait::async_trait]
+impl ScheduleReads for Store {
     async fn schedule(&self, user: UserId, id: ScheduleId) -> Result<Option<Schedule>, StoreError> {
         let decoded = self.decoded.clone();
         self.read(move |tx| {
@@ -100,6 +110,41 @@ impl Storage for Store {
         }
     }
 
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError> {
+        self.read(move |tx| {
+            let range = keys::due_range(Some(now));
+            tables::scan_records(
+                &tx.open_table(SCHEDULES_BY_NEXT_RUN)?,
+                &tx.open_table(SCHEDULES)?,
+                &range,
+                false,
+                limit,
+                |_| true,
+            )
+        })
+        .await
+    }
+
+    async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.read(move |tx| {
+            let index = tx.open_table(SCHEDULES_BY_NEXT_RUN)?;
+            let range = keys::due_range(None);
+            match index.range::<&[u8]>(keys::as_slices(&range))?.next() {
+                Some(entry) => {
+                    let (k, _) = entry?;
+                    keys::next_run_of(k.value())
+                        .map(Some)
+                        .ok_or_else(|| StoreError::Corrupt("short due key".into()))
+                }
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl ExecutionReads for Store {
     async fn execution(
         &self,
         user: UserId,
@@ -134,6 +179,28 @@ impl Storage for Store {
         .await
     }
 
+    async fn executions_with_status(
+        &self,
+        status: ExecutionStatus,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError> {
+        self.read(move |tx| {
+            let range = keys::execution_status_range(status);
+            tables::scan_records(
+                &tx.open_table(EXECUTIONS_BY_STATUS)?,
+                &tx.open_table(EXECUTIONS)?,
+                &range,
+                false,
+                limit,
+                |_| true,
+            )
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl ViewReads for Store {
     async fn schedule_with_recent(
         &self,
         user: UserId,
@@ -161,58 +228,10 @@ impl Storage for Store {
         })
         .await
     }
+}
 
-    async fn executions_with_status(
-        &self,
-        status: ExecutionStatus,
-        limit: usize,
-    ) -> Result<Vec<Execution>, StoreError> {
-        self.read(move |tx| {
-            let range = keys::execution_status_range(status);
-            tables::scan_records(
-                &tx.open_table(EXECUTIONS_BY_STATUS)?,
-                &tx.open_table(EXECUTIONS)?,
-                &range,
-                false,
-                limit,
-                |_| true,
-            )
-        })
-        .await
-    }
-
-    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError> {
-        self.read(move |tx| {
-            let range = keys::due_range(Some(now));
-            tables::scan_records(
-                &tx.open_table(SCHEDULES_BY_NEXT_RUN)?,
-                &tx.open_table(SCHEDULES)?,
-                &range,
-                false,
-                limit,
-                |_| true,
-            )
-        })
-        .await
-    }
-
-    async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.read(move |tx| {
-            let index = tx.open_table(SCHEDULES_BY_NEXT_RUN)?;
-            let range = keys::due_range(None);
-            match index.range::<&[u8]>(keys::as_slices(&range))?.next() {
-                Some(entry) => {
-                    let (k, _) = entry?;
-                    keys::next_run_of(k.value())
-                        .map(Some)
-                        .ok_or_else(|| StoreError::Corrupt("short due key".into()))
-                }
-                None => Ok(None),
-            }
-        })
-        .await
-    }
-
+#[async_trait::async_trait]
+impl SeriesReads for Store {
     async fn series(&self, user: UserId, id: SeriesId) -> Result<Option<Series>, StoreError> {
         self.read(move |tx| {
             let s: Option<Series> = tables::get(&tx.open_table(SERIES)?, id)?;
@@ -220,11 +239,10 @@ impl Storage for Store {
         })
         .await
     }
+}
 
-    fn data_version(&self, user: UserId) -> u64 {
-        self.versions.get(user)
-    }
-
+#[async_trait::async_trait]
+impl Tokens for Store {
     async fn put_token(&self, token_sha256: [u8; 32], user: UserId) -> Result<(), StoreError> {
         self.writer.submit(Op::PutToken(token_sha256, user)).await
     }

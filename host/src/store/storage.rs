@@ -1,5 +1,9 @@
-//! The storage interface the service and executor use. redb (`Store`) is its embedded
-//! implementation; a PostgreSQL one can come later, so nothing above `store/` names redb.
+//! The storage interface, one small trait per concern: `Writes` (the one write path),
+//! `ScheduleReads`, `ExecutionReads`, `ViewReads` (one-read views with defaults built on the
+//! plain reads), `SeriesReads`, `Tokens` and `JobRecords` (the embedded job system's jobs).
+//! `Storage` is all of them, the object the service, executor and job system share. redb
+//! (`Store`) is the embedded implementation; nothing above `store/` names it, so a PostgreSQL
+//! backend implements these traits and nothing else changes.
 //!
 //! Reads are point lookups and index scans. Writes are read-modify-write closures run by the
 //! single writer inside its transaction: a closure sees every earlier write of the same group,
@@ -10,10 +14,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::{LocalJobRecord, StoreError};
+use super::StoreError;
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, Priority, Schedule, ScheduleId, ScheduleStatus,
-    Series, SeriesId, UserId,
+    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Priority, Schedule, ScheduleId,
+    ScheduleStatus, Series, SeriesId, UserId,
 };
 
 /// Reads inside the writer's transaction.
@@ -94,11 +98,21 @@ pub struct WindowRuns {
 /// The earliest and latest `scheduled_for` of a schedule's executions; `None`: it has none.
 pub type RunExtent = Option<(DateTime<Utc>, DateTime<Utc>)>;
 
+/// The one way to change stored data: a write closure run in the writer (group commit).
 #[async_trait::async_trait]
-pub trait Storage: Send + Sync + 'static {
-    /// Run `f` in the writer (group commit). Resolves after the durable commit of its group.
+pub trait Writes: Send + Sync + 'static {
+    /// Run `f` in the writer. Resolves after the durable commit of its group.
     async fn write(&self, f: WriteFn) -> Result<(), StoreError>;
 
+    /// A number that moves after every committed write to `user`'s schedules or executions
+    /// (see `versions`). A view computed from reads made after reading it may be reused while
+    /// it is unchanged.
+    fn data_version(&self, user: UserId) -> u64;
+}
+
+/// Schedules: by owner, listed, and the claimer's due index.
+#[async_trait::async_trait]
+pub trait ScheduleReads: Send + Sync + 'static {
     /// A user's schedule; `None` when missing or another user's.
     async fn schedule(&self, user: UserId, id: ScheduleId) -> Result<Option<Schedule>, StoreError>;
     /// A user's schedules in creation order (id order; ids are UUIDv7) after `after`.
@@ -121,6 +135,15 @@ pub trait Storage: Send + Sync + 'static {
         let list = self.list_schedules(user, filter, after, limit).await?;
         Ok(list.into_iter().map(Arc::new).collect())
     }
+    /// Active schedules with `next_run_at <= now`, ordered by (next_run_at, priority, id).
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError>;
+    /// The earliest `next_run_at` of an active schedule.
+    async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+/// Executions: by owner, a schedule's history, and the executor's status index.
+#[async_trait::async_trait]
+pub trait ExecutionReads: Send + Sync + 'static {
     /// A user's execution; `None` when missing or another user's.
     async fn execution(
         &self,
@@ -136,6 +159,18 @@ pub trait Storage: Send + Sync + 'static {
         after: Option<(DateTime<Utc>, ExecutionId)>,
         limit: usize,
     ) -> Result<Vec<Execution>, StoreError>;
+    /// Executions with `status`, oldest `scheduled_for` first (the executor's queue and recovery).
+    async fn executions_with_status(
+        &self,
+        status: ExecutionStatus,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError>;
+}
+
+/// Reads shaped for one view (the schedule page, the calendar). Each has a default made of the
+/// plain reads, so a backend may start with those and answer in one query later.
+#[async_trait::async_trait]
+pub trait ViewReads: ScheduleReads + ExecutionReads {
     /// A user's schedule with its `recent` newest executions, read together (the schedule
     /// page in one read); `None` when missing or another user's.
     async fn schedule_with_recent(
@@ -209,34 +244,54 @@ pub trait Storage: Send + Sync + 'static {
         }
         Ok(out)
     }
-    /// Executions with `status`, oldest `scheduled_for` first (the executor's queue and recovery).
-    async fn executions_with_status(
-        &self,
-        status: ExecutionStatus,
-        limit: usize,
-    ) -> Result<Vec<Execution>, StoreError>;
-    /// Active schedules with `next_run_at <= now`, ordered by (next_run_at, priority, id).
-    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Schedule>, StoreError>;
-    /// The earliest `next_run_at` of an active schedule.
-    async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+/// Series.
+#[async_trait::async_trait]
+pub trait SeriesReads: Send + Sync + 'static {
     /// A user's series; `None` when missing or another user's.
     async fn series(&self, user: UserId, id: SeriesId) -> Result<Option<Series>, StoreError>;
+}
 
-    /// A number that moves after every committed write to `user`'s schedules or executions
-    /// (see `versions`). A view computed from reads made after reading it may be reused while
-    /// it is unchanged.
-    fn data_version(&self, user: UserId) -> u64;
-
+/// API tokens, kept only as their SHA-256.
+#[async_trait::async_trait]
+pub trait Tokens: Send + Sync + 'static {
     /// Store a token's SHA-256 for `user`.
     async fn put_token(&self, token_sha256: [u8; 32], user: UserId) -> Result<(), StoreError>;
     async fn token_user(&self, token_sha256: [u8; 32]) -> Result<Option<UserId>, StoreError>;
+}
+
+/// The embedded job system's jobs (written through `WriteSet::put_local_jobs`).
+#[async_trait::async_trait]
+pub trait JobRecords: Send + Sync + 'static {
+    async fn local_job(&self, job_id: String) -> Result<Option<LocalJobRecord>, StoreError>;
+    /// Jobs in id order (ids are UUIDv7, so creation order), at most `limit`, after `after`;
+    /// only `user`'s when given.
+    async fn local_jobs(
+        &self,
+        user: Option<String>,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<LocalJobRecord>, StoreError>;
+}
+
+/// Everything a backend provides, as one object the service, executor and job system share.
+/// Code that needs one concern may take that trait alone.
+pub trait Storage:
+    Writes + ScheduleReads + ExecutionReads + ViewReads + SeriesReads + Tokens + JobRecords
+{
+}
+
+impl<T> Storage for T where
+    T: Writes + ScheduleReads + ExecutionReads + ViewReads + SeriesReads + Tokens + JobRecords
+{
 }
 
 /// The typed form of [`Storage::write`]: `f` returns its writes and a value, or an error that
 /// writes nothing. `Ok(Err(e))` is the closure's rejection; `Err` is a storage failure.
 pub async fn write_with<S, R, E, F>(store: &S, f: F) -> Result<Result<R, E>, StoreError>
 where
-    S: Storage + ?Sized,
+    S: Writes + ?Sized,
     R: Send + 'static,
     E: Send + 'static,
     F: FnOnce(&dyn Snapshot) -> Result<(WriteSet, R), E> + Send + 'static,

@@ -221,7 +221,7 @@ fn commit_group(
                 written.extend(writes);
                 Ok(())
             }
-            (Err(e), Outcome::Ready(..)) => Err(StoreError::Db(e.to_string())),
+            (Err(e), Outcome::Ready(..)) => Err(e.clone()),
         };
         // A caller that went away no longer needs its answer; its write stands.
         let _ = reply.send(answer);

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sgsched::model::*;
-use sgsched::store::{Storage, Store, WriteSet};
+use sgsched::store::prelude::*;
+use sgsched::store::{Store, WriteSet};
 use uuid::Uuid;
 
 pub fn t(minutes: i64) -> DateTime<Utc> {
