@@ -1,115 +1,144 @@
-//! Process-wide Prometheus metrics, rendered as text at `GET /metrics`: executions finished by
-//! status and job type, scheduling lag (due -> running), plugin call durations, calendars
-//! served kept or computed, and gauges read at scrape time (queue depth, running executions).
+//! Process-wide Prometheus metrics, exposed at `GET /metrics` in the OpenMetrics text format
+//! by `prometheus-client`: executions finished by status and job type, scheduling lag (due ->
+//! running), plugin call durations, calendars served kept or computed, and gauges set at scrape
+//! time (queue depth, running executions). The names are the ones dashboards already use.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// The content type of [`render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Upper bounds in seconds, shared by every histogram here.
 const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 300.0,
 ];
 
-struct Histogram {
-    counts: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    /// Sum in microseconds, to stay an integer.
-    sum_us: AtomicU64,
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
-impl Histogram {
-    fn new() -> Self {
-        Self {
-            counts: std::array::from_fn(|_| AtomicU64::new(0)),
-            count: AtomicU64::new(0),
-            sum_us: AtomicU64::new(0),
-        }
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExecutionLabels {
+    job_type: String,
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PluginCallLabels {
+    job_type: String,
+    call: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServedLabels {
+    served: &'static str,
+}
+
+struct Metrics {
+    registry: Registry,
+    executions: Family<ExecutionLabels, Counter>,
+    plugin_calls: Family<PluginCallLabels, Histogram, fn() -> Histogram>,
+    lag: Histogram,
+    calendars: Family<ServedLabels, Counter>,
+    queue_depth: Gauge,
+    running: Gauge,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let mut registry = Registry::default();
+    // Counters are registered without their `_total`, which the encoder adds.
+    let executions = Family::<ExecutionLabels, Counter>::default();
+    registry.register(
+        "sgsched_executions",
+        "Executions that reached a final status",
+        executions.clone(),
+    );
+    let queue_depth = Gauge::default();
+    registry.register(
+        "sgsched_queue_depth",
+        "Pending executions waiting for a slot",
+        queue_depth.clone(),
+    );
+    let running = Gauge::default();
+    registry.register(
+        "sgsched_running_executions",
+        "Executions running now",
+        running.clone(),
+    );
+    let lag = histogram();
+    registry.register(
+        "sgsched_scheduling_lag_seconds",
+        "From scheduled_for to running",
+        lag.clone(),
+    );
+    let calendars = Family::<ServedLabels, Counter>::default();
+    // Both series exist from the start, so a rate over them is defined before the first hit.
+    for served in ["kept", "computed"] {
+        calendars.get_or_create(&ServedLabels { served });
     }
-
-    fn observe(&self, seconds: f64) {
-        let s = seconds.max(0.0);
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if s <= *b {
-                self.counts[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_us.fetch_add((s * 1e6) as u64, Ordering::Relaxed);
+    registry.register(
+        "sgsched_calendar_responses",
+        "Calendars answered, by whether a kept copy (valid until the user's data changes) served them",
+        calendars.clone(),
+    );
+    let plugin_calls = Family::new_with_constructor(histogram as fn() -> Histogram);
+    registry.register(
+        "sgsched_plugin_call_duration_seconds",
+        "Plugin calls, instantiation included",
+        plugin_calls.clone(),
+    );
+    Metrics {
+        registry,
+        executions,
+        plugin_calls,
+        lag,
+        calendars,
+        queue_depth,
+        running,
     }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}",
-                self.counts[i].load(Ordering::Relaxed)
-            );
-        }
-        let n = self.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {n}");
-        let wrap = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(
-            out,
-            "{name}_sum{wrap} {}",
-            self.sum_us.load(Ordering::Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(out, "{name}_count{wrap} {n}");
-    }
-}
-
-#[derive(Default)]
-struct Registry {
-    executions: BTreeMap<(String, &'static str), u64>,
-    plugin_calls: BTreeMap<(String, &'static str), Histogram>,
-}
-
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry::default()));
-static LAG: LazyLock<Histogram> = LazyLock::new(Histogram::new);
-/// Calendar responses served from a kept copy, and computed.
-static CALENDARS_KEPT: AtomicU64 = AtomicU64::new(0);
-static CALENDARS_COMPUTED: AtomicU64 = AtomicU64::new(0);
-
-fn registry() -> std::sync::MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
-}
+});
 
 /// An execution reached a final status.
 pub fn execution_finished(job_type: &str, status: &'static str) {
-    *registry()
+    METRICS
         .executions
-        .entry((job_type.to_string(), status))
-        .or_default() += 1;
+        .get_or_create(&ExecutionLabels {
+            job_type: job_type.to_string(),
+            status,
+        })
+        .inc();
 }
 
 /// Time from an execution's `scheduled_for` to its start.
 pub fn scheduling_lag(seconds: f64) {
-    LAG.observe(seconds);
+    METRICS.lag.observe(seconds.max(0.0));
 }
 
 /// One plugin call (`validate` or `run`) took `seconds`.
 pub fn plugin_call(job_type: &str, call: &'static str, seconds: f64) {
-    registry()
+    METRICS
         .plugin_calls
-        .entry((job_type.to_string(), call))
-        .or_insert_with(Histogram::new)
-        .observe(seconds);
+        .get_or_create(&PluginCallLabels {
+            job_type: job_type.to_string(),
+            call,
+        })
+        .observe(seconds.max(0.0));
 }
 
 /// A calendar was answered, from a kept copy (`kept`) or computed from the store.
 pub fn calendar_served(kept: bool) {
-    let n = if kept {
-        &CALENDARS_KEPT
-    } else {
-        &CALENDARS_COMPUTED
-    };
-    n.fetch_add(1, Ordering::Relaxed);
+    let served = if kept { "kept" } else { "computed" };
+    METRICS
+        .calendars
+        .get_or_create(&ServedLabels { served })
+        .inc();
 }
 
 /// Gauges the caller reads at scrape time.
@@ -118,43 +147,43 @@ pub struct Gauges {
     pub running: usize,
 }
 
+/// The exposition, with the gauges set to `g` first.
 pub fn render(g: &Gauges) -> String {
+    let m = &*METRICS;
+    m.queue_depth
+        .set(i64::try_from(g.queue_depth).unwrap_or(i64::MAX));
+    m.running.set(i64::try_from(g.running).unwrap_or(i64::MAX));
     let mut out = String::new();
-    let r = registry();
-    out.push_str("# HELP sgsched_executions_total Executions that reached a final status.\n");
-    out.push_str("# TYPE sgsched_executions_total counter\n");
-    for ((job_type, status), n) in &r.executions {
-        let _ = writeln!(
-            out,
-            "sgsched_executions_total{{job_type=\"{job_type}\",status=\"{status}\"}} {n}"
-        );
-    }
-    out.push_str("# HELP sgsched_queue_depth Pending executions waiting for a slot.\n# TYPE sgsched_queue_depth gauge\n");
-    let _ = writeln!(out, "sgsched_queue_depth {}", g.queue_depth);
-    out.push_str("# HELP sgsched_running_executions Executions running now.\n# TYPE sgsched_running_executions gauge\n");
-    let _ = writeln!(out, "sgsched_running_executions {}", g.running);
-    out.push_str("# HELP sgsched_scheduling_lag_seconds From scheduled_for to running.\n");
-    out.push_str("# TYPE sgsched_scheduling_lag_seconds histogram\n");
-    LAG.render(&mut out, "sgsched_scheduling_lag_seconds", "");
-    out.push_str("# HELP sgsched_calendar_responses_total Calendars answered, by whether a kept copy (valid until the user's data changes) served them.\n");
-    out.push_str("# TYPE sgsched_calendar_responses_total counter\n");
-    for (served, n) in [("kept", &CALENDARS_KEPT), ("computed", &CALENDARS_COMPUTED)] {
-        let _ = writeln!(
-            out,
-            "sgsched_calendar_responses_total{{served=\"{served}\"}} {}",
-            n.load(Ordering::Relaxed)
-        );
-    }
-    out.push_str(
-        "# HELP sgsched_plugin_call_duration_seconds Plugin calls, instantiation included.\n",
-    );
-    out.push_str("# TYPE sgsched_plugin_call_duration_seconds histogram\n");
-    for ((job_type, call), h) in &r.plugin_calls {
-        h.render(
-            &mut out,
-            "sgsched_plugin_call_duration_seconds",
-            &format!("job_type=\"{job_type}\",call=\"{call}\""),
-        );
-    }
+    // Writing into a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut out, &m.registry);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_labels_and_counts_as_dashboards_expect() {
+        execution_finished("metrics-test", "completed");
+        execution_finished("metrics-test", "completed");
+        plugin_call("metrics-test", "run", 0.003);
+        let text = render(&Gauges {
+            queue_depth: 3,
+            running: 1,
+        });
+        for line in [
+            "# TYPE sgsched_executions counter",
+            "sgsched_executions_total{job_type=\"metrics-test\",status=\"completed\"} 2",
+            "sgsched_queue_depth 3",
+            "sgsched_running_executions 1",
+            "sgsched_calendar_responses_total{served=\"kept\"}",
+            "sgsched_plugin_call_duration_seconds_bucket{le=\"0.0025\",job_type=\"metrics-test\",call=\"run\"} 0",
+            "sgsched_plugin_call_duration_seconds_bucket{le=\"0.005\",job_type=\"metrics-test\",call=\"run\"} 1",
+            "sgsched_plugin_call_duration_seconds_count{job_type=\"metrics-test\",call=\"run\"} 1",
+            "# EOF",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+    }
 }

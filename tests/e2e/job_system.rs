@@ -193,6 +193,30 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
         .await
         .unwrap();
     assert_eq!(one["idempotency_key"], exec);
+    // The query rules are the schedule routes': every bad parameter in one 422, a job id that
+    // is not one is a 404.
+    let bad = http
+        .get(format!("http://{addr}/v1/jobs?limit=0&cursor=x&colour=red"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let body: Value = bad.json().await.unwrap();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["colour", "limit", "cursor"]);
+    let not_an_id = http
+        .get(format!("http://{addr}/v1/jobs/not-an-id"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_an_id.status(), 404);
 }
 
 /// A stub on port 0 and an HTTP job system pointed at it with short timeouts.

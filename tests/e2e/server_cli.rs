@@ -209,7 +209,13 @@ async fn serve_answers_health_plugins_and_jobs_then_stops_on_sigterm() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), 400);
+    // As on the schedule routes (it was a 400 here before the query reader was shared).
+    assert_eq!(bad.status(), 422);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(
+        body["errors"],
+        json!([{ "field": "cursor", "message": "must be a cursor from a previous page" }])
+    );
     let missing = http
         .get(server.url("/v1/jobs/0193a1b2-0000-7000-8000-000000000000"))
         .bearer_auth(&token)

@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::auth::AuthUser;
-use super::schedules::{QueryParams, RawQuery};
+use super::extract::QueryParams;
 use super::{AppState, Problem};
 use crate::calendar::{Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, week_start};
 use crate::recurrence::FieldError;
@@ -99,8 +99,8 @@ const KNOWN: &[&str] = &[
     "group_by",
 ];
 
-fn parse_query(raw: RawQuery) -> Result<CalendarQuery, Problem> {
-    let mut q = QueryParams::new(raw, KNOWN)?;
+fn parse_query(q: QueryParams) -> Result<CalendarQuery, Problem> {
+    let mut q = q.known(KNOWN);
     let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
     let start = q.parse("start_date", date, "a date YYYY-MM-DD");
     let end = q.parse("end_date", date, "a date YYYY-MM-DD");
@@ -153,7 +153,7 @@ fn parse_query(raw: RawQuery) -> Result<CalendarQuery, Problem> {
 pub async fn calendar(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    query: RawQuery,
+    query: QueryParams,
 ) -> Result<Response, Problem> {
     let query = parse_query(query)?;
     // Read before the data: a write committed after this moves it, so the body computed

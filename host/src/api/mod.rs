@@ -6,6 +6,7 @@ pub mod auth;
 mod bulk;
 mod calendar;
 mod calendar_cache;
+pub mod extract;
 mod jobs;
 mod monitoring;
 mod openapi;

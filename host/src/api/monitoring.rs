@@ -41,7 +41,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         },
     };
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         crate::metrics::render(&gauges),
     )
 }

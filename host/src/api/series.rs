@@ -3,14 +3,15 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::auth::AuthUser;
+use super::extract::{PathId, QueryParams, SeriesRef};
 use super::fields::Reader;
-use super::schedules::{QueryParams, RawQuery, json_body};
+use super::schedules::json_body;
 use super::{AppState, Problem};
 use crate::model::{Priority, SeriesStatus};
 use crate::service::{MAX_EPISODES, SeriesParts, SeriesWithEpisodes};
@@ -102,10 +103,6 @@ fn view(v: SeriesWithEpisodes) -> SeriesView {
     }
 }
 
-fn parse_series_id(id: &str) -> Result<uuid::Uuid, Problem> {
-    uuid::Uuid::parse_str(id).map_err(|_| Problem::not_found("no such series"))
-}
-
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -152,11 +149,10 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): SeriesRef,
+    q: QueryParams,
 ) -> Result<Json<SeriesView>, Problem> {
-    QueryParams::new(query, &[])?.finish()?;
-    let id = parse_series_id(&id)?;
+    q.none()?;
     let s = state
         .scheduler
         .get_series(user, id)
@@ -168,11 +164,10 @@ pub async fn get(
 pub async fn cancel(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): SeriesRef,
+    q: QueryParams,
 ) -> Result<Json<SeriesView>, Problem> {
-    QueryParams::new(query, &[])?.finish()?;
-    let id = parse_series_id(&id)?;
+    q.none()?;
     let s = state
         .scheduler
         .cancel_series(user, id)
@@ -183,7 +178,7 @@ pub async fn cancel(
 
 fn not_found_series(e: crate::service::ServiceError) -> Problem {
     match e {
-        crate::service::ServiceError::NotFound => Problem::not_found("no such series"),
+        crate::service::ServiceError::NotFound => SeriesRef::not_found(),
         other => Problem::from(other),
     }
 }

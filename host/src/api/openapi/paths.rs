@@ -8,10 +8,10 @@ use super::types::*;
 use crate::api::Problem;
 use crate::api::bulk::BulkResponse;
 use crate::api::calendar::CalendarView;
-use crate::api::jobs::{JobList, JobView};
+use crate::api::extract::Page;
+use crate::api::jobs::JobView;
 use crate::api::plugins::PluginList;
 use crate::api::reference::{PatternList, TimezoneList};
-use crate::api::schedules::Page;
 use crate::api::schedules::planned::{Occurrences, Upcoming};
 use crate::api::schedules::view::{ExecutionView, ScheduleView};
 
@@ -20,7 +20,7 @@ use crate::api::schedules::view::{ExecutionView, ScheduleView};
 pub fn healthz() {}
 
 #[utoipa::path(get, path = "/metrics", tag = "monitoring", security(()),
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
+    responses((status = 200, description = "Prometheus metrics, OpenMetrics text format", body = String, content_type = "application/openmetrics-text")))]
 pub fn metrics() {}
 
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "reference", security(()),
@@ -41,7 +41,7 @@ pub fn plugins() {}
         ("cursor" = Option<String>, Query, format = Uuid, description = "`next_cursor` of the previous page"),
     ),
     responses(
-        (status = 200, description = "The caller's jobs in the local job system", body = JobList),
+        (status = 200, description = "The caller's jobs in the local job system", body = Page<JobView>),
         (status = 422, description = "Invalid query parameter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub fn jobs_list() {}

@@ -7,99 +7,18 @@ pub mod view;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::Value;
 
 use self::view::{ExecutionView, ScheduleView};
 use super::auth::AuthUser;
+use super::extract::{Page, PathId, QueryParams, ScheduleRef};
 use super::{AppState, Problem};
 use crate::model::{ExecutionStatus, Priority, ScheduleId, ScheduleStatus, StatusAction};
-use crate::recurrence::FieldError;
 use crate::service::{RunOptions, ServiceError};
 use crate::store::ScheduleFilter;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-pub type RawQuery = Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
-
-/// Query parameters checked like bodies: unknown names and bad values are listed together.
-pub struct QueryParams {
-    pairs: Vec<(String, String)>,
-    pub errors: Vec<FieldError>,
-}
-
-impl QueryParams {
-    pub fn new(raw: RawQuery, known: &[&str]) -> Result<Self, Problem> {
-        let Query(pairs) = raw.map_err(|e| Problem::bad_request(e.body_text()))?;
-        let mut errors = Vec::new();
-        for (k, _) in &pairs {
-            if !known.contains(&k.as_str()) {
-                errors.push(FieldError::new(k.clone(), "unknown query parameter"));
-            }
-        }
-        Ok(Self { pairs, errors })
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn parse<T>(
-        &mut self,
-        name: &str,
-        parse: impl Fn(&str) -> Option<T>,
-        expected: &str,
-    ) -> Option<T> {
-        let raw = self.get(name)?.to_string();
-        let v = parse(&raw);
-        if v.is_none() {
-            self.errors
-                .push(FieldError::new(name, format!("must be {expected}")));
-        }
-        v
-    }
-
-    pub fn limit(&mut self, default: usize, max: usize) -> usize {
-        self.parse(
-            "limit",
-            |s| s.parse::<usize>().ok().filter(|n| (1..=max).contains(n)),
-            &format!("an integer from 1 to {max}"),
-        )
-        .unwrap_or(default)
-    }
-
-    pub fn flag(&mut self, name: &str) -> bool {
-        self.parse(
-            name,
-            |s| match s {
-                "true" | "1" => Some(true),
-                "false" | "0" => Some(false),
-                _ => None,
-            },
-            "true or false",
-        )
-        .unwrap_or(false)
-    }
-
-    pub fn finish(self) -> Result<(), Problem> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Problem::invalid_fields(self.errors))
-        }
-    }
-}
 
 impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
@@ -121,11 +40,6 @@ impl From<ServiceError> for Problem {
             ServiceError::Plugin(m) => Problem::new(StatusCode::BAD_GATEWAY, "Plugin Failure", m),
         }
     }
-}
-
-/// A path id that is not a UUID names nothing: 404, like another user's schedule.
-pub fn parse_id(id: &str) -> Result<ScheduleId, Problem> {
-    uuid::Uuid::parse_str(id).map_err(|_| Problem::not_found("no such schedule"))
 }
 
 /// Malformed JSON is a 400; an empty body reads as `{}` where a body is optional.
@@ -157,12 +71,9 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    query: RawQuery,
+    q: QueryParams,
 ) -> Result<Json<Page<ScheduleView>>, Problem> {
-    let mut q = QueryParams::new(
-        query,
-        &["status", "job_type", "priority", "limit", "cursor"],
-    )?;
+    let mut q = q.known(&["status", "job_type", "priority", "limit", "cursor"]);
     let filter = ScheduleFilter {
         status: q.parse(
             "status",
@@ -177,21 +88,16 @@ pub async fn list(
         ),
     };
     let limit = q.limit(50, 1000);
-    let after = q.parse("cursor", decode_cursor, "a cursor from a previous page");
+    let after = q.cursor(decode_cursor);
     q.finish()?;
-    let mut items = state.scheduler.list(user, filter, after, limit + 1).await?;
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next_cursor = if more {
-        items.last().map(|s| encode_cursor(s.id))
-    } else {
-        None
-    };
+    let rows = state.scheduler.list(user, filter, after, limit + 1).await?;
     let now = state.scheduler.now();
-    Ok(Json(Page {
-        items: items.iter().map(|s| ScheduleView::new(s, now)).collect(),
-        next_cursor,
-    }))
+    Ok(Json(Page::cut(
+        rows,
+        limit,
+        |s| encode_cursor(s.id),
+        |s| ScheduleView::new(&s, now),
+    )))
 }
 
 /// Cursors are opaque to clients: a version tag and the last id of the page.
@@ -207,16 +113,13 @@ fn decode_cursor(s: &str) -> Option<ScheduleId> {
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
 ) -> Result<Json<ScheduleView>, Problem> {
-    QueryParams::new(query, &[])?.finish()?;
+    q.none()?;
     // The schedule and its latest runs in one read: a hop to a reader thread is most of a
     // point read's cost.
-    let (s, recent) = state
-        .scheduler
-        .get_with_recent(user, parse_id(&id)?, 5)
-        .await?;
+    let (s, recent) = state.scheduler.get_with_recent(user, id, 5).await?;
     let tz = s.timezone;
     let mut view = ScheduleView::from_owned(s, state.scheduler.now());
     view.recent_executions = Some(recent.iter().map(|e| ExecutionView::new(e, tz)).collect());
@@ -226,10 +129,9 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
+    PathId(id, _): ScheduleRef,
     bytes: Bytes,
 ) -> Result<Json<ScheduleView>, Problem> {
-    let id = parse_id(&id)?;
     let body = json_body(&bytes, false)?;
     let current = state.scheduler.get(user, id).await?;
     let (patch, errors) = body::patch(&body, current.timezone);
@@ -240,26 +142,26 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
 ) -> Result<StatusCode, Problem> {
-    QueryParams::new(query, &[])?.finish()?;
-    state.scheduler.delete(user, parse_id(&id)?).await?;
+    q.none()?;
+    state.scheduler.delete(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn pause(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
 ) -> Result<Json<ScheduleView>, Problem> {
-    QueryParams::new(query, &[])?.finish()?;
+    q.none()?;
     Ok(one(
         &state,
         &state
             .scheduler
-            .transition(user, parse_id(&id)?, StatusAction::Pause)
+            .transition(user, id, StatusAction::Pause)
             .await?,
     ))
 }
@@ -267,15 +169,15 @@ pub async fn pause(
 pub async fn cancel(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
 ) -> Result<Json<ScheduleView>, Problem> {
-    QueryParams::new(query, &[])?.finish()?;
+    q.none()?;
     Ok(one(
         &state,
         &state
             .scheduler
-            .transition(user, parse_id(&id)?, StatusAction::Cancel)
+            .transition(user, id, StatusAction::Cancel)
             .await?,
     ))
 }
@@ -283,11 +185,10 @@ pub async fn cancel(
 pub async fn resume(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
 ) -> Result<Json<ScheduleView>, Problem> {
-    let id = parse_id(&id)?;
-    let mut q = QueryParams::new(query, &["run_immediately"])?;
+    let mut q = q.known(&["run_immediately"]);
     let now = q.flag("run_immediately");
     q.finish()?;
     Ok(one(&state, &state.scheduler.resume(user, id, now).await?))
@@ -296,12 +197,11 @@ pub async fn resume(
 pub async fn clone(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
-    QueryParams::new(query, &[])?.finish()?;
+    q.none()?;
     let body = json_body(&bytes, true)?;
     let source = state.scheduler.get(user, id).await?;
     let (patch, errors) = body::patch(&body, source.timezone);
@@ -316,12 +216,11 @@ pub async fn clone(
 pub async fn run(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
-    let mut q = QueryParams::new(query, &["count_toward_max_runs"])?;
+    let mut q = q.known(&["count_toward_max_runs"]);
     let mut count = q.flag("count_toward_max_runs");
     let body = json_body(&bytes, true)?;
     match crate::api::fields::Reader::new(&body, "") {
@@ -354,45 +253,35 @@ pub async fn run(
 pub async fn executions(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
 ) -> Result<Json<Page<ExecutionView>>, Problem> {
-    let id = parse_id(&id)?;
-    let mut q = QueryParams::new(query, &["status", "limit", "cursor"])?;
+    let mut q = q.known(&["status", "limit", "cursor"]);
     let status = q.parse(
         "status",
         ExecutionStatus::parse,
         &format!("one of: {}", ExecutionStatus::choices()),
     );
     let limit = q.limit(50, 1000);
-    let after = q.parse(
-        "cursor",
-        decode_exec_cursor,
-        "a cursor from a previous page",
-    );
+    let after = q.cursor(decode_exec_cursor);
     q.finish()?;
-    let (s, mut items) = state
+    let (s, rows) = state
         .scheduler
         .executions(user, id, status, after, limit + 1)
         .await?;
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next_cursor = if more {
-        items.last().map(|e| {
+    let tz = s.timezone;
+    Ok(Json(Page::cut(
+        rows,
+        limit,
+        |e| {
             format!(
                 "e1.{}.{}",
                 e.scheduled_for.timestamp_micros(),
                 e.id.simple()
             )
-        })
-    } else {
-        None
-    };
-    let tz = s.timezone;
-    Ok(Json(Page {
-        items: items.iter().map(|e| ExecutionView::new(e, tz)).collect(),
-        next_cursor,
-    }))
+        },
+        |e| ExecutionView::new(&e, tz),
+    )))
 }
 
 fn decode_exec_cursor(s: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {

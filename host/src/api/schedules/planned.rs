@@ -3,12 +3,12 @@
 //! order). Both honour exceptions, `count`, `end_date`, `max_runs` and pause.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{QueryParams, RawQuery, parse_id};
 use crate::api::auth::AuthUser;
+use crate::api::extract::{PathId, QueryParams, ScheduleRef};
 use crate::api::{AppState, Problem};
 use crate::model::{Priority, Schedule, ScheduleStatus};
 use crate::service::timing::Timing;
@@ -56,11 +56,10 @@ fn planned(
 pub async fn next(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-    query: RawQuery,
+    PathId(id, _): ScheduleRef,
+    q: QueryParams,
 ) -> Result<Json<Occurrences>, Problem> {
-    let id = parse_id(&id)?;
-    let mut q = QueryParams::new(query, &["count"])?;
+    let mut q = q.known(&["count"]);
     let n = q
         .parse(
             "count",
@@ -103,9 +102,9 @@ const MAX_SCHEDULES: usize = 10_000;
 pub async fn upcoming(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    query: RawQuery,
+    q: QueryParams,
 ) -> Result<Json<Upcoming>, Problem> {
-    let mut q = QueryParams::new(query, &["limit", "hours_ahead", "priority", "job_type"])?;
+    let mut q = q.known(&["limit", "hours_ahead", "priority", "job_type"]);
     let limit = q.limit(50, 1000);
     let hours = q
         .parse(
