@@ -22,7 +22,8 @@ use crate::recurrence::{Frequency, RecurrenceRule, TimeOfDay};
 use crate::service::{PatchParts, RunOptions, ScheduleDraft, ServiceError};
 use crate::store::ScheduleFilter;
 
-/// Cases per run and steps per case: a few seconds on two cores.
+/// Cases per run and steps per case: a few seconds on two cores. `PROPTEST_CASES` asks for
+/// more (a longer hunt; the first cases stay the same, the seed is fixed).
 const CASES: u32 = 128;
 const MAX_STEPS: usize = 50;
 
@@ -523,7 +524,10 @@ fn random_lifecycles_agree_with_the_reference_model() {
         .build()
         .unwrap();
     let config = Config {
-        cases: CASES,
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(CASES),
         max_shrink_iters: 2000,
         failure_persistence: None,
         ..Config::default()

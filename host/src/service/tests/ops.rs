@@ -213,6 +213,42 @@ async fn runs_missed_while_down_follow_the_missed_policy_outside_the_grace_windo
     );
 }
 
+/// Pinned so that a change is deliberate: a claim's overlap check reads the store as it was
+/// before the claim, so the run a catch-up makes in that claim does not make the on-time run
+/// after it overlap, even with overlap policy `skip`. One claim leaves two pending runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_run_does_not_make_the_on_time_run_of_the_same_claim_overlap() {
+    let env = Env::new(utc(2026, 3, 2, 9, 10));
+    let mut parts = recurring("FREQ=HOURLY", chrono_tz::UTC);
+    parts.missed_policy = Some(MissedPolicy::RunLatest);
+    let draft = env.sched.prepare_create(parts, vec![]).await.unwrap();
+    let s = env.sched.create(env.user, draft).await.unwrap();
+    assert_eq!(s.overlap_policy, crate::model::OverlapPolicy::Skip);
+
+    env.set(utc(2026, 3, 2, 13, 0) + Duration::seconds(30));
+    assert_eq!(
+        view(&env.claim().await),
+        [
+            pending(utc(2026, 3, 2, 12, 0)),
+            pending(utc(2026, 3, 2, 13, 0))
+        ]
+    );
+    let after = env.sched.get(env.user, s.id).await.unwrap();
+    assert_eq!(
+        (after.next_run_at, after.run_count, after.stats.skipped),
+        (Some(utc(2026, 3, 2, 14, 0)), 2, 2)
+    );
+    assert_eq!(
+        view(&env.runs(s.id).await),
+        [
+            skipped(utc(2026, 3, 2, 10, 0), SkipReason::Missed),
+            skipped(utc(2026, 3, 2, 11, 0), SkipReason::Missed),
+            pending(utc(2026, 3, 2, 12, 0)),
+            pending(utc(2026, 3, 2, 13, 0)),
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_then_resume_skips_what_fell_due_while_paused() {
     let env = Env::new(utc(2026, 3, 2, 9, 30));
