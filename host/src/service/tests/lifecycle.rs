@@ -1,5 +1,5 @@
 //! Random sequences of operations (create, pause, resume, cancel, run now, update, delete,
-//! clone, the clock moving, the claimer claiming) through the service on a real store,
+//! clone, the clock moving, the claimer claiming, the dispatcher ending pending runs) through the service on a real store,
 //! compared after every step with the reference model (`model`): every schedule's status,
 //! next run, counts, revision and executions, the user's listing and the earliest due time.
 //! Fixed seed and a bounded number of cases, so a run is deterministic and takes seconds.
@@ -16,11 +16,12 @@ use super::model::{Model, Refusal, Run, Timing};
 use super::support::{Env, export_config, utc};
 use crate::executor::claim_due;
 use crate::model::{
-    MissedPolicy, OverlapPolicy, Priority, ScheduleKind, ScheduleStatus, StatusAction,
+    ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, ScheduleKind, ScheduleStatus,
+    StatusAction,
 };
 use crate::recurrence::{Frequency, RecurrenceRule, TimeOfDay};
 use crate::service::{PatchParts, RunOptions, ScheduleDraft, ServiceError};
-use crate::store::ScheduleFilter;
+use crate::store::{ScheduleFilter, StoreError, WriteSet, write_with};
 
 /// Cases per run and steps per case: a few seconds on two cores. `PROPTEST_CASES` asks for
 /// more (a longer hunt; the first cases stay the same, the seed is fixed).
@@ -43,8 +44,14 @@ struct Setup {
 
 #[derive(Debug, Clone)]
 enum Op {
-    CreateOnce { in_minutes: i64, setup: Setup },
-    CreateRecurring { rule: RuleSpec, setup: Setup },
+    CreateOnce {
+        in_minutes: i64,
+        setup: Setup,
+    },
+    CreateRecurring {
+        rule: RuleSpec,
+        setup: Setup,
+    },
     Pause(Index),
     Resume(Index, bool),
     Cancel(Index),
@@ -55,6 +62,8 @@ enum Op {
     SetMaxRuns(Index, u32),
     Delete(Index),
     Clone(Index),
+    /// The dispatcher ran the schedule's pending executions.
+    Finish(Index),
     Advance(i64),
     Claim,
 }
@@ -103,6 +112,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (i(), 1u32..5).prop_map(|(i, n)| Op::SetMaxRuns(i, n)),
         1 => i().prop_map(Op::Delete),
         1 => i().prop_map(Op::Clone),
+        2 => i().prop_map(Op::Finish),
         // Inside the grace window, a few hours, and days (downtime, long pauses).
         3 => (0i64..=90).prop_map(Op::Advance),
         4 => (60i64..=4 * 3600).prop_map(Op::Advance),
@@ -361,6 +371,32 @@ impl World {
                     (got, want) => agree(got.map(drop), want.map(drop))?,
                 }
             }
+            Op::Finish(i) => {
+                let Some((id, m)) = self.pick(i) else {
+                    return Ok(());
+                };
+                if let Some(m) = m {
+                    m.finish();
+                }
+                // The execution side of the dispatcher's outcome write (its counters are not
+                // compared): a deleted schedule has no executions left to end.
+                write_with(&**sched.storage(), move |snap| {
+                    let mut ended =
+                        snap.executions_of(id, Some(ExecutionStatus::Pending), 100_000)?;
+                    for e in &mut ended {
+                        e.status = ExecutionStatus::Completed;
+                        e.completed_at = Some(now);
+                    }
+                    let writes = WriteSet {
+                        put_executions: ended,
+                        ..WriteSet::default()
+                    };
+                    Ok::<_, StoreError>((writes, ()))
+                })
+                .await
+                .and_then(|r| r)
+                .map_err(|e| format!("finish: {e:?}"))?;
+            }
             Op::Advance(seconds) => self.env.set(now + Duration::seconds(*seconds)),
             Op::Claim => {
                 let claimed = claim_due(&sched, 10_000)
@@ -376,7 +412,7 @@ impl World {
                     let before = m.runs.len();
                     m.claim(now, grace);
                     for r in &m.runs[before..] {
-                        if r.1 == crate::model::ExecutionStatus::Pending {
+                        if r.1 == ExecutionStatus::Pending {
                             want.insert((*id, r.0));
                         }
                     }

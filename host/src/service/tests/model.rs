@@ -335,6 +335,16 @@ impl Model {
         ))
     }
 
+    /// What the dispatcher does to the pending executions, as far as the test looks: they end,
+    /// completed (the counters of finished runs are not modelled).
+    pub fn finish(&mut self) {
+        for r in &mut self.runs {
+            if r.1 == ExecutionStatus::Pending {
+                r.1 = ExecutionStatus::Completed;
+            }
+        }
+    }
+
     /// What the claimer does to this schedule at `now` if it is due; returns whether it was.
     pub fn claim(&mut self, now: DateTime<Utc>, grace: Duration) -> bool {
         let Some(at) = self.next_run_at.filter(|at| *at <= now) else {
@@ -365,8 +375,8 @@ impl Model {
         true
     }
 
-    /// The on-time run at `at`; `busy`: an earlier run is still pending (nothing runs
-    /// executions in the test, so every automatic one stays pending).
+    /// The on-time run at `at`; `busy`: an earlier automatic run is still pending (nothing
+    /// runs executions in the test; they stay pending until `finish`).
     fn advance(&mut self, at: DateTime<Utc>, busy: bool) {
         if busy && self.overlap == OverlapPolicy::Skip {
             self.skip(at, SkipReason::Overlap);
