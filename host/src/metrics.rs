@@ -81,7 +81,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let calendars = Family::<ServedLabels, Counter>::default();
     // Both series exist from the start, so a rate over them is defined before the first hit.
     for served in ["kept", "computed"] {
-        calendars.get_or_create(&ServedLabels { served });
+        let _ = calendars.get_or_create(&ServedLabels { served });
     }
     registry.register(
         "sgsched_calendar_responses",

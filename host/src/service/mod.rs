@@ -9,6 +9,8 @@ mod draft;
 mod ops;
 mod reads;
 mod series;
+#[cfg(test)]
+mod tests;
 pub mod timing;
 
 use std::sync::Arc;

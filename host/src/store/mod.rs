@@ -11,6 +11,8 @@
 
 mod apply;
 mod codec;
+#[cfg(test)]
+mod committed_format;
 mod decoded;
 mod format;
 mod keys;
