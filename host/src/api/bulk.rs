@@ -158,6 +158,16 @@ fn items<'a>(r: &mut Reader<'a>, field: &str) -> Option<&'a Vec<Value>> {
     }
 }
 
+#[utoipa::path(post, path = "/v1/schedules/bulk", operation_id = "bulk_create", tag = "bulk",
+    request_body = crate::api::openapi::types::BulkCreateRequest,
+    responses(
+        (status = 201, description = "All created", body = crate::api::bulk::BulkResponse),
+        (status = 422, description = "Nothing written: the failing items with their errors, or a malformed request", content(
+            (crate::api::bulk::BulkResponse = "application/json"),
+            (crate::api::Problem = "application/problem+json"),
+        )),
+        (status = 502, description = "A job type's plugin failed", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -227,6 +237,16 @@ fn ids_of(r: &mut Reader, field: &str) -> Option<Vec<ScheduleId>> {
     (r.errors.len() == before).then_some(out)
 }
 
+#[utoipa::path(post, path = "/v1/schedules/bulk/update", operation_id = "bulk_update", tag = "bulk",
+    request_body = crate::api::openapi::types::BulkUpdateRequest,
+    responses(
+        (status = 200, description = "All updated", body = crate::api::bulk::BulkResponse),
+        (status = 422, description = "Nothing written: the failing items with their errors, or a malformed request", content(
+            (crate::api::bulk::BulkResponse = "application/json"),
+            (crate::api::Problem = "application/problem+json"),
+        )),
+        (status = 502, description = "A job type's plugin failed", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -265,6 +285,14 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/schedules/bulk/{action}", operation_id = "bulk_transition", tag = "bulk",
+    params(("action" = crate::api::openapi::types::BulkAction, Path)),
+    request_body = crate::api::openapi::types::BulkTransitionRequest,
+    responses(
+        (status = 200, description = "Per-item outcome; items that cannot make the transition fail alone", body = crate::api::bulk::BulkResponse),
+        (status = 404, description = "Unknown action", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid request", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn transition(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -64,9 +64,9 @@ pub struct DaySchedule {
     pub schedule_id: String,
     pub name: String,
     pub job_type: String,
-    #[schema(value_type = crate::api::openapi::types::PrioritySchema)]
+    #[schema(value_type = crate::model::Priority)]
     pub priority: &'static str,
-    #[schema(value_type = crate::api::openapi::types::ScheduleStatusSchema)]
+    #[schema(value_type = crate::model::ScheduleStatus)]
     pub status: &'static str,
     pub count: u64,
 }
@@ -83,9 +83,9 @@ pub struct ItemView {
     pub schedule_id: String,
     pub name: String,
     pub job_type: String,
-    #[schema(value_type = crate::api::openapi::types::PrioritySchema)]
+    #[schema(value_type = crate::model::Priority)]
     pub priority: &'static str,
-    #[schema(value_type = crate::api::openapi::types::ScheduleStatusSchema)]
+    #[schema(value_type = crate::model::ScheduleStatus)]
     pub schedule_status: &'static str,
 }
 
@@ -150,6 +150,21 @@ fn parse_query(q: QueryParams) -> Result<CalendarQuery, Problem> {
     })
 }
 
+#[utoipa::path(get, path = "/v1/schedules/calendar", operation_id = "calendar", tag = "planning",
+    params(
+        ("start_date" = String, Query, format = Date, example = "2030-01-01"),
+        ("end_date" = String, Query, format = Date, example = "2030-01-31", description = "At most 366 days after start_date (inclusive)"),
+        ("timezone" = Option<String>, Query, description = "IANA name, default UTC"),
+        ("include_completed" = Option<bool>, Query),
+        ("include_cancelled" = Option<bool>, Query),
+        ("job_type" = Option<String>, Query),
+        ("group_by" = Option<crate::api::openapi::types::CalendarGroupBy>, Query, description = "Default day"),
+    ),
+    responses(
+        (status = 200, description = "The range's days (`days`, or `weeks` for group_by=week)", body = crate::api::calendar::CalendarView),
+        (status = 400, description = "Range longer than 366 days, or malformed query", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, missing or unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn calendar(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

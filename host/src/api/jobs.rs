@@ -43,6 +43,15 @@ impl From<LocalJobRecord> for JobView {
     }
 }
 
+#[utoipa::path(get, path = "/v1/jobs", operation_id = "jobs_list", tag = "jobs",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 50"),
+        ("cursor" = Option<String>, Query, format = Uuid, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "The caller's jobs in the local job system", body = crate::api::extract::Page<crate::api::jobs::JobView>),
+        (status = 422, description = "Invalid query parameter", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -66,6 +75,12 @@ pub async fn list(
     )))
 }
 
+#[utoipa::path(get, path = "/v1/jobs/{id}", operation_id = "jobs_get", tag = "jobs",
+    params(("id" = String, Path, format = Uuid, description = "Job id")),
+    responses(
+        (status = 200, description = "One job", body = crate::api::jobs::JobView),
+        (status = 404, description = "No such job for this caller", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -23,8 +23,9 @@ pub use sgsched_recurrence::fields;
 use std::future::Future;
 
 use axum::Router;
-use axum::routing::{get, post};
 use tokio::net::TcpListener;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::plugins::PluginHost;
 use crate::service::Scheduler;
@@ -78,40 +79,41 @@ pub fn api_rate_limiter(
     )))
 }
 
-pub fn router(state: AppState) -> Router {
+/// Every route with its OpenAPI operation, registered once: the router and the document are
+/// both made from this list, so neither can have a route the other lacks.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     use schedules as s;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(monitoring::metrics))
-        .route("/v1/openapi.json", get(openapi::serve))
-        .route("/v1/alerts", get(monitoring::alerts))
-        .route("/v1/plugins", get(plugins::list))
-        .route("/v1/jobs", get(jobs::list))
-        .route("/v1/jobs/{id}", get(jobs::get))
-        .route("/v1/schedules", post(s::create).get(s::list))
-        .route("/v1/schedules/patterns", get(reference::patterns))
-        .route("/v1/schedules/series", post(series::create))
-        .route(
-            "/v1/schedules/series/{id}",
-            get(series::get).delete(series::cancel),
-        )
-        .route("/v1/schedules/upcoming", get(s::planned::upcoming))
-        .route("/v1/schedules/calendar", get(calendar::calendar))
-        .route("/v1/schedules/bulk", post(bulk::create))
-        .route("/v1/schedules/bulk/update", post(bulk::update))
-        .route("/v1/schedules/bulk/{action}", post(bulk::transition))
-        .route("/v1/schedules/{id}/next", get(s::planned::next))
-        .route("/v1/schedules/timezones", get(reference::timezones))
-        .route(
-            "/v1/schedules/{id}",
-            get(s::get).put(s::update).delete(s::delete),
-        )
-        .route("/v1/schedules/{id}/pause", post(s::pause))
-        .route("/v1/schedules/{id}/resume", post(s::resume))
-        .route("/v1/schedules/{id}/cancel", post(s::cancel))
-        .route("/v1/schedules/{id}/clone", post(s::clone))
-        .route("/v1/schedules/{id}/run", post(s::run))
-        .route("/v1/schedules/{id}/executions", get(s::executions))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(monitoring::metrics))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(monitoring::alerts))
+        .routes(routes!(plugins::list))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::get))
+        .routes(routes!(s::create, s::list))
+        .routes(routes!(reference::patterns))
+        .routes(routes!(reference::timezones))
+        .routes(routes!(s::planned::upcoming))
+        .routes(routes!(calendar::calendar))
+        .routes(routes!(bulk::create))
+        .routes(routes!(bulk::update))
+        .routes(routes!(bulk::transition))
+        .routes(routes!(s::planned::next))
+        .routes(routes!(s::get, s::update, s::delete))
+        .routes(routes!(s::pause))
+        .routes(routes!(s::resume))
+        .routes(routes!(s::cancel))
+        .routes(routes!(s::clone))
+        .routes(routes!(s::run))
+        .routes(routes!(s::executions))
+        .routes(routes!(series::create))
+        .routes(routes!(series::get, series::cancel))
+}
+
+pub fn router(state: AppState) -> Router {
+    let (router, _) = routes().split_for_parts();
+    router
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -154,6 +156,8 @@ async fn too_large(
     }
 }
 
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "monitoring", security(()),
+    responses((status = 200, description = "The server is up", body = String, content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }

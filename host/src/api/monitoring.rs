@@ -15,6 +15,8 @@ pub struct AlertList {
     pub alerts: Vec<Alert>,
 }
 
+#[utoipa::path(get, path = "/v1/alerts", operation_id = "alerts", tag = "monitoring",
+    responses((status = 200, description = "The caller's current alerts", body = crate::api::openapi::types::AlertListSchema)))]
 pub async fn alerts(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -26,6 +28,8 @@ pub async fn alerts(
     Ok(Json(AlertList { alerts }))
 }
 
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "monitoring", security(()),
+    responses((status = 200, description = "Prometheus metrics, OpenMetrics text format", body = String, content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let gauges = match &state.dispatcher {
         Some(d) => {

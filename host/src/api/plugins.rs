@@ -23,6 +23,8 @@ pub struct PluginView {
     pub example_config: serde_json::Value,
 }
 
+#[utoipa::path(get, path = "/v1/plugins", operation_id = "plugins", tag = "reference",
+    responses((status = 200, description = "The registered job types", body = crate::api::plugins::PluginList)))]
 pub async fn list(State(state): State<AppState>, _: AuthUser) -> Json<PluginList> {
     let plugins = state
         .plugins

@@ -22,7 +22,7 @@ pub struct Problem {
     pub errors: Vec<ProblemFieldError>,
     /// On a 409 for a forbidden transition: the status the schedule is in.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::api::openapi::types::ScheduleStatusSchema>)]
+    #[schema(value_type = Option<crate::model::ScheduleStatus>)]
     pub current_status: Option<&'static str>,
     /// Sent as `Retry-After` (seconds) on a 429.
     #[serde(skip)]

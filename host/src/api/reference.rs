@@ -21,6 +21,8 @@ pub struct PatternView {
     pub rrule: String,
 }
 
+#[utoipa::path(get, path = "/v1/schedules/patterns", operation_id = "patterns", tag = "reference",
+    responses((status = 200, description = "Preset recurrence patterns", body = crate::api::reference::PatternList)))]
 pub async fn patterns(_: AuthUser) -> Json<PatternList> {
     let patterns = presets()
         .iter()
@@ -47,6 +49,8 @@ pub struct TimezoneView {
     pub utc_offset: String,
 }
 
+#[utoipa::path(get, path = "/v1/schedules/timezones", operation_id = "timezones", tag = "reference",
+    responses((status = 200, description = "IANA timezones with their current offsets", body = crate::api::reference::TimezoneList)))]
 pub async fn timezones(_: AuthUser) -> Json<TimezoneList> {
     let timezones = zones_with_offsets(chrono::Utc::now())
         .into_iter()

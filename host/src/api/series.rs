@@ -103,6 +103,15 @@ fn view(v: SeriesWithEpisodes) -> SeriesView {
     }
 }
 
+#[utoipa::path(post, path = "/v1/schedules/series", operation_id = "series_create", tag = "series",
+    request_body = crate::api::openapi::types::CreateSeriesRequest,
+    responses(
+        (status = 201, description = "The series and its episodes' schedules", body = crate::api::openapi::types::SeriesViewSchema),
+        (status = 404, description = "No such template", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field errors", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The job type's plugin failed", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -146,6 +155,13 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(created))).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/schedules/series/{id}", operation_id = "series_get", tag = "series",
+    params(("id" = String, Path, format = Uuid, description = "Series id")),
+    responses(
+        (status = 200, description = "The series with `current_episode` and each episode's status", body = crate::api::openapi::types::SeriesViewSchema),
+        (status = 404, description = "No such series", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -161,6 +177,14 @@ pub async fn get(
     Ok(Json(view(s)))
 }
 
+#[utoipa::path(delete, path = "/v1/schedules/series/{id}", operation_id = "series_cancel", tag = "series",
+    params(("id" = String, Path, format = Uuid, description = "Series id")),
+    responses(
+        (status = 200, description = "Cancelled: episodes that have not run are cancelled", body = crate::api::openapi::types::SeriesViewSchema),
+        (status = 404, description = "No such series", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn cancel(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -1,8 +1,8 @@
 //! The OpenAPI 3.1 document served at `GET /v1/openapi.json`, generated with `utoipa` from the
-//! API's response types and the request schemas in `types`. Every route of `api::router` has
-//! an entry in `paths`; `tests/e2e/openapi.rs` walks them against the server.
+//! `#[utoipa::path]` of each handler, registered with its route in `api::routes` (so the router
+//! and the document cannot disagree), the API's response types and the request schemas in
+//! `types`; `tests/e2e/openapi.rs` walks every path against the server.
 
-mod paths;
 pub mod types;
 
 use std::sync::OnceLock;
@@ -18,37 +18,6 @@ use crate::api::Problem;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "sgsched", description = "Story-Genius job scheduler API. Errors are RFC 9457 problem+json."),
-    paths(
-        paths::healthz,
-        paths::metrics,
-        paths::openapi,
-        paths::alerts,
-        paths::plugins,
-        paths::jobs_list,
-        paths::jobs_get,
-        paths::schedules_create,
-        paths::schedules_list,
-        paths::patterns,
-        paths::timezones,
-        paths::upcoming,
-        paths::calendar,
-        paths::bulk_create,
-        paths::bulk_update,
-        paths::bulk_transition,
-        paths::next,
-        paths::schedules_get,
-        paths::schedules_update,
-        paths::schedules_delete,
-        paths::pause,
-        paths::resume,
-        paths::cancel,
-        paths::clone,
-        paths::run,
-        paths::executions,
-        paths::series_create,
-        paths::series_get,
-        paths::series_cancel,
-    ),
     components(schemas(
         Problem,
         crate::api::ProblemFieldError,
@@ -63,7 +32,6 @@ use crate::api::Problem;
         types::CalendarGroupBy,
     )),
     security(("bearer" = [])),
-    modifiers(&Common),
 )]
 struct ApiDoc;
 
@@ -136,10 +104,16 @@ impl utoipa::Modify for Common {
 pub fn document() -> &'static serde_json::Value {
     static DOC: OnceLock<serde_json::Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes")
+        let (_, paths) = crate::api::routes().split_for_parts();
+        let mut doc = ApiDoc::openapi().merge_from(paths);
+        // After the merge: `Common` adds to every operation, so it needs them all.
+        utoipa::Modify::modify(&Common, &mut doc);
+        serde_json::to_value(doc).expect("the OpenAPI document serializes")
     })
 }
 
+#[utoipa::path(get, path = "/v1/openapi.json", operation_id = "openapi", tag = "reference", security(()),
+    responses((status = 200, description = "This document", body = Object)))]
 pub async fn serve() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],

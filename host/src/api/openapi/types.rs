@@ -1,5 +1,6 @@
 //! Schema-only types: the request bodies (parsed field by field from JSON, so they have no
-//! structs of their own) and mirrors of domain enums the API renders as strings. They exist for
+//! structs of their own), the schemas of the domain's string enums (generated from the enums)
+//! and a few enums the API renders without a domain type of their own. They exist for
 //! the OpenAPI document only and must accept exactly what `schedules::body`, `fields` and
 //! `recurrence::parse_rule` accept.
 
@@ -8,73 +9,39 @@
 use serde_json::Value;
 use utoipa::ToSchema;
 
-#[derive(ToSchema)]
-#[schema(as = ScheduleStatus)]
-#[allow(non_camel_case_types)]
-pub enum ScheduleStatusSchema {
-    active,
-    paused,
-    completed,
-    cancelled,
+/// The domain's string enums, described from their own variants (`ALL`, `as_str`), so the
+/// document lists exactly the values the API reads and writes.
+macro_rules! string_enum_schema {
+    ($($ty:ident: $doc:literal),+ $(,)?) => {$(
+        impl utoipa::PartialSchema for crate::model::$ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let mut schema = utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(crate::model::$ty::ALL.iter().map(|v| v.as_str())));
+                if !$doc.is_empty() {
+                    schema = schema.description(Some($doc));
+                }
+                schema.into()
+            }
+        }
+
+        impl utoipa::ToSchema for crate::model::$ty {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($ty))
+            }
+        }
+    )+};
 }
 
-#[derive(ToSchema)]
-#[schema(as = Priority)]
-#[allow(non_camel_case_types)]
-pub enum PrioritySchema {
-    urgent,
-    high,
-    normal,
-    low,
-}
-
-#[derive(ToSchema)]
-#[schema(as = ScheduleType)]
-#[allow(non_camel_case_types)]
-pub enum ScheduleTypeSchema {
-    once,
-    recurring,
-}
-
-#[derive(ToSchema)]
-#[schema(as = MissedPolicy)]
-#[allow(non_camel_case_types)]
-pub enum MissedPolicySchema {
-    run_all,
-    run_latest,
-    skip,
-}
-
-#[derive(ToSchema)]
-#[schema(as = OverlapPolicy)]
-#[allow(non_camel_case_types)]
-pub enum OverlapPolicySchema {
-    skip,
-    queue,
-}
-
-#[derive(ToSchema)]
-#[schema(as = ExecutionStatus)]
-#[allow(non_camel_case_types)]
-pub enum ExecutionStatusSchema {
-    pending,
-    running,
-    completed,
-    failed,
-    skipped,
-    cancelled,
-}
-
-/// Why a skipped occurrence did not run: the previous run overlapped (policy `skip`), it was
-/// missed past the grace window, or it fell due while the schedule was paused.
-#[derive(ToSchema)]
-#[schema(as = SkipReason)]
-#[allow(non_camel_case_types)]
-pub enum SkipReasonSchema {
-    overlap,
-    missed,
-    paused,
-}
+string_enum_schema!(
+    ScheduleStatus: "",
+    Priority: "",
+    ScheduleType: "",
+    MissedPolicy: "",
+    OverlapPolicy: "",
+    ExecutionStatus: "",
+    SkipReason: "Why a skipped occurrence did not run: the previous run overlapped (policy `skip`), it was\nmissed past the grace window, or it fell due while the schedule was paused.",
+);
 
 /// A calendar item: an execution's status, or `planned` for a future run from the rule.
 #[derive(ToSchema)]
@@ -303,18 +270,18 @@ pub struct CreateScheduleRequest {
     pub job_type: String,
     /// Validated against the job type's `config_schema`.
     pub job_config: Value,
-    pub schedule_type: ScheduleTypeSchema,
+    pub schedule_type: crate::model::ScheduleType,
     /// Required for `once`.
     pub scheduled_at: Option<String>,
     /// Required for `recurring`.
     pub recurrence_rule: Option<RecurrenceRuleInput>,
     /// An IANA timezone name; defaults to UTC.
     pub timezone: Option<String>,
-    pub priority: Option<PrioritySchema>,
+    pub priority: Option<crate::model::Priority>,
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub max_runs: Option<u32>,
-    pub missed_policy: Option<MissedPolicySchema>,
-    pub overlap_policy: Option<OverlapPolicySchema>,
+    pub missed_policy: Option<crate::model::MissedPolicy>,
+    pub overlap_policy: Option<crate::model::OverlapPolicy>,
 }
 
 /// `PUT /v1/schedules/{id}` and the overrides of `POST /v1/schedules/{id}/clone`
@@ -331,11 +298,11 @@ pub struct UpdateScheduleRequest {
     pub scheduled_at: Option<String>,
     pub recurrence_rule: Option<RecurrenceRuleInput>,
     pub timezone: Option<String>,
-    pub priority: Option<PrioritySchema>,
+    pub priority: Option<crate::model::Priority>,
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub max_runs: Option<u32>,
-    pub missed_policy: Option<MissedPolicySchema>,
-    pub overlap_policy: Option<OverlapPolicySchema>,
+    pub missed_policy: Option<crate::model::MissedPolicy>,
+    pub overlap_policy: Option<crate::model::OverlapPolicy>,
 }
 
 /// `POST /v1/schedules/{id}/run` (optional body).
@@ -367,10 +334,10 @@ pub struct BulkUpdateRequest {
 
 #[derive(ToSchema)]
 pub struct BulkFilter {
-    pub status: Option<ScheduleStatusSchema>,
+    pub status: Option<crate::model::ScheduleStatus>,
     #[schema(min_length = 1, max_length = 64)]
     pub job_type: Option<String>,
-    pub priority: Option<PrioritySchema>,
+    pub priority: Option<crate::model::Priority>,
 }
 
 /// `POST /v1/schedules/bulk/{action}`: exactly one of `schedule_ids` and `filter`.
@@ -417,7 +384,7 @@ pub struct CreateSeriesRequest {
     /// Each episode's job_config also carries its episode number and the series id.
     pub job_config: Value,
     pub timezone: Option<String>,
-    pub priority: Option<PrioritySchema>,
+    pub priority: Option<crate::model::Priority>,
 }
 
 /// One episode of a series as `api::series::EpisodeView` renders it.
@@ -426,7 +393,7 @@ pub struct CreateSeriesRequest {
 pub struct EpisodeViewSchema {
     pub episode: u32,
     pub schedule_id: String,
-    pub status: ScheduleStatusSchema,
+    pub status: crate::model::ScheduleStatus,
     pub scheduled_at: Option<String>,
     pub scheduled_at_local: Option<String>,
     pub failed_runs: u32,
@@ -442,7 +409,7 @@ pub struct SeriesViewSchema {
     pub template_id: Option<String>,
     pub episode_count: u32,
     pub current_episode: u32,
-    pub status: ScheduleStatusSchema,
+    pub status: crate::model::ScheduleStatus,
     pub schedule_rule: RecurrenceRuleSchema,
     pub timezone: String,
     pub job_type: String,

@@ -56,6 +56,13 @@ fn one(state: &AppState, s: &crate::model::Schedule) -> Json<ScheduleView> {
     Json(ScheduleView::new(s, state.scheduler.now()))
 }
 
+#[utoipa::path(post, path = "/v1/schedules", operation_id = "schedules_create", tag = "schedules",
+    request_body = crate::api::openapi::types::CreateScheduleRequest,
+    responses(
+        (status = 201, description = "Created", body = crate::api::schedules::view::ScheduleView),
+        (status = 422, description = "Field errors", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The job type's plugin failed", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -68,6 +75,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, one(&state, &s)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/schedules", operation_id = "schedules_list", tag = "schedules",
+    params(
+        ("status" = Option<crate::model::ScheduleStatus>, Query),
+        ("job_type" = Option<String>, Query),
+        ("priority" = Option<crate::model::Priority>, Query),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 50"),
+        ("cursor" = Option<String>, Query, description = "Opaque `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of the caller's schedules", body = crate::api::extract::Page<crate::api::schedules::view::ScheduleView>),
+        (status = 422, description = "Invalid or unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -110,6 +129,13 @@ fn decode_cursor(s: &str) -> Option<ScheduleId> {
         .and_then(|h| uuid::Uuid::parse_str(h).ok())
 }
 
+#[utoipa::path(get, path = "/v1/schedules/{id}", operation_id = "schedules_get", tag = "schedules",
+    params(("id" = String, Path, format = Uuid, description = "Schedule id")),
+    responses(
+        (status = 200, description = "The schedule with its recent executions", body = crate::api::schedules::view::ScheduleView),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -126,6 +152,16 @@ pub async fn get(
     Ok(Json(view))
 }
 
+#[utoipa::path(put, path = "/v1/schedules/{id}", operation_id = "schedules_update", tag = "schedules",
+    params(("id" = String, Path, format = Uuid, description = "Schedule id")),
+    request_body = crate::api::openapi::types::UpdateScheduleRequest,
+    responses(
+        (status = 200, description = "Updated", body = crate::api::schedules::view::ScheduleView),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The schedule can no longer change", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field errors", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The job type's plugin failed", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -139,6 +175,14 @@ pub async fn update(
     Ok(one(&state, &s))
 }
 
+#[utoipa::path(delete, path = "/v1/schedules/{id}", operation_id = "schedules_delete", tag = "schedules",
+    params(("id" = String, Path, format = Uuid, description = "Schedule id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn delete(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -150,6 +194,14 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/v1/schedules/{id}/pause", operation_id = "pause", tag = "schedules",
+    params(("id" = String, Path, format = Uuid, description = "Schedule id")),
+    responses(
+        (status = 200, description = "Paused", body = crate::api::schedules::view::ScheduleView),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed from the current status (`current_status`)", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn pause(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -166,6 +218,14 @@ pub async fn pause(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/schedules/{id}/cancel", operation_id = "cancel", tag = "schedules",
+    params(("id" = String, Path, format = Uuid, description = "Schedule id")),
+    responses(
+        (status = 200, description = "Cancelled", body = crate::api::schedules::view::ScheduleView),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed from the current status (`current_status`)", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn cancel(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -182,6 +242,17 @@ pub async fn cancel(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/schedules/{id}/resume", operation_id = "resume", tag = "schedules",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Schedule id"),
+        ("run_immediately" = Option<bool>, Query),
+    ),
+    responses(
+        (status = 200, description = "Resumed", body = crate::api::schedules::view::ScheduleView),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed from the current status (`current_status`)", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn resume(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -194,6 +265,16 @@ pub async fn resume(
     Ok(one(&state, &state.scheduler.resume(user, id, now).await?))
 }
 
+#[utoipa::path(post, path = "/v1/schedules/{id}/clone", operation_id = "clone", tag = "schedules",
+    params(("id" = String, Path, format = Uuid, description = "Schedule id")),
+    request_body(content = Option<crate::api::openapi::types::UpdateScheduleRequest>, description = "Overrides; optional"),
+    responses(
+        (status = 201, description = "The copy", body = crate::api::schedules::view::ScheduleView),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Field errors", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The job type's plugin failed", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn clone(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -213,6 +294,19 @@ pub async fn clone(
 }
 
 /// Run now: `?count_toward_max_runs=true` (or the same field in a JSON body) counts it.
+#[utoipa::path(post, path = "/v1/schedules/{id}/run", operation_id = "run", tag = "schedules",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Schedule id"),
+        ("count_toward_max_runs" = Option<bool>, Query),
+    ),
+    request_body(content = Option<crate::api::openapi::types::RunRequest>, description = "Optional"),
+    responses(
+        (status = 201, description = "The manual execution", body = crate::api::schedules::view::ExecutionView),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not runnable in its current status", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The job type's plugin failed", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn run(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -250,6 +344,18 @@ pub async fn run(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/v1/schedules/{id}/executions", operation_id = "executions", tag = "schedules",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Schedule id"),
+        ("status" = Option<crate::model::ExecutionStatus>, Query),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Default 50"),
+        ("cursor" = Option<String>, Query, description = "Opaque `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of executions, newest first", body = crate::api::extract::Page<crate::api::schedules::view::ExecutionView>),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn executions(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -53,6 +53,16 @@ fn planned(
     out
 }
 
+#[utoipa::path(get, path = "/v1/schedules/{id}/next", operation_id = "next", tag = "planning",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Schedule id"),
+        ("count" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Default 10"),
+    ),
+    responses(
+        (status = 200, description = "The next planned occurrences", body = crate::api::schedules::planned::Occurrences),
+        (status = 404, description = "No such schedule", body = crate::api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn next(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -90,7 +100,7 @@ pub struct UpcomingView {
     pub schedule_id: String,
     pub name: String,
     pub job_type: String,
-    #[schema(value_type = crate::api::openapi::types::PrioritySchema)]
+    #[schema(value_type = crate::model::Priority)]
     pub priority: &'static str,
     pub at: String,
     pub at_local: String,
@@ -99,6 +109,17 @@ pub struct UpcomingView {
 /// Schedules considered per request, at most, so the cost stays bounded.
 const MAX_SCHEDULES: usize = 10_000;
 
+#[utoipa::path(get, path = "/v1/schedules/upcoming", operation_id = "upcoming", tag = "planning",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Default 50"),
+        ("hours_ahead" = Option<u32>, Query, minimum = 1, maximum = 8784, description = "Default 24"),
+        ("priority" = Option<crate::model::Priority>, Query),
+        ("job_type" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "Next runs across the caller's active schedules, in time order", body = crate::api::schedules::planned::Upcoming),
+        (status = 422, description = "Invalid or unknown query parameters", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn upcoming(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

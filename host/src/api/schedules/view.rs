@@ -17,7 +17,7 @@ pub struct ScheduleView {
     pub description: Option<String>,
     pub job_type: String,
     pub job_config: Value,
-    #[schema(value_type = crate::api::openapi::types::ScheduleTypeSchema)]
+    #[schema(value_type = crate::model::ScheduleType)]
     pub schedule_type: &'static str,
     pub scheduled_at: Option<String>,
     pub scheduled_at_local: Option<String>,
@@ -27,9 +27,9 @@ pub struct ScheduleView {
     /// The rule as RFC 5545 text.
     pub rrule: Option<String>,
     pub timezone: String,
-    #[schema(value_type = crate::api::openapi::types::ScheduleStatusSchema)]
+    #[schema(value_type = crate::model::ScheduleStatus)]
     pub status: &'static str,
-    #[schema(value_type = crate::api::openapi::types::PrioritySchema)]
+    #[schema(value_type = crate::model::Priority)]
     pub priority: &'static str,
     pub next_run_at: Option<String>,
     pub next_run_at_local: Option<String>,
@@ -37,9 +37,9 @@ pub struct ScheduleView {
     pub last_run_at_local: Option<String>,
     pub run_count: u32,
     pub max_runs: Option<u32>,
-    #[schema(value_type = crate::api::openapi::types::MissedPolicySchema)]
+    #[schema(value_type = crate::model::MissedPolicy)]
     pub missed_policy: &'static str,
-    #[schema(value_type = crate::api::openapi::types::OverlapPolicySchema)]
+    #[schema(value_type = crate::model::OverlapPolicy)]
     pub overlap_policy: &'static str,
     pub series_id: Option<String>,
     pub episode: Option<u32>,
@@ -130,7 +130,7 @@ pub struct ExecutionView {
     pub execution_id: String,
     pub schedule_id: String,
     pub job_id: Option<String>,
-    #[schema(value_type = crate::api::openapi::types::ExecutionStatusSchema)]
+    #[schema(value_type = crate::model::ExecutionStatus)]
     pub status: &'static str,
     pub scheduled_for: String,
     pub scheduled_for_local: String,
@@ -142,7 +142,7 @@ pub struct ExecutionView {
     pub attempt: u32,
     pub error_message: Option<String>,
     /// Why a skipped occurrence did not run; `null` unless `status` is `skipped`.
-    #[schema(value_type = Option<crate::api::openapi::types::SkipReasonSchema>)]
+    #[schema(value_type = Option<crate::model::SkipReason>)]
     pub skip_reason: Option<&'static str>,
     pub result_summary: Option<Value>,
     pub episode: Option<u32>,
