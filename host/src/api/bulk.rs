@@ -20,6 +20,7 @@ use super::fields::Reader;
 use super::schedules::view::ScheduleView;
 use super::schedules::{body, json_body};
 use super::{AppState, Problem};
+use crate::model::limits;
 use crate::model::{Priority, ScheduleId, ScheduleStatus, StatusAction, UserId};
 use crate::recurrence::FieldError;
 use crate::service::{CreateItem, MAX_ITEMS, Outcome, applies_to};
@@ -347,7 +348,7 @@ fn read_filter(r: &mut Reader) -> Option<ScheduleFilter> {
     f.deny_unknown(&["status", "job_type", "priority"]);
     let filter = ScheduleFilter {
         status: f.choice("status", ScheduleStatus::parse, ScheduleStatus::choices()),
-        job_type: f.string("job_type", 1, 64),
+        job_type: f.string("job_type", 1, limits::JOB_TYPE_MAX),
         priority: f.choice("priority", Priority::parse, Priority::choices()),
     };
     r.errors.extend(f.errors);

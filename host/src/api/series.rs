@@ -13,6 +13,7 @@ use super::extract::{PathId, QueryParams, SeriesRef};
 use super::fields::Reader;
 use super::schedules::json_body;
 use super::{AppState, Problem};
+use crate::model::limits;
 use crate::model::{Priority, SeriesStatus};
 use crate::service::{MAX_EPISODES, SeriesParts, SeriesWithEpisodes};
 use crate::timezone::{format_local, format_utc, utc_to_local};
@@ -135,13 +136,13 @@ pub async fn create(
         },
     };
     let parts = SeriesParts {
-        name: r.string("name", 1, 200),
+        name: r.string("name", 1, limits::NAME_MAX),
         template_id,
         episode_count: r
             .uint("episode_count", 1, MAX_EPISODES.into())
             .map(|n| n as u32),
         schedule_rule: r.rule("schedule_rule"),
-        job_type: r.string("job_type", 1, 64),
+        job_type: r.string("job_type", 1, limits::JOB_TYPE_MAX),
         job_config: r.value("job_config").cloned(),
         timezone: r.timezone("timezone"),
         priority: r.choice("priority", Priority::parse, Priority::choices()),

@@ -7,6 +7,7 @@
 mod execution;
 pub mod fixtures;
 mod job;
+pub mod limits;
 mod schedule;
 
 pub use execution::{Execution, RunStats};

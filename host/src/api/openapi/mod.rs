@@ -138,6 +138,24 @@ mod tests {
         }
     }
 
+    /// utoipa takes only literals for lengths: the document's must be the ones the API checks.
+    #[test]
+    fn text_limits_are_the_parsers() {
+        use crate::model::limits;
+        let doc = super::document();
+        for schema in ["CreateScheduleRequest", "UpdateScheduleRequest"] {
+            let props = &doc["components"]["schemas"][schema]["properties"];
+            assert_eq!(props["name"]["maxLength"], limits::NAME_MAX, "{schema}");
+            assert_eq!(
+                props["description"]["maxLength"],
+                limits::DESCRIPTION_MAX,
+                "{schema}"
+            );
+        }
+        let create = &doc["components"]["schemas"]["CreateScheduleRequest"]["properties"];
+        assert_eq!(create["job_type"]["maxLength"], limits::JOB_TYPE_MAX);
+    }
+
     /// schemathesis refused `POST /v1/schedules/bulk/{action}`: its parameter named a
     /// schema the document did not contain.
     #[test]

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::api::fields::Reader;
+use crate::model::limits;
 use crate::model::{MissedPolicy, OverlapPolicy, Priority, ScheduleType};
 use crate::recurrence::FieldError;
 use crate::service::{DraftParts, PatchParts};
@@ -58,9 +59,9 @@ pub fn create(body: &Value) -> (DraftParts, Vec<FieldError>) {
     let timezone = r.timezone("timezone");
     let tz = timezone.unwrap_or(chrono_tz::UTC);
     let parts = DraftParts {
-        name: r.string("name", 1, 200),
-        description: r.string("description", 0, 2000),
-        job_type: r.string("job_type", 1, 64),
+        name: r.string("name", 1, limits::NAME_MAX),
+        description: r.string("description", 0, limits::DESCRIPTION_MAX),
+        job_type: r.string("job_type", 1, limits::JOB_TYPE_MAX),
         job_config: r.value("job_config").cloned(),
         schedule_type: r.choice(
             "schedule_type",
@@ -115,11 +116,12 @@ pub fn patch(body: &Value, current_tz: chrono_tz::Tz) -> (PatchParts, Vec<FieldE
     let tz = timezone.unwrap_or(current_tz);
     let nullable = |r: &Reader, f: &str| r.has(f) && r.value(f).is_none();
     let parts = PatchParts {
-        name: r.string("name", 1, 200),
+        name: r.string("name", 1, limits::NAME_MAX),
         description: if nullable(&r, "description") {
             Some(None)
         } else {
-            r.string("description", 0, 2000).map(Some)
+            r.string("description", 0, limits::DESCRIPTION_MAX)
+                .map(Some)
         },
         job_config: r.value("job_config").cloned(),
         scheduled_at: r.instant("scheduled_at", tz),
