@@ -18,10 +18,10 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
+use crate::model::timing::Timing;
 use crate::model::{Schedule, ScheduleStatus};
 use crate::recurrence::{Frequency, HolidayCalendars, Recurrence, ZoneOffsets};
 pub use crate::recurrence::{Span, ceil_div};
-use crate::service::timing::Timing;
 
 /// The offsets of each zone met so far over one window, with two days to spare each side.
 pub struct Zones {

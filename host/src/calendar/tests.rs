@@ -9,11 +9,11 @@ use chrono::TimeZone;
 
 use super::planned::{Compiled, Span, planned};
 use super::*;
+use crate::model::timing::Timing;
 use crate::model::{ScheduleKind, fixtures};
 use crate::recurrence::{
     Exception, Frequency, HolidayCalendars, RecurrenceRule, TimeOfDay, WeekdaySpec,
 };
-use crate::service::timing::Timing;
 use crate::store::RunMark;
 
 fn date(s: &str) -> NaiveDate {

@@ -9,6 +9,7 @@ pub mod fixtures;
 mod job;
 pub mod limits;
 mod schedule;
+pub mod timing;
 
 pub use execution::{Execution, RunStats};
 pub use job::{JobState, LocalJobRecord};

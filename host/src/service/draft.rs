@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::timing::Timing;
 use super::{Scheduler, ServiceError};
+use crate::model::timing::Timing;
 use crate::model::{
     MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleKind, ScheduleStatus, ScheduleType,
     UserId,

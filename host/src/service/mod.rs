@@ -11,7 +11,6 @@ mod reads;
 mod series;
 #[cfg(test)]
 mod tests;
-pub mod timing;
 
 use std::sync::Arc;
 

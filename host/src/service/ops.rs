@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::draft::{PatchParts, ScheduleDraft};
-use super::timing::Timing;
 use super::{CATCH_UP_LIMIT, MAX_SKIPPED_RECORDS, Scheduler, ServiceError};
+use crate::model::timing::Timing;
 use crate::model::{
     Execution, MissedPolicy, Schedule, ScheduleId, ScheduleKind, ScheduleStatus, SkipReason,
     StatusAction, UserId,

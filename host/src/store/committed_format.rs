@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::format::{DB_FORMAT, stored_format};
 use super::prelude::*;
 use super::{ScheduleFilter, Store, WriteSet};
-use crate::jobsystem::JobState;
+use crate::model::JobState;
 use crate::model::LocalJobRecord;
 use crate::model::{
     Execution, ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, RunStats, Schedule,

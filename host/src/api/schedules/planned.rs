@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::api::auth::AuthUser;
 use crate::api::extract::{PathId, QueryParams, ScheduleRef};
 use crate::api::{AppState, Problem};
+use crate::model::timing::Timing;
 use crate::model::{Priority, Schedule, ScheduleStatus};
-use crate::service::timing::Timing;
 use crate::store::ScheduleFilter;
 use crate::timezone::{format_local, format_utc, utc_to_local};
 
