@@ -76,7 +76,8 @@ async fn a_failed_episode_runs_again_and_the_rest_follow_in_order() {
         ),
         ..SeriesParts::default()
     };
-    let created = h.sched.create_series(h.user, parts, vec![]).await.unwrap();
+    let new = h.sched.prepare_series(h.user, parts).await.unwrap();
+    let created = h.sched.create_series(new).await.unwrap();
     let planned: Vec<_> = created
         .episodes
         .iter()
@@ -166,7 +167,8 @@ async fn an_episode_waits_for_its_predecessor() {
         ),
         ..SeriesParts::default()
     };
-    let created = h.sched.create_series(h.user, parts, vec![]).await.unwrap();
+    let new = h.sched.prepare_series(h.user, parts).await.unwrap();
+    let created = h.sched.create_series(new).await.unwrap();
     jobs.close(); // episode 1 stays running
     h.set(utc(2026, 3, 2, 10, 0));
     h.until("episode 1 submitted", Duration::from_secs(10), || async {

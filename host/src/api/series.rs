@@ -15,6 +15,7 @@ use super::schedules::json_body;
 use super::{AppState, Problem};
 use crate::model::limits;
 use crate::model::{Priority, SeriesStatus};
+use crate::service::with_field_errors;
 use crate::service::{MAX_EPISODES, SeriesParts, SeriesWithEpisodes};
 use crate::timezone::{format_local, format_utc, utc_to_local};
 
@@ -148,9 +149,11 @@ pub async fn create(
         priority: r.choice("priority", Priority::parse, Priority::choices()),
         failed: r.failed.clone(),
     };
+    let checked = state.scheduler.prepare_series(user, parts).await;
+    let new = with_field_errors(r.errors, checked).map_err(not_found_series)?;
     let created = state
         .scheduler
-        .create_series(user, parts, r.errors)
+        .create_series(new)
         .await
         .map_err(not_found_series)?;
     Ok((StatusCode::CREATED, Json(view(created))).into_response())

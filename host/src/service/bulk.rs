@@ -10,7 +10,7 @@
 
 use super::draft::{DraftParts, PatchParts};
 use super::ops::not_final;
-use super::{Scheduler, ServiceError};
+use super::{Scheduler, ServiceError, with_field_errors};
 use crate::model::{Schedule, ScheduleId, ScheduleStatus, StatusAction, UserId};
 use crate::recurrence::FieldError;
 use crate::store::{Snapshot, WriteSet};
@@ -97,7 +97,8 @@ impl Scheduler {
             {
                 item.parts.name = Some(String::new());
             }
-            let built = match self.prepare_create(item.parts, item.errors).await {
+            let checked = self.prepare_create(item.parts).await;
+            let built = match with_field_errors(item.errors, checked) {
                 Ok(draft) => self.build(draft, user, now),
                 Err(e) => Err(e),
             };
@@ -163,7 +164,8 @@ impl Scheduler {
                 continue;
             }
             let (patch, errors) = patch_of(&current);
-            match self.apply_patch(&current, patch.clone(), errors, now).await {
+            let checked = self.apply_patch(&current, patch.clone(), now).await;
+            match with_field_errors(errors, checked) {
                 Ok(s) => {
                     patches.push((*id, patch));
                     outcomes.push(Outcome::Done(Box::new(s)));
@@ -188,7 +190,7 @@ impl Scheduler {
                             s.status
                         )));
                     }
-                    out.push(this.patch_checked(&s, patch, Vec::new(), now)?);
+                    out.push(this.patch_checked(&s, patch, now)?);
                 }
                 let writes = WriteSet {
                     put_schedules: out.clone(),

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Scheduler, ServiceError};
+use super::{Scheduler, ServiceError, with_field_errors};
 use crate::model::timing::Timing;
 use crate::model::{
     MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleKind, ScheduleStatus, ScheduleType,
@@ -85,13 +85,9 @@ fn required(
 }
 
 impl Scheduler {
-    /// Check a create request; `errors` are the API's own parse errors, returned together with
-    /// every error found here.
-    pub async fn prepare_create(
-        &self,
-        parts: DraftParts,
-        mut errors: Vec<FieldError>,
-    ) -> Result<ScheduleDraft, ServiceError> {
+    /// Check a create request: every error found, each with its field path.
+    pub async fn prepare_create(&self, parts: DraftParts) -> Result<ScheduleDraft, ServiceError> {
+        let mut errors = Vec::new();
         let now = self.clock.now();
         let f = &parts.failed;
         required(f, &mut errors, "name", parts.name.is_some());
@@ -150,7 +146,8 @@ impl Scheduler {
         if parts.max_runs == Some(0) {
             errors.push(FieldError::new("max_runs", "must be at least 1"));
         }
-        if !errors.is_empty() {
+        // A field in `failed` was reported by whoever parsed the request: nothing to build.
+        if !errors.is_empty() || !parts.failed.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
         let kind = match (parts.schedule_type, parts.scheduled_at, rule) {
@@ -307,14 +304,14 @@ impl Scheduler {
         &self,
         current: &Schedule,
         patch: PatchParts,
-        mut errors: Vec<FieldError>,
         now: DateTime<Utc>,
     ) -> Result<Schedule, ServiceError> {
+        let mut errors = Vec::new();
         if let Some(c) = &patch.job_config {
             self.check_job_config(&current.job_type, c, &mut errors)
                 .await;
         }
-        self.patch_checked(current, patch, errors, now)
+        with_field_errors(errors, self.patch_checked(current, patch, now))
     }
 
     /// `apply_patch` once the job config (if any) has been judged by its plugin: no await, so
@@ -323,9 +320,9 @@ impl Scheduler {
         &self,
         current: &Schedule,
         patch: PatchParts,
-        mut errors: Vec<FieldError>,
         now: DateTime<Utc>,
     ) -> Result<Schedule, ServiceError> {
+        let mut errors = Vec::new();
         let mut s = current.clone();
         let tz = patch.timezone.unwrap_or(s.timezone);
         let timing_changed = patch.recurrence_rule.is_some()

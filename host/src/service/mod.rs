@@ -23,8 +23,10 @@ use crate::store::{Storage, StoreError};
 pub use bulk::{CreateItem, MAX_ITEMS, Outcome, applies_to, render_name};
 pub use commit::Wakeup;
 pub use draft::{DraftParts, PatchParts, ScheduleDraft, SchedulePatch};
-pub use ops::RunOptions;
-pub use series::{DEFER, MAX_EPISODES, SeriesParts, SeriesWithEpisodes, claim_gate, on_finished};
+pub use ops::{CheckedPatch, NewSchedule, RunOptions};
+pub use series::{
+    DEFER, MAX_EPISODES, NewSeries, SeriesParts, SeriesWithEpisodes, claim_gate, on_finished,
+};
 
 /// Catch-up after a pause or downtime runs at most this many missed occurrences (`run_all`);
 /// the rest are recorded as skipped, up to `MAX_SKIPPED_RECORDS`.
@@ -54,6 +56,24 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("plugin: {0}")]
     Plugin(String),
+}
+
+/// `earlier` field errors (the API's parse errors, or a check made before) and then those of
+/// `found`, as one `Invalid` listing every field at fault; `Ok` only when neither has any.
+pub fn with_field_errors<T>(
+    earlier: Vec<FieldError>,
+    found: Result<T, ServiceError>,
+) -> Result<T, ServiceError> {
+    match found {
+        Ok(v) if earlier.is_empty() => Ok(v),
+        Ok(_) => Err(ServiceError::Invalid(earlier)),
+        Err(ServiceError::Invalid(more)) => {
+            let mut all = earlier;
+            all.extend(more);
+            Err(ServiceError::Invalid(all))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 impl From<crate::model::TransitionError> for ServiceError {

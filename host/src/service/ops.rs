@@ -52,6 +52,19 @@ fn one(s: Schedule) -> WriteSet {
     }
 }
 
+/// An update `check_update` accepted, to be written by `update`.
+#[derive(Debug)]
+pub struct CheckedPatch {
+    user: UserId,
+    id: ScheduleId,
+    patch: PatchParts,
+    now: DateTime<Utc>,
+}
+
+/// A new schedule the service checked (a clone), to be written by `insert`.
+#[derive(Debug)]
+pub struct NewSchedule(Schedule);
+
 impl Scheduler {
     pub async fn create(
         &self,
@@ -64,27 +77,51 @@ impl Scheduler {
         Ok(s)
     }
 
-    /// Apply an update. The plugin validates a new job config before the write; the write
-    /// re-reads the schedule so a concurrent change is not lost.
+    /// Check an update against `current` (the plugin judges a new job config: async, so
+    /// outside the writer). Only a checked update can be written.
+    pub async fn check_update(
+        &self,
+        current: &Schedule,
+        patch: PatchParts,
+    ) -> Result<CheckedPatch, ServiceError> {
+        not_final(current, "update")?;
+        let now = self.clock.now();
+        self.apply_patch(current, patch.clone(), now).await?;
+        Ok(CheckedPatch {
+            user: current.user_id,
+            id: current.id,
+            patch,
+            now,
+        })
+    }
+
+    /// Check and write an update in one call (in-process callers; the API checks first, so
+    /// its own parse errors join the list).
     pub async fn update(
         &self,
         user: UserId,
         id: ScheduleId,
         patch: PatchParts,
-        errors: Vec<FieldError>,
     ) -> Result<Schedule, ServiceError> {
         let current = self.get(user, id).await?;
-        not_final(&current, "update")?;
-        // Validate against the current state (plugin calls are async and stay outside the
-        // writer), then re-apply to the schedule as it is inside the transaction.
-        let now = self.clock.now();
-        self.apply_patch(&current, patch.clone(), errors, now)
-            .await?;
+        let checked = self.check_update(&current, patch).await?;
+        self.write_update(checked).await
+    }
+
+    /// Write a checked update, re-applied to the schedule as it is inside the transaction so
+    /// a concurrent change is not lost.
+    pub async fn write_update(&self, checked: CheckedPatch) -> Result<Schedule, ServiceError> {
+        let CheckedPatch {
+            user,
+            id,
+            patch,
+            now,
+        } = checked;
         let this = self.clone();
         self.commit(move |snap| {
             let s = owned(snap, user, id)?;
             not_final(&s, "update")?;
-            let next = this.patch_checked(&s, patch, Vec::new(), now)?;
+            let next = this.patch_checked(&s, patch, now)?;
             Ok((one(next.clone()), next))
         })
         .await
@@ -241,15 +278,13 @@ impl Scheduler {
         .await
     }
 
-    /// A copy of a schedule with `overrides` applied, as a new active schedule.
-    pub async fn clone_schedule(
+    /// A copy of `source` with `overrides` applied, as a new active schedule, checked and not
+    /// yet written (`insert`).
+    pub async fn prepare_clone(
         &self,
-        user: UserId,
-        id: ScheduleId,
+        source: &Schedule,
         overrides: PatchParts,
-        errors: Vec<FieldError>,
-    ) -> Result<Schedule, ServiceError> {
-        let source = self.get(user, id).await?;
+    ) -> Result<NewSchedule, ServiceError> {
         let now = self.clock.now();
         let mut base = source.clone();
         base.status = ScheduleStatus::Active;
@@ -260,7 +295,7 @@ impl Scheduler {
         base.episode = None;
         base.next_run_at = None;
         base.stats = Default::default();
-        let mut s = self.apply_patch(&base, overrides, errors, now).await?;
+        let mut s = self.apply_patch(&base, overrides, now).await?;
         s.id = Uuid::now_v7();
         s.created_at = now;
         s.updated_at = now;
@@ -281,6 +316,24 @@ impl Scheduler {
                 "has no occurrence after now",
             )]));
         }
+        Ok(NewSchedule(s))
+    }
+
+    /// Clone in one call (in-process callers; the API prepares first, as for `update`).
+    pub async fn clone_schedule(
+        &self,
+        user: UserId,
+        id: ScheduleId,
+        overrides: PatchParts,
+    ) -> Result<Schedule, ServiceError> {
+        let source = self.get(user, id).await?;
+        let new = self.prepare_clone(&source, overrides).await?;
+        self.insert(new).await
+    }
+
+    /// Write a schedule `prepare_clone` made.
+    pub async fn insert(&self, new: NewSchedule) -> Result<Schedule, ServiceError> {
+        let s = new.0;
         let stored = s.clone();
         self.commit(move |_| Ok((one(stored), ()))).await?;
         Ok(s)

@@ -44,6 +44,7 @@ pub struct SeriesParts {
 }
 
 /// A series with its episode schedules, in episode order.
+#[derive(Debug)]
 pub struct SeriesWithEpisodes {
     pub series: Series,
     pub episodes: Vec<Schedule>,
@@ -53,13 +54,19 @@ fn recurrence(series: &Series, calendars: &HolidayCalendars) -> Option<Recurrenc
     Recurrence::new(&series.schedule_rule, series.timezone, calendars).ok()
 }
 
+/// A series and its episodes as `prepare_series` checked them, to be written by
+/// `create_series`.
+#[derive(Debug)]
+pub struct NewSeries(SeriesWithEpisodes);
+
 impl Scheduler {
-    pub async fn create_series(
+    /// Check a series request and plan its episodes; nothing is written (`create_series`).
+    pub async fn prepare_series(
         &self,
         user: UserId,
         parts: SeriesParts,
-        mut errors: Vec<FieldError>,
-    ) -> Result<SeriesWithEpisodes, ServiceError> {
+    ) -> Result<NewSeries, ServiceError> {
+        let mut errors = Vec::new();
         let now = self.clock.now();
         if parts.name.is_none() && !parts.failed.contains("name") {
             errors.push(FieldError::new("name", "is required"));
@@ -83,7 +90,7 @@ impl Scheduler {
             failed,
             ..DraftParts::default()
         };
-        let checked = self.prepare_create(draft, Vec::new()).await;
+        let checked = self.prepare_create(draft).await;
         let draft = match checked {
             Ok(d) => Some(d),
             Err(ServiceError::Invalid(found)) => {
@@ -155,6 +162,12 @@ impl Scheduler {
             created_at: now,
             updated_at: now,
         };
+        Ok(NewSeries(SeriesWithEpisodes { series, episodes }))
+    }
+
+    /// Write a series `prepare_series` planned, with all its episodes.
+    pub async fn create_series(&self, new: NewSeries) -> Result<SeriesWithEpisodes, ServiceError> {
+        let SeriesWithEpisodes { series, episodes } = new.0;
         let writes = WriteSet {
             put_schedules: episodes.clone(),
             put_series: vec![series.clone()],

@@ -224,7 +224,7 @@ impl Harness {
     pub async fn create_for(&self, user: uuid::Uuid, parts: DraftParts) -> Schedule {
         let draft = self
             .sched
-            .prepare_create(parts, vec![])
+            .prepare_create(parts)
             .await
             .unwrap_or_else(|e| panic!("prepare_create: {e:?}"));
         self.sched.create(user, draft).await.unwrap()

@@ -17,7 +17,7 @@ use super::auth::AuthUser;
 use super::extract::{Page, PathId, QueryParams, ScheduleRef};
 use super::{AppState, Problem};
 use crate::model::{ExecutionStatus, Priority, ScheduleId, ScheduleStatus, StatusAction};
-use crate::service::{RunOptions, ServiceError};
+use crate::service::{RunOptions, ServiceError, with_field_errors};
 use crate::store::ScheduleFilter;
 
 impl From<ServiceError> for Problem {
@@ -70,7 +70,7 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let body = json_body(&bytes, false)?;
     let (parts, errors) = body::create(&body);
-    let draft = state.scheduler.prepare_create(parts, errors).await?;
+    let draft = with_field_errors(errors, state.scheduler.prepare_create(parts).await)?;
     let s = state.scheduler.create(user, draft).await?;
     Ok((StatusCode::CREATED, one(&state, &s)).into_response())
 }
@@ -171,7 +171,11 @@ pub async fn update(
     let body = json_body(&bytes, false)?;
     let current = state.scheduler.get(user, id).await?;
     let (patch, errors) = body::patch(&body, current.timezone);
-    let s = state.scheduler.update(user, id, patch, errors).await?;
+    let checked = state.scheduler.check_update(&current, patch).await;
+    let s = state
+        .scheduler
+        .write_update(with_field_errors(errors, checked)?)
+        .await?;
     Ok(one(&state, &s))
 }
 
@@ -286,9 +290,10 @@ pub async fn clone(
     let body = json_body(&bytes, true)?;
     let source = state.scheduler.get(user, id).await?;
     let (patch, errors) = body::patch(&body, source.timezone);
+    let checked = state.scheduler.prepare_clone(&source, patch).await;
     let s = state
         .scheduler
-        .clone_schedule(user, id, patch, errors)
+        .insert(with_field_errors(errors, checked)?)
         .await?;
     Ok((StatusCode::CREATED, one(&state, &s)).into_response())
 }

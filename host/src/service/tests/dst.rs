@@ -13,13 +13,10 @@ async fn daily_0230_new_york_across_the_march_gap_runs_at_0330_edt() {
     let env = Env::new(utc(2026, 3, 7, 12, 0));
     let draft = env
         .sched
-        .prepare_create(
-            recurring(
-                "FREQ=DAILY;BYHOUR=2;BYMINUTE=30",
-                chrono_tz::America::New_York,
-            ),
-            vec![],
-        )
+        .prepare_create(recurring(
+            "FREQ=DAILY;BYHOUR=2;BYMINUTE=30",
+            chrono_tz::America::New_York,
+        ))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -53,13 +50,10 @@ async fn daily_0130_new_york_in_the_november_overlap_runs_once_at_the_earlier_in
     let env = Env::new(utc(2026, 10, 31, 12, 0));
     let draft = env
         .sched
-        .prepare_create(
-            recurring(
-                "FREQ=DAILY;BYHOUR=1;BYMINUTE=30",
-                chrono_tz::America::New_York,
-            ),
-            vec![],
-        )
+        .prepare_create(recurring(
+            "FREQ=DAILY;BYHOUR=1;BYMINUTE=30",
+            chrono_tz::America::New_York,
+        ))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -79,13 +73,10 @@ async fn resume_across_the_gap_skips_each_missed_local_day_once() {
     let env = Env::new(utc(2026, 3, 6, 12, 0));
     let draft = env
         .sched
-        .prepare_create(
-            recurring(
-                "FREQ=DAILY;BYHOUR=2;BYMINUTE=30",
-                chrono_tz::America::New_York,
-            ),
-            vec![],
-        )
+        .prepare_create(recurring(
+            "FREQ=DAILY;BYHOUR=2;BYMINUTE=30",
+            chrono_tz::America::New_York,
+        ))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();

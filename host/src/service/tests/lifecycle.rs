@@ -308,7 +308,7 @@ impl World {
                     recurrence_rule: Some(rule),
                     ..PatchParts::default()
                 };
-                agree(sched.update(user, id, patch, vec![]).await.map(drop), want)?;
+                agree(sched.update(user, id, patch).await.map(drop), want)?;
             }
             Op::NewTime(i, in_minutes) => {
                 let Some((id, m)) = self.pick(i) else {
@@ -320,7 +320,7 @@ impl World {
                     scheduled_at: Some(at),
                     ..PatchParts::default()
                 };
-                agree(sched.update(user, id, patch, vec![]).await.map(drop), want)?;
+                agree(sched.update(user, id, patch).await.map(drop), want)?;
             }
             Op::SetPriority(i, p) => {
                 let Some((id, m)) = self.pick(i) else {
@@ -331,7 +331,7 @@ impl World {
                     priority: Some(*p),
                     ..PatchParts::default()
                 };
-                agree(sched.update(user, id, patch, vec![]).await.map(drop), want)?;
+                agree(sched.update(user, id, patch).await.map(drop), want)?;
             }
             Op::SetMaxRuns(i, n) => {
                 let Some((id, m)) = self.pick(i) else {
@@ -342,7 +342,7 @@ impl World {
                     max_runs: Some(Some(*n)),
                     ..PatchParts::default()
                 };
-                agree(sched.update(user, id, patch, vec![]).await.map(drop), want)?;
+                agree(sched.update(user, id, patch).await.map(drop), want)?;
             }
             Op::Delete(i) => {
                 let Some((id, m)) = self.pick(i) else {
@@ -363,9 +363,7 @@ impl World {
                     None => Err(Refusal::NotFound),
                     Some(m) => m.cloned(now),
                 };
-                let got = sched
-                    .clone_schedule(user, id, PatchParts::default(), vec![])
-                    .await;
+                let got = sched.clone_schedule(user, id, PatchParts::default()).await;
                 match (got, want) {
                     (Ok(s), Ok(m)) => self.schedules.push((s.id, Some(m))),
                     (got, want) => agree(got.map(drop), want.map(drop))?,

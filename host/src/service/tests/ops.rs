@@ -72,7 +72,7 @@ async fn a_once_schedule_runs_at_its_time_and_completes() {
     let env = Env::new(t0());
     let draft = env
         .sched
-        .prepare_create(once(t0() + Duration::hours(1)), vec![])
+        .prepare_create(once(t0() + Duration::hours(1)))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -128,7 +128,7 @@ async fn a_recurring_schedule_advances_and_skips_an_overlapping_run() {
     let env = Env::new(t0() + Duration::minutes(5));
     let draft = env
         .sched
-        .prepare_create(recurring("FREQ=DAILY;BYHOUR=9,17", chrono_tz::UTC), vec![])
+        .prepare_create(recurring("FREQ=DAILY;BYHOUR=9,17", chrono_tz::UTC))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -178,7 +178,7 @@ async fn runs_missed_while_down_follow_the_missed_policy_outside_the_grace_windo
     let env = Env::new(utc(2026, 3, 2, 9, 10));
     let draft = env
         .sched
-        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC), vec![])
+        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -221,7 +221,7 @@ async fn a_catch_up_run_does_not_make_the_on_time_run_of_the_same_claim_overlap(
     let env = Env::new(utc(2026, 3, 2, 9, 10));
     let mut parts = recurring("FREQ=HOURLY", chrono_tz::UTC);
     parts.missed_policy = Some(MissedPolicy::RunLatest);
-    let draft = env.sched.prepare_create(parts, vec![]).await.unwrap();
+    let draft = env.sched.prepare_create(parts).await.unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
     assert_eq!(s.overlap_policy, crate::model::OverlapPolicy::Skip);
 
@@ -254,7 +254,7 @@ async fn pause_then_resume_skips_what_fell_due_while_paused() {
     let env = Env::new(utc(2026, 3, 2, 9, 30));
     let draft = env
         .sched
-        .prepare_create(recurring("FREQ=DAILY;BYHOUR=9", chrono_tz::UTC), vec![])
+        .prepare_create(recurring("FREQ=DAILY;BYHOUR=9", chrono_tz::UTC))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -334,7 +334,7 @@ async fn resume_with_run_latest_runs_the_last_missed_and_run_immediately_adds_a_
     let env = Env::new(utc(2026, 3, 2, 9, 30));
     let mut parts = recurring("FREQ=DAILY;BYHOUR=9", chrono_tz::UTC);
     parts.missed_policy = Some(MissedPolicy::RunLatest);
-    let draft = env.sched.prepare_create(parts, vec![]).await.unwrap();
+    let draft = env.sched.prepare_create(parts).await.unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
     env.sched
         .transition(env.user, s.id, StatusAction::Pause)
@@ -378,7 +378,7 @@ async fn a_pause_that_ends_inside_the_grace_window_misses_nothing() {
     let env = Env::new(utc(2026, 3, 2, 9, 30));
     let draft = env
         .sched
-        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC), vec![])
+        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -402,7 +402,7 @@ async fn a_cancelled_schedule_refuses_every_change() {
     let env = Env::new(t0());
     let draft = env
         .sched
-        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC), vec![])
+        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -452,11 +452,7 @@ async fn a_cancelled_schedule_refuses_every_change() {
         priority: Some(Priority::High),
         ..PatchParts::default()
     };
-    let e = env
-        .sched
-        .update(env.user, s.id, patch, vec![])
-        .await
-        .unwrap_err();
+    let e = env.sched.update(env.user, s.id, patch).await.unwrap_err();
     assert_eq!(final_(e), (ScheduleStatus::Cancelled, "update"));
 
     env.set(utc(2026, 3, 2, 12, 0));
@@ -470,7 +466,7 @@ async fn run_now_counts_toward_max_runs_only_when_asked() {
     let env = Env::new(t0());
     let mut parts = recurring("FREQ=DAILY;BYHOUR=12", chrono_tz::UTC);
     parts.max_runs = Some(2);
-    let draft = env.sched.prepare_create(parts, vec![]).await.unwrap();
+    let draft = env.sched.prepare_create(parts).await.unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
 
     env.set(t0() + Duration::minutes(1));
@@ -542,7 +538,7 @@ async fn update_changes_rule_zone_priority_and_max_runs() {
     let env = Env::new(utc(2026, 3, 2, 9, 30));
     let draft = env
         .sched
-        .prepare_create(recurring("FREQ=DAILY;BYHOUR=9", chrono_tz::UTC), vec![])
+        .prepare_create(recurring("FREQ=DAILY;BYHOUR=9", chrono_tz::UTC))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -554,11 +550,7 @@ async fn update_changes_rule_zone_priority_and_max_runs() {
         priority: Some(Priority::High),
         ..PatchParts::default()
     };
-    let u = env
-        .sched
-        .update(env.user, s.id, patch, vec![])
-        .await
-        .unwrap();
+    let u = env.sched.update(env.user, s.id, patch).await.unwrap();
     assert_eq!(
         (
             u.next_run_at,
@@ -583,11 +575,7 @@ async fn update_changes_rule_zone_priority_and_max_runs() {
         timezone: Some(chrono_tz::Europe::Berlin),
         ..PatchParts::default()
     };
-    let z = env
-        .sched
-        .update(env.user, s.id, patch, vec![])
-        .await
-        .unwrap();
+    let z = env.sched.update(env.user, s.id, patch).await.unwrap();
     assert_eq!(
         (z.next_run_at, z.revision),
         (Some(utc(2026, 3, 2, 17, 0)), 3)
@@ -603,11 +591,7 @@ async fn update_changes_rule_zone_priority_and_max_runs() {
         max_runs: Some(Some(1)),
         ..PatchParts::default()
     };
-    let m = env
-        .sched
-        .update(env.user, s.id, patch, vec![])
-        .await
-        .unwrap();
+    let m = env.sched.update(env.user, s.id, patch).await.unwrap();
     assert_eq!(
         (m.status, m.next_run_at, m.run_count, m.max_runs),
         (ScheduleStatus::Completed, None, 1, Some(1))
@@ -620,7 +604,7 @@ async fn refused_creates_and_updates_name_every_field_and_write_nothing() {
     let mut parts = once(t0() - Duration::minutes(2));
     parts.job_config = Some(serde_json::json!({"format": "mkv"}));
     parts.max_runs = Some(0);
-    let e = env.sched.prepare_create(parts, vec![]).await.unwrap_err();
+    let e = env.sched.prepare_create(parts).await.unwrap_err();
     let mut got = fields(e);
     got.sort();
     assert_eq!(
@@ -636,14 +620,14 @@ async fn refused_creates_and_updates_name_every_field_and_write_nothing() {
     let mut parts = once(t0());
     parts.job_type = Some("nope".into());
     assert_eq!(
-        fields(env.sched.prepare_create(parts, vec![]).await.unwrap_err()),
+        fields(env.sched.prepare_create(parts).await.unwrap_err()),
         ["job_type"]
     );
 
     // 59 s in the past is inside the grace for clock skew: accepted, and due at once.
     let draft = env
         .sched
-        .prepare_create(once(t0() - Duration::seconds(59)), vec![])
+        .prepare_create(once(t0() - Duration::seconds(59)))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -653,21 +637,13 @@ async fn refused_creates_and_updates_name_every_field_and_write_nothing() {
         recurrence_rule: Some(rule("FREQ=HOURLY")),
         ..PatchParts::default()
     };
-    let e = env
-        .sched
-        .update(env.user, s.id, patch, vec![])
-        .await
-        .unwrap_err();
+    let e = env.sched.update(env.user, s.id, patch).await.unwrap_err();
     assert_eq!(fields(e), ["recurrence_rule"]);
     let patch = PatchParts {
         job_config: Some(serde_json::json!({"format": "mp4"})),
         ..PatchParts::default()
     };
-    let e = env
-        .sched
-        .update(env.user, s.id, patch, vec![])
-        .await
-        .unwrap_err();
+    let e = env.sched.update(env.user, s.id, patch).await.unwrap_err();
     assert_eq!(fields(e), ["job_config.project_id"]);
     assert_eq!(env.sched.get(env.user, s.id).await.unwrap(), s);
 }
@@ -677,7 +653,7 @@ async fn another_users_schedule_is_not_found_by_any_operation() {
     let env = Env::new(t0());
     let draft = env
         .sched
-        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC), vec![])
+        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -708,13 +684,13 @@ async fn another_users_schedule_is_not_found_by_any_operation() {
     );
     not_found(
         sched
-            .update(other, s.id, PatchParts::default(), vec![])
+            .update(other, s.id, PatchParts::default())
             .await
             .map(drop),
     );
     not_found(
         sched
-            .clone_schedule(other, s.id, PatchParts::default(), vec![])
+            .clone_schedule(other, s.id, PatchParts::default())
             .await
             .map(drop),
     );
@@ -742,7 +718,7 @@ async fn delete_removes_the_schedule_and_its_history() {
     let env = Env::new(utc(2026, 3, 2, 9, 30));
     let draft = env
         .sched
-        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC), vec![])
+        .prepare_create(recurring("FREQ=HOURLY", chrono_tz::UTC))
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
@@ -775,7 +751,7 @@ async fn clone_starts_a_fresh_active_schedule_and_leaves_the_source() {
     let mut parts = recurring("FREQ=DAILY;BYHOUR=9", chrono_tz::UTC);
     parts.priority = Some(Priority::Low);
     parts.max_runs = Some(5);
-    let draft = env.sched.prepare_create(parts, vec![]).await.unwrap();
+    let draft = env.sched.prepare_create(parts).await.unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
     env.set(utc(2026, 3, 3, 9, 0));
     env.claim().await;
@@ -793,7 +769,7 @@ async fn clone_starts_a_fresh_active_schedule_and_leaves_the_source() {
     env.set(utc(2026, 3, 3, 11, 0));
     let c = env
         .sched
-        .clone_schedule(env.user, s.id, PatchParts::default(), vec![])
+        .clone_schedule(env.user, s.id, PatchParts::default())
         .await
         .unwrap();
     assert_ne!(c.id, s.id);
@@ -831,14 +807,14 @@ async fn clone_starts_a_fresh_active_schedule_and_leaves_the_source() {
     // A once schedule whose time has passed needs a new one.
     let draft = env
         .sched
-        .prepare_create(once(utc(2026, 3, 3, 12, 0)), vec![])
+        .prepare_create(once(utc(2026, 3, 3, 12, 0)))
         .await
         .unwrap();
     let o = env.sched.create(env.user, draft).await.unwrap();
     env.set(utc(2026, 3, 3, 12, 2));
     let e = env
         .sched
-        .clone_schedule(env.user, o.id, PatchParts::default(), vec![])
+        .clone_schedule(env.user, o.id, PatchParts::default())
         .await
         .unwrap_err();
     assert_eq!(fields(e), ["scheduled_at"]);
@@ -848,7 +824,7 @@ async fn clone_starts_a_fresh_active_schedule_and_leaves_the_source() {
     };
     let c2 = env
         .sched
-        .clone_schedule(env.user, o.id, moved, vec![])
+        .clone_schedule(env.user, o.id, moved)
         .await
         .unwrap();
     assert_eq!(
