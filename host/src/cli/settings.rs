@@ -355,4 +355,211 @@ mod tests {
             "job_system_attempts = 0 is out of range (1..=20)"
         );
     }
+
+    /// The flags alone, parsed as `serve` parses them.
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        settings: ServeSettings,
+    }
+
+    fn flags(args: &[&str]) -> ServeSettings {
+        use clap::Parser;
+        Flags::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .unwrap()
+            .settings
+    }
+
+    #[test]
+    fn a_flag_wins_over_the_file_and_the_file_over_the_default() {
+        let file = parse(
+            "listen = \"127.0.0.1:9000\"\nmax_concurrent = 32\ngrace_secs = 5\n\
+             job_system_url = \"http://file/\"\n",
+        )
+        .unwrap();
+        let given = flags(&[
+            "--max-concurrent",
+            "8",
+            "--job-system-url",
+            "http://flag/",
+            "--plugins-dir",
+            "/plugins",
+        ]);
+        assert_eq!(
+            given.over(file).checked().unwrap(),
+            Settings {
+                listen: "127.0.0.1:9000".parse().unwrap(),
+                max_concurrent: 8,
+                grace_secs: 5,
+                job_system_url: Some("http://flag/".into()),
+                plugins_dir: Some("/plugins".into()),
+                ..Settings::default()
+            }
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_in_range_and_are_those_of_the_configs() {
+        assert_eq!(
+            ServeSettings::default().checked().unwrap(),
+            Settings::default()
+        );
+        let c = ServeSettings::default().resolve().unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./sgsched-data"));
+        assert_eq!(c.plugins_dir, None);
+        assert!(c.job_system.is_none());
+        assert_eq!(c.memory_limit_mib, 64);
+        assert_eq!(c.run_timeout, Duration::from_secs(600));
+        assert_eq!(c.header_timeout, crate::api::HEADER_TIMEOUT);
+        let e = ExecutorConfig::default();
+        assert_eq!(
+            (
+                e.max_concurrent,
+                e.max_concurrent_per_user,
+                e.user_rate_per_minute,
+                e.global_rate_per_minute,
+                e.claim_batch
+            ),
+            (16, 4, 60, 600, 512)
+        );
+        let h = HttpJobSystemConfig::new("http://jobs/");
+        assert_eq!(h.base_url, "http://jobs");
+        assert_eq!(h.request_timeout, Duration::from_secs(10));
+        assert_eq!(h.attempts, 4);
+        assert_eq!(h.backoff, Duration::from_millis(200));
+        assert_eq!(h.poll_interval, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn every_out_of_range_value_is_named_from_the_file_and_from_a_flag() {
+        let ranges: [(&str, u64, u64); 11] = [
+            ("job_system_timeout_secs", 1, 600),
+            ("job_system_attempts", 1, 20),
+            ("job_system_backoff_ms", 0, 60_000),
+            ("plugin_memory_mib", 1, 4096),
+            ("run_timeout_secs", 1, 86_400),
+            ("max_concurrent", 1, 100_000),
+            ("max_concurrent_per_user", 1, 100_000),
+            ("user_rate_per_minute", 1, 10_000_000),
+            ("global_rate_per_minute", 1, 10_000_000),
+            ("grace_secs", 0, 86_400),
+            ("header_timeout_secs", 1, 3600),
+        ];
+        for (key, min, max) in ranges {
+            let flag = format!("--{}", key.replace('_', "-"));
+            let from_file = |v: u64| parse(&format!("{key} = {v}\n")).unwrap().checked();
+            let from_flag = |v: u64| flags(&[&flag, &v.to_string()]).checked();
+            for v in [min, max] {
+                assert!(from_file(v).is_ok(), "{key} = {v}");
+                assert!(from_flag(v).is_ok(), "{flag} {v}");
+            }
+            let outside = [min.checked_sub(1), Some(max + 1)];
+            for v in outside.into_iter().flatten() {
+                let want = format!("{key} = {v} is out of range ({min}..={max})");
+                assert_eq!(from_file(v).unwrap_err().to_string(), want);
+                assert_eq!(from_flag(v).unwrap_err().to_string(), want);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_named_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sgsched.toml");
+        std::fs::write(&path, "max_concurrent = 8\nmax_concurent = 3\n").unwrap();
+        let e = ServeSettings::from_file(&path).unwrap_err().to_string();
+        let head = format!("config file {}: ", path.display());
+        assert!(e.starts_with(&head), "{e}");
+        assert!(e.contains("unknown field `max_concurent`"), "{e}");
+        let missing = dir.path().join("none.toml");
+        let e = ServeSettings::from_file(&missing).unwrap_err().to_string();
+        let head = format!("cannot read the config file {}: ", missing.display());
+        assert!(e.starts_with(&head), "{e}");
+    }
+
+    /// The help clap shows for each flag, default and range included, exactly as it was
+    /// written by hand before the table generated it.
+    #[test]
+    fn the_help_shows_each_default_and_range() {
+        use clap::CommandFactory;
+        let command = Flags::command();
+        let shown: Vec<(String, String)> = command
+            .get_arguments()
+            .filter_map(|a| Some((a.get_long()?.to_string(), a.get_help()?.to_string())))
+            .collect();
+        let want = [
+            ("listen", "Address to listen on [default: 127.0.0.1:8080]"),
+            (
+                "data-dir",
+                "Database, compiled-plugin cache and token inbox [default: ./sgsched-data]",
+            ),
+            (
+                "plugins-dir",
+                "Load every *.wasm in this directory as an extra job-type plugin",
+            ),
+            (
+                "job-system-url",
+                "Use the Story-Genius job system at this URL instead of the embedded dry-run one",
+            ),
+            (
+                "job-system-timeout-secs",
+                "Time limit of one request to that job system, seconds [default: 10; 1..=600]",
+            ),
+            (
+                "job-system-attempts",
+                "Attempts per request to it, the first included; connection errors, timeouts \
+                 and 5xx are retried [default: 4; 1..=20]",
+            ),
+            (
+                "job-system-backoff-ms",
+                "Wait before the first retry, doubling for each next one, milliseconds \
+                 [default: 200; 0..=60000]",
+            ),
+            (
+                "plugin-memory-mib",
+                "Linear memory limit of one plugin instance, MiB [default: 64; 1..=4096]",
+            ),
+            (
+                "run-timeout-secs",
+                "Time limit of one plugin `run` call, seconds [default: 600; 1..=86400]",
+            ),
+            (
+                "max-concurrent",
+                "Executions running at once, over all users [default: 16; 1..=100000]",
+            ),
+            (
+                "max-concurrent-per-user",
+                "Executions running at once for one user [default: 4; 1..=100000]",
+            ),
+            (
+                "user-rate-per-minute",
+                "Executions started per minute for one user [default: 60; 1..=10000000]",
+            ),
+            (
+                "global-rate-per-minute",
+                "Executions started per minute over all users [default: 600; 1..=10000000]",
+            ),
+            (
+                "api-rate-per-minute",
+                "API requests a user may make per minute, 429 with Retry-After beyond; \
+                 0 = no limit [default: 6000]",
+            ),
+            (
+                "grace-secs",
+                "A run later than this many seconds is missed and handled by its missed policy \
+                 [default: 60; 0..=86400]",
+            ),
+            (
+                "header-timeout-secs",
+                "A client must send a request's headers within this many seconds, and a \
+                 keep-alive connection idle this long is closed [default: 30; 1..=3600]",
+            ),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(l, h)| (l.to_string(), h.to_string()))
+            .collect();
+        assert_eq!(shown, want);
+    }
 }
