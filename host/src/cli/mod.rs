@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 mod next;
 mod settings;
 
-pub use settings::{ServeSettings, SettingsError};
+pub use settings::{ServeSettings, Settings, SettingsError};
 
 use crate::jobsystem::Unavailable;
 use crate::plugins::{PluginHost, PluginHostConfig};

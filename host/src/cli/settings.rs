@@ -1,8 +1,11 @@
-//! `serve`'s settings: the command-line flags over an optional TOML config file
-//! (`--config FILE` or `SGSCHED_CONFIG`) over the defaults. The file takes the same keys as the
-//! flags, with underscores (`max_concurrent = 32`). A flag given on the command line wins over
-//! the file; an unknown key or a value out of range in the file is an error naming the key, so a
-//! typo never silently falls back to a default.
+//! `serve`'s settings, each defined once in the `settings!` table below: its name (the flag
+//! `--max-concurrent` and the config-file key `max_concurrent`), type, default, allowed range
+//! and help. The table generates the flags, the file's reader, the layering (flags over the
+//! TOML file from `--config FILE` or `SGSCHED_CONFIG` over the defaults), the range checks and
+//! the help text, so none of these can drift from another. It is also the one source of the
+//! defaults of `ExecutorConfig` and `HttpJobSystemConfig`. An unknown key or a value out of
+//! range in the file is an error naming the key, so a typo never silently falls back to a
+//! default.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,64 +17,112 @@ use crate::executor::ExecutorConfig;
 use crate::jobsystem::HttpJobSystemConfig;
 use crate::server::ServeConfig;
 
-/// Every `serve` setting, each optional: the flags and the file are both read into this, then
-/// layered.
-#[derive(Debug, Default, Clone, PartialEq, Deserialize, clap::Args)]
-#[serde(deny_unknown_fields)]
-pub struct ServeSettings {
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long)]
-    pub listen: Option<SocketAddr>,
-    /// Database, compiled-plugin cache and token inbox [default: ./sgsched-data].
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+/// One line per setting: doc comment (the help), `name: Type`, then `= default` and
+/// `, min..=max` when it has them. A setting without a default stays `None` when unset.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])+
+        $name:ident: $ty:ty $(= $default:expr $(, $min:literal..=$max:literal)?)?;
+    )+) => {
+        /// Every `serve` setting as given, each optional: the flags and the file are both read
+        /// into this, then layered.
+        #[derive(Debug, Default, Clone, PartialEq, Deserialize, clap::Args)]
+        #[serde(deny_unknown_fields)]
+        pub struct ServeSettings {$(
+            $(#[doc = $doc])+
+            #[arg(long, help = help(
+                &[$($doc),+],
+                settings!(@shown $name $($default $(, $min, $max)?)?),
+            ))]
+            pub $name: Option<$ty>,
+        )+}
+
+        /// Every setting with its default filled in and its range checked.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Settings {$(
+            $(#[doc = $doc])+
+            pub $name: settings!(@resolved $ty $(, $default)?),
+        )+}
+
+        impl Default for Settings {
+            fn default() -> Self {
+                Self {$($name: settings!(@default $($default)?),)+}
+            }
+        }
+
+        impl ServeSettings {
+            /// `self` (the flags) over `file`: each setting the flags leave out comes from the
+            /// file.
+            pub fn over(self, file: ServeSettings) -> ServeSettings {
+                ServeSettings {$($name: self.$name.or(file.$name),)+}
+            }
+
+            /// The defaults for what is still unset, with every range checked (a flag and a
+            /// file value alike).
+            pub fn checked(self) -> Result<Settings, SettingsError> {
+                let defaults = Settings::default();
+                Ok(Settings {$(
+                    $name: settings!(
+                        @check $name, self.$name, defaults.$name $(, $default $(, $min, $max)?)?
+                    ),
+                )+})
+            }
+        }
+    };
+    (@resolved $ty:ty) => { Option<$ty> };
+    (@resolved $ty:ty, $default:expr) => { $ty };
+    (@default) => { None };
+    (@default $default:expr) => { $default };
+    (@check $name:ident, $value:expr, $default:expr) => { $value };
+    (@check $name:ident, $value:expr, $default:expr, $_d:expr) => { $value.unwrap_or($default) };
+    (@check $name:ident, $value:expr, $default:expr, $_d:expr, $min:literal, $max:literal) => {
+        ranged(stringify!($name), $value.unwrap_or($default), $min, $max)?
+    };
+    (@shown $name:ident) => { None };
+    (@shown $name:ident $_d:expr) => {
+        Some(format!("[default: {}]", Settings::default().$name.shown()))
+    };
+    (@shown $name:ident $_d:expr, $min:literal, $max:literal) => {
+        Some(format!("[default: {}; {}..={}]", Settings::default().$name.shown(), $min, $max))
+    };
+}
+
+settings! {
+    /// Address to listen on.
+    listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
+    /// Database, compiled-plugin cache and token inbox.
+    data_dir: PathBuf = PathBuf::from("./sgsched-data");
     /// Load every *.wasm in this directory as an extra job-type plugin.
-    #[arg(long)]
-    pub plugins_dir: Option<PathBuf>,
+    plugins_dir: PathBuf;
     /// Use the Story-Genius job system at this URL instead of the embedded dry-run one.
-    #[arg(long)]
-    pub job_system_url: Option<String>,
-    /// Time limit of one request to that job system, seconds [default: 10; 1..=600].
-    #[arg(long)]
-    pub job_system_timeout_secs: Option<u32>,
+    job_system_url: String;
+    /// Time limit of one request to that job system, seconds.
+    job_system_timeout_secs: u32 = 10, 1..=600;
     /// Attempts per request to it, the first included; connection errors, timeouts and 5xx
-    /// are retried [default: 4; 1..=20].
-    #[arg(long)]
-    pub job_system_attempts: Option<u32>,
-    /// Wait before the first retry, doubling for each next one, milliseconds
-    /// [default: 200; 0..=60000].
-    #[arg(long)]
-    pub job_system_backoff_ms: Option<u32>,
-    /// Linear memory limit of one plugin instance, MiB [default: 64; 1..=4096].
-    #[arg(long)]
-    pub plugin_memory_mib: Option<u32>,
-    /// Time limit of one plugin `run` call, seconds [default: 600; 1..=86400].
-    #[arg(long)]
-    pub run_timeout_secs: Option<u64>,
-    /// Executions running at once, over all users [default: 16; 1..=100000].
-    #[arg(long)]
-    pub max_concurrent: Option<u32>,
-    /// Executions running at once for one user [default: 4; 1..=100000].
-    #[arg(long)]
-    pub max_concurrent_per_user: Option<u32>,
-    /// Executions started per minute for one user [default: 60; 1..=10000000].
-    #[arg(long)]
-    pub user_rate_per_minute: Option<u32>,
-    /// Executions started per minute over all users [default: 600; 1..=10000000].
-    #[arg(long)]
-    pub global_rate_per_minute: Option<u32>,
-    /// API requests a user may make per minute, 429 with Retry-After beyond; 0 = no limit
-    /// [default: 6000].
-    #[arg(long)]
-    pub api_rate_per_minute: Option<u32>,
-    /// A run later than this many seconds is missed and handled by its missed policy
-    /// [default: 60; 0..=86400].
-    #[arg(long)]
-    pub grace_secs: Option<u32>,
+    /// are retried.
+    job_system_attempts: u32 = 4, 1..=20;
+    /// Wait before the first retry, doubling for each next one, milliseconds.
+    job_system_backoff_ms: u32 = 200, 0..=60_000;
+    /// Linear memory limit of one plugin instance, MiB.
+    plugin_memory_mib: u32 = 64, 1..=4096;
+    /// Time limit of one plugin `run` call, seconds.
+    run_timeout_secs: u64 = 600, 1..=86_400;
+    /// Executions running at once, over all users.
+    max_concurrent: u32 = 16, 1..=100_000;
+    /// Executions running at once for one user.
+    max_concurrent_per_user: u32 = 4, 1..=100_000;
+    /// Executions started per minute for one user.
+    user_rate_per_minute: u32 = 60, 1..=10_000_000;
+    /// Executions started per minute over all users.
+    global_rate_per_minute: u32 = 600, 1..=10_000_000;
+    /// API requests a user may make per minute, 429 with Retry-After beyond; 0 = no limit.
+    api_rate_per_minute: u32 = 6000;
+    /// A run later than this many seconds is missed and handled by its missed policy.
+    grace_secs: u32 = 60, 0..=86_400;
     /// A client must send a request's headers within this many seconds, and a keep-alive
-    /// connection idle this long is closed [default: 30; 1..=3600].
-    #[arg(long)]
-    pub header_timeout_secs: Option<u32>,
+    /// connection idle this long is closed.
+    // The number itself stays in `api`, where the tests that serve without `serve` take it.
+    header_timeout_secs: u32 = crate::api::HEADER_TIMEOUT.as_secs() as u32, 1..=3600;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,146 +152,107 @@ impl ServeSettings {
         })
     }
 
-    /// `self` (the flags) over `file`: each setting the flags leave out comes from the file.
-    pub fn over(self, file: ServeSettings) -> ServeSettings {
-        ServeSettings {
-            listen: self.listen.or(file.listen),
-            data_dir: self.data_dir.or(file.data_dir),
-            plugins_dir: self.plugins_dir.or(file.plugins_dir),
-            job_system_url: self.job_system_url.or(file.job_system_url),
-            job_system_timeout_secs: self
-                .job_system_timeout_secs
-                .or(file.job_system_timeout_secs),
-            job_system_attempts: self.job_system_attempts.or(file.job_system_attempts),
-            job_system_backoff_ms: self.job_system_backoff_ms.or(file.job_system_backoff_ms),
-            plugin_memory_mib: self.plugin_memory_mib.or(file.plugin_memory_mib),
-            run_timeout_secs: self.run_timeout_secs.or(file.run_timeout_secs),
-            max_concurrent: self.max_concurrent.or(file.max_concurrent),
-            max_concurrent_per_user: self
-                .max_concurrent_per_user
-                .or(file.max_concurrent_per_user),
-            user_rate_per_minute: self.user_rate_per_minute.or(file.user_rate_per_minute),
-            global_rate_per_minute: self.global_rate_per_minute.or(file.global_rate_per_minute),
-            api_rate_per_minute: self.api_rate_per_minute.or(file.api_rate_per_minute),
-            grace_secs: self.grace_secs.or(file.grace_secs),
-            header_timeout_secs: self.header_timeout_secs.or(file.header_timeout_secs),
+    /// [`checked`](Self::checked), in the units and shapes the server takes.
+    pub fn resolve(self) -> Result<ServeConfig, SettingsError> {
+        self.checked().map(Settings::serve_config)
+    }
+}
+
+impl Settings {
+    pub fn serve_config(self) -> ServeConfig {
+        ServeConfig {
+            executor: self.executor(),
+            job_system: self.job_system_url.as_ref().map(|url| self.job_system(url)),
+            listen: self.listen,
+            data_dir: self.data_dir,
+            plugins_dir: self.plugins_dir,
+            memory_limit_mib: self.plugin_memory_mib as usize,
+            run_timeout: Duration::from_secs(self.run_timeout_secs),
+            grace: chrono::Duration::seconds(self.grace_secs.into()),
+            api_rate_per_minute: self.api_rate_per_minute,
+            header_timeout: Duration::from_secs(self.header_timeout_secs.into()),
         }
     }
 
-    /// The defaults for what is still unset, with every range checked (a flag and a file value
-    /// alike).
-    pub fn resolve(self) -> Result<ServeConfig, SettingsError> {
-        let defaults = ExecutorConfig::default();
-        let executor = ExecutorConfig {
-            max_concurrent: ranged(
-                "max_concurrent",
-                self.max_concurrent,
-                defaults.max_concurrent as u64,
-                1,
-                100_000,
-            )? as usize,
-            max_concurrent_per_user: ranged(
-                "max_concurrent_per_user",
-                self.max_concurrent_per_user,
-                defaults.max_concurrent_per_user as u64,
-                1,
-                100_000,
-            )? as usize,
-            user_rate_per_minute: ranged(
-                "user_rate_per_minute",
-                self.user_rate_per_minute,
-                defaults.user_rate_per_minute.into(),
-                1,
-                10_000_000,
-            )? as u32,
-            global_rate_per_minute: ranged(
-                "global_rate_per_minute",
-                self.global_rate_per_minute,
-                defaults.global_rate_per_minute.into(),
-                1,
-                10_000_000,
-            )? as u32,
-            ..defaults
-        };
-        // Checked even without a URL, so a bad value is never silently carried along.
-        let http = HttpJobSystemConfig::new("");
-        let job_timeout = Duration::from_secs(ranged(
-            "job_system_timeout_secs",
-            self.job_system_timeout_secs,
-            http.request_timeout.as_secs(),
-            1,
-            600,
-        )?);
-        let job_attempts = ranged(
-            "job_system_attempts",
-            self.job_system_attempts,
-            http.attempts.into(),
-            1,
-            20,
-        )? as u32;
-        let job_backoff = Duration::from_millis(ranged(
-            "job_system_backoff_ms",
-            self.job_system_backoff_ms,
-            http.backoff.as_millis() as u64,
-            0,
-            60_000,
-        )?);
-        Ok(ServeConfig {
-            listen: self
-                .listen
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            data_dir: self
-                .data_dir
-                .unwrap_or_else(|| PathBuf::from("./sgsched-data")),
-            plugins_dir: self.plugins_dir,
-            job_system: self.job_system_url.map(|url| HttpJobSystemConfig {
-                request_timeout: job_timeout,
-                attempts: job_attempts,
-                backoff: job_backoff,
-                ..HttpJobSystemConfig::new(url)
-            }),
-            memory_limit_mib: ranged("plugin_memory_mib", self.plugin_memory_mib, 64, 1, 4096)?
-                as usize,
-            run_timeout: Duration::from_secs(ranged(
-                "run_timeout_secs",
-                self.run_timeout_secs,
-                600,
-                1,
-                86_400,
-            )?),
-            executor,
-            grace: chrono::Duration::seconds(
-                ranged("grace_secs", self.grace_secs, 60, 0, 86_400)? as i64
-            ),
-            api_rate_per_minute: self.api_rate_per_minute.unwrap_or(6000),
-            header_timeout: Duration::from_secs(ranged(
-                "header_timeout_secs",
-                self.header_timeout_secs,
-                crate::api::HEADER_TIMEOUT.as_secs(),
-                1,
-                3600,
-            )?),
+    /// `ExecutorConfig::default()` is this on the defaults.
+    pub fn executor(&self) -> ExecutorConfig {
+        ExecutorConfig {
+            max_concurrent: self.max_concurrent as usize,
+            max_concurrent_per_user: self.max_concurrent_per_user as usize,
+            user_rate_per_minute: self.user_rate_per_minute,
+            global_rate_per_minute: self.global_rate_per_minute,
+            claim_batch: ExecutorConfig::CLAIM_BATCH,
+        }
+    }
+
+    /// `HttpJobSystemConfig::new` is this on the defaults.
+    pub fn job_system(&self, base_url: &str) -> HttpJobSystemConfig {
+        HttpJobSystemConfig {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            request_timeout: Duration::from_secs(self.job_system_timeout_secs.into()),
+            attempts: self.job_system_attempts,
+            backoff: Duration::from_millis(self.job_system_backoff_ms.into()),
+            poll_interval: HttpJobSystemConfig::POLL_INTERVAL,
+        }
+    }
+}
+
+fn ranged<T: Copy + PartialOrd + Into<u64>>(
+    key: &'static str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<T, SettingsError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(SettingsError::Range {
+            key,
+            value: value.into(),
+            min: min.into(),
+            max: max.into(),
         })
     }
 }
 
-fn ranged<T: Into<u64>>(
-    key: &'static str,
-    value: Option<T>,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<u64, SettingsError> {
-    let v = value.map_or(default, Into::into);
-    if (min..=max).contains(&v) {
-        Ok(v)
-    } else {
-        Err(SettingsError::Range {
-            key,
-            value: v,
-            min,
-            max,
-        })
+/// A flag's help: its doc comment as clap would show it (lines joined, no final period) and
+/// the default and range. clap derive would take the doc comment alone, and writing the default
+/// into it by hand is the second copy the table exists to avoid.
+fn help(doc: &[&str], default: Option<String>) -> String {
+    let text = doc.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+    let text = text.strip_suffix('.').unwrap_or(&text);
+    match default {
+        Some(default) => format!("{text} {default}"),
+        None => text.to_string(),
+    }
+}
+
+/// How a default is written in the help.
+trait Shown {
+    fn shown(&self) -> String;
+}
+
+impl Shown for u32 {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for u64 {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for SocketAddr {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for PathBuf {
+    fn shown(&self) -> String {
+        self.display().to_string()
     }
 }
 
@@ -342,5 +354,212 @@ mod tests {
             e.to_string(),
             "job_system_attempts = 0 is out of range (1..=20)"
         );
+    }
+
+    /// The flags alone, parsed as `serve` parses them.
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        settings: ServeSettings,
+    }
+
+    fn flags(args: &[&str]) -> ServeSettings {
+        use clap::Parser;
+        Flags::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .unwrap()
+            .settings
+    }
+
+    #[test]
+    fn a_flag_wins_over_the_file_and_the_file_over_the_default() {
+        let file = parse(
+            "listen = \"127.0.0.1:9000\"\nmax_concurrent = 32\ngrace_secs = 5\n\
+             job_system_url = \"http://file/\"\n",
+        )
+        .unwrap();
+        let given = flags(&[
+            "--max-concurrent",
+            "8",
+            "--job-system-url",
+            "http://flag/",
+            "--plugins-dir",
+            "/plugins",
+        ]);
+        assert_eq!(
+            given.over(file).checked().unwrap(),
+            Settings {
+                listen: "127.0.0.1:9000".parse().unwrap(),
+                max_concurrent: 8,
+                grace_secs: 5,
+                job_system_url: Some("http://flag/".into()),
+                plugins_dir: Some("/plugins".into()),
+                ..Settings::default()
+            }
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_in_range_and_are_those_of_the_configs() {
+        assert_eq!(
+            ServeSettings::default().checked().unwrap(),
+            Settings::default()
+        );
+        let c = ServeSettings::default().resolve().unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./sgsched-data"));
+        assert_eq!(c.plugins_dir, None);
+        assert!(c.job_system.is_none());
+        assert_eq!(c.memory_limit_mib, 64);
+        assert_eq!(c.run_timeout, Duration::from_secs(600));
+        assert_eq!(c.header_timeout, crate::api::HEADER_TIMEOUT);
+        let e = ExecutorConfig::default();
+        assert_eq!(
+            (
+                e.max_concurrent,
+                e.max_concurrent_per_user,
+                e.user_rate_per_minute,
+                e.global_rate_per_minute,
+                e.claim_batch
+            ),
+            (16, 4, 60, 600, 512)
+        );
+        let h = HttpJobSystemConfig::new("http://jobs/");
+        assert_eq!(h.base_url, "http://jobs");
+        assert_eq!(h.request_timeout, Duration::from_secs(10));
+        assert_eq!(h.attempts, 4);
+        assert_eq!(h.backoff, Duration::from_millis(200));
+        assert_eq!(h.poll_interval, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn every_out_of_range_value_is_named_from_the_file_and_from_a_flag() {
+        let ranges: [(&str, u64, u64); 11] = [
+            ("job_system_timeout_secs", 1, 600),
+            ("job_system_attempts", 1, 20),
+            ("job_system_backoff_ms", 0, 60_000),
+            ("plugin_memory_mib", 1, 4096),
+            ("run_timeout_secs", 1, 86_400),
+            ("max_concurrent", 1, 100_000),
+            ("max_concurrent_per_user", 1, 100_000),
+            ("user_rate_per_minute", 1, 10_000_000),
+            ("global_rate_per_minute", 1, 10_000_000),
+            ("grace_secs", 0, 86_400),
+            ("header_timeout_secs", 1, 3600),
+        ];
+        for (key, min, max) in ranges {
+            let flag = format!("--{}", key.replace('_', "-"));
+            let from_file = |v: u64| parse(&format!("{key} = {v}\n")).unwrap().checked();
+            let from_flag = |v: u64| flags(&[&flag, &v.to_string()]).checked();
+            for v in [min, max] {
+                assert!(from_file(v).is_ok(), "{key} = {v}");
+                assert!(from_flag(v).is_ok(), "{flag} {v}");
+            }
+            let outside = [min.checked_sub(1), Some(max + 1)];
+            for v in outside.into_iter().flatten() {
+                let want = format!("{key} = {v} is out of range ({min}..={max})");
+                assert_eq!(from_file(v).unwrap_err().to_string(), want);
+                assert_eq!(from_flag(v).unwrap_err().to_string(), want);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_named_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sgsched.toml");
+        std::fs::write(&path, "max_concurrent = 8\nmax_concurent = 3\n").unwrap();
+        let e = ServeSettings::from_file(&path).unwrap_err().to_string();
+        let head = format!("config file {}: ", path.display());
+        assert!(e.starts_with(&head), "{e}");
+        assert!(e.contains("unknown field `max_concurent`"), "{e}");
+        let missing = dir.path().join("none.toml");
+        let e = ServeSettings::from_file(&missing).unwrap_err().to_string();
+        let head = format!("cannot read the config file {}: ", missing.display());
+        assert!(e.starts_with(&head), "{e}");
+    }
+
+    /// The help clap shows for each flag, default and range included, exactly as it was
+    /// written by hand before the table generated it.
+    #[test]
+    fn the_help_shows_each_default_and_range() {
+        use clap::CommandFactory;
+        let command = Flags::command();
+        let shown: Vec<(String, String)> = command
+            .get_arguments()
+            .filter_map(|a| Some((a.get_long()?.to_string(), a.get_help()?.to_string())))
+            .collect();
+        let want = [
+            ("listen", "Address to listen on [default: 127.0.0.1:8080]"),
+            (
+                "data-dir",
+                "Database, compiled-plugin cache and token inbox [default: ./sgsched-data]",
+            ),
+            (
+                "plugins-dir",
+                "Load every *.wasm in this directory as an extra job-type plugin",
+            ),
+            (
+                "job-system-url",
+                "Use the Story-Genius job system at this URL instead of the embedded dry-run one",
+            ),
+            (
+                "job-system-timeout-secs",
+                "Time limit of one request to that job system, seconds [default: 10; 1..=600]",
+            ),
+            (
+                "job-system-attempts",
+                "Attempts per request to it, the first included; connection errors, timeouts \
+                 and 5xx are retried [default: 4; 1..=20]",
+            ),
+            (
+                "job-system-backoff-ms",
+                "Wait before the first retry, doubling for each next one, milliseconds \
+                 [default: 200; 0..=60000]",
+            ),
+            (
+                "plugin-memory-mib",
+                "Linear memory limit of one plugin instance, MiB [default: 64; 1..=4096]",
+            ),
+            (
+                "run-timeout-secs",
+                "Time limit of one plugin `run` call, seconds [default: 600; 1..=86400]",
+            ),
+            (
+                "max-concurrent",
+                "Executions running at once, over all users [default: 16; 1..=100000]",
+            ),
+            (
+                "max-concurrent-per-user",
+                "Executions running at once for one user [default: 4; 1..=100000]",
+            ),
+            (
+                "user-rate-per-minute",
+                "Executions started per minute for one user [default: 60; 1..=10000000]",
+            ),
+            (
+                "global-rate-per-minute",
+                "Executions started per minute over all users [default: 600; 1..=10000000]",
+            ),
+            (
+                "api-rate-per-minute",
+                "API requests a user may make per minute, 429 with Retry-After beyond; \
+                 0 = no limit [default: 6000]",
+            ),
+            (
+                "grace-secs",
+                "A run later than this many seconds is missed and handled by its missed policy \
+                 [default: 60; 0..=86400]",
+            ),
+            (
+                "header-timeout-secs",
+                "A client must send a request's headers within this many seconds, and a \
+                 keep-alive connection idle this long is closed [default: 30; 1..=3600]",
+            ),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(l, h)| (l.to_string(), h.to_string()))
+            .collect();
+        assert_eq!(shown, want);
     }
 }
