@@ -2,8 +2,9 @@
 //! `--max-concurrent` and the config-file key `max_concurrent`), type, default, allowed range
 //! and help. The table generates the flags, the file's reader, the layering (flags over the
 //! TOML file from `--config FILE` or `SGSCHED_CONFIG` over the defaults), the range checks and
-//! the help text, so none of these can drift from another. It is also the one source of the
-//! defaults of `ExecutorConfig` and `HttpJobSystemConfig`. An unknown key or a value out of
+//! the help text, so none of these can drift from another. Where a part of the server has a
+//! default of its own (`ExecutorConfig`, `HttpJobSystemConfig`, `PluginHostConfig`), the table
+//! reads it from there: settings depend on the parts, never the other way round. An unknown key or a value out of
 //! range in the file is an error naming the key, so a typo never silently falls back to a
 //! default.
 
@@ -15,6 +16,7 @@ use serde::Deserialize;
 
 use crate::executor::ExecutorConfig;
 use crate::jobsystem::HttpJobSystemConfig;
+use crate::plugins::PluginHostConfig;
 use crate::server::ServeConfig;
 
 /// One line per setting: doc comment (the help), `name: Type`, then `= default` and
@@ -97,24 +99,24 @@ settings! {
     /// Use the Story-Genius job system at this URL instead of the embedded dry-run one.
     job_system_url: String;
     /// Time limit of one request to that job system, seconds.
-    job_system_timeout_secs: u32 = 10, 1..=600;
+    job_system_timeout_secs: u32 = http_default().request_timeout.as_secs() as u32, 1..=600;
     /// Attempts per request to it, the first included; connection errors, timeouts and 5xx
     /// are retried.
-    job_system_attempts: u32 = 4, 1..=20;
+    job_system_attempts: u32 = http_default().attempts, 1..=20;
     /// Wait before the first retry, doubling for each next one, milliseconds.
-    job_system_backoff_ms: u32 = 200, 0..=60_000;
+    job_system_backoff_ms: u32 = http_default().backoff.as_millis() as u32, 0..=60_000;
     /// Linear memory limit of one plugin instance, MiB.
-    plugin_memory_mib: u32 = 64, 1..=4096;
+    plugin_memory_mib: u32 = (PluginHostConfig::default().memory_limit_bytes >> 20) as u32, 1..=4096;
     /// Time limit of one plugin `run` call, seconds.
-    run_timeout_secs: u64 = 600, 1..=86_400;
+    run_timeout_secs: u64 = PluginHostConfig::default().run_timeout.as_secs(), 1..=86_400;
     /// Executions running at once, over all users.
-    max_concurrent: u32 = 16, 1..=100_000;
+    max_concurrent: u32 = ExecutorConfig::default().max_concurrent as u32, 1..=100_000;
     /// Executions running at once for one user.
-    max_concurrent_per_user: u32 = 4, 1..=100_000;
+    max_concurrent_per_user: u32 = ExecutorConfig::default().max_concurrent_per_user as u32, 1..=100_000;
     /// Executions started per minute for one user.
-    user_rate_per_minute: u32 = 60, 1..=10_000_000;
+    user_rate_per_minute: u32 = ExecutorConfig::default().user_rate_per_minute, 1..=10_000_000;
     /// Executions started per minute over all users.
-    global_rate_per_minute: u32 = 600, 1..=10_000_000;
+    global_rate_per_minute: u32 = ExecutorConfig::default().global_rate_per_minute, 1..=10_000_000;
     /// API requests a user may make per minute, 429 with Retry-After beyond; 0 = no limit.
     api_rate_per_minute: u32 = 6000;
     /// A run later than this many seconds is missed and handled by its missed policy.
@@ -123,6 +125,11 @@ settings! {
     /// connection idle this long is closed.
     // The number itself stays in `api`, where the tests that serve without `serve` take it.
     header_timeout_secs: u32 = crate::api::HEADER_TIMEOUT.as_secs() as u32, 1..=3600;
+}
+
+/// The HTTP job system's own defaults (the URL is not one).
+fn http_default() -> HttpJobSystemConfig {
+    HttpJobSystemConfig::new("")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,7 +188,7 @@ impl Settings {
             max_concurrent_per_user: self.max_concurrent_per_user as usize,
             user_rate_per_minute: self.user_rate_per_minute,
             global_rate_per_minute: self.global_rate_per_minute,
-            claim_batch: ExecutorConfig::CLAIM_BATCH,
+            ..ExecutorConfig::default()
         }
     }
 
@@ -192,7 +199,7 @@ impl Settings {
             request_timeout: Duration::from_secs(self.job_system_timeout_secs.into()),
             attempts: self.job_system_attempts,
             backoff: Duration::from_millis(self.job_system_backoff_ms.into()),
-            poll_interval: HttpJobSystemConfig::POLL_INTERVAL,
+            ..http_default()
         }
     }
 }

@@ -25,15 +25,15 @@ pub struct ExecutorConfig {
     pub claim_batch: usize,
 }
 
-impl ExecutorConfig {
-    /// Pending executions made per claim transaction: not a `serve` setting.
-    pub const CLAIM_BATCH: usize = 512;
-}
-
-/// `serve`'s defaults, whose one source is the settings table in `cli/settings.rs`.
 impl Default for ExecutorConfig {
     fn default() -> Self {
-        crate::cli::Settings::default().executor()
+        Self {
+            max_concurrent: 16,
+            max_concurrent_per_user: 4,
+            user_rate_per_minute: 60,
+            global_rate_per_minute: 600,
+            claim_batch: 512,
+        }
     }
 }
 

@@ -22,12 +22,14 @@ pub struct HttpJobSystemConfig {
 }
 
 impl HttpJobSystemConfig {
-    /// Between status polls by default: not a `serve` setting.
-    pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
-
-    /// `serve`'s defaults, whose one source is the settings table in `cli/settings.rs`.
     pub fn new(base_url: impl Into<String>) -> Self {
-        crate::cli::Settings::default().job_system(&base_url.into())
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            request_timeout: Duration::from_secs(10),
+            attempts: 4,
+            backoff: Duration::from_millis(200),
+            poll_interval: Duration::from_millis(250),
+        }
     }
 }
 
