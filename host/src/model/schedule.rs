@@ -181,6 +181,38 @@ impl Schedule {
         self.touch(now);
     }
 
+    /// What a copy keeps: the definition (name, job, timing, policies), not the history (runs,
+    /// stats, pause, series membership). The copy is not yet a schedule of its own: see
+    /// `start_as_new`.
+    pub fn without_history(&self) -> Schedule {
+        Schedule {
+            status: ScheduleStatus::Active,
+            run_count: 0,
+            last_run_at: None,
+            paused_at: None,
+            series_id: None,
+            episode: None,
+            next_run_at: None,
+            stats: RunStats::default(),
+            ..self.clone()
+        }
+    }
+
+    /// A new schedule `id`, created at `now`, active and waiting for `first`.
+    pub fn start_as_new(
+        &mut self,
+        id: ScheduleId,
+        now: DateTime<Utc>,
+        first: Option<DateTime<Utc>>,
+    ) {
+        self.id = id;
+        self.created_at = now;
+        self.updated_at = now;
+        self.revision = 1;
+        self.status = ScheduleStatus::Active;
+        self.next_run_at = first;
+    }
+
     /// A due schedule whose timing cannot be computed is paused, so its owner sees why and
     /// the claimer does not meet it again.
     pub fn suspend(&mut self, now: DateTime<Utc>) {

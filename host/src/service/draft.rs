@@ -392,14 +392,13 @@ impl Scheduler {
         if let Some(m) = patch.max_runs {
             s.max_runs = m;
         }
-        if timing_changed {
-            // A new rule or zone counts from now; what already ran stays in the history.
-            s.next_run_at = match &s.kind {
-                ScheduleKind::Once { at } => Some(*at),
-                ScheduleKind::Recurring { .. } => self.first_run(&s, now)?,
-            };
-        }
-        s.settle(s.next_run_at);
+        // A new rule or zone counts from now; what already ran stays in the history.
+        let next = match (&s.kind, timing_changed) {
+            (_, false) => s.next_run_at,
+            (ScheduleKind::Once { at }, true) => Some(*at),
+            (ScheduleKind::Recurring { .. }, true) => self.first_run(&s, now)?,
+        };
+        s.settle(next);
         s.touch(now);
         Ok(s)
     }

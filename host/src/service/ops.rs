@@ -286,22 +286,11 @@ impl Scheduler {
         overrides: PatchParts,
     ) -> Result<NewSchedule, ServiceError> {
         let now = self.clock.now();
-        let mut base = source.clone();
-        base.status = ScheduleStatus::Active;
-        base.run_count = 0;
-        base.last_run_at = None;
-        base.paused_at = None;
-        base.series_id = None;
-        base.episode = None;
-        base.next_run_at = None;
-        base.stats = Default::default();
-        let mut s = self.apply_patch(&base, overrides, now).await?;
-        s.id = Uuid::now_v7();
-        s.created_at = now;
-        s.updated_at = now;
-        s.revision = 1;
-        s.status = ScheduleStatus::Active;
-        s.next_run_at = self.first_run(&s, now)?;
+        let mut s = self
+            .apply_patch(&source.without_history(), overrides, now)
+            .await?;
+        let first = self.first_run(&s, now)?;
+        s.start_as_new(Uuid::now_v7(), now, first);
         if let ScheduleKind::Once { at } = s.kind
             && at < now - chrono::Duration::seconds(60)
         {
