@@ -16,7 +16,6 @@ pub struct JobView {
     pub job_id: String,
     pub user_id: String,
     pub job_type: String,
-    #[schema(value_type = crate::api::openapi::types::JobStateSchema)]
     pub status: crate::jobsystem::JobState,
     pub idempotency_key: String,
     pub payload: serde_json::Value,

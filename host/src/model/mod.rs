@@ -4,25 +4,7 @@
 //! `schedule.rs`; executions and their skip reasons are in `execution.rs`; the job system's
 //! jobs as sgsched records them in `job.rs`.
 
-mod execution;
-pub mod fixtures;
-mod job;
-pub mod limits;
-mod schedule;
-pub mod timing;
-
-pub use execution::{Execution, RunStats};
-pub use job::{JobState, LocalJobRecord};
-pub use schedule::{Schedule, ScheduleKind, Series};
-
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-pub type UserId = Uuid;
-pub type ScheduleId = Uuid;
-pub type ExecutionId = Uuid;
-pub type SeriesId = Uuid;
-
+// Before the submodules, so that they can declare string enums too.
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -55,6 +37,25 @@ macro_rules! string_enum {
         }
     };
 }
+
+mod execution;
+pub mod fixtures;
+mod job;
+pub mod limits;
+mod schedule;
+pub mod timing;
+
+pub use execution::{Execution, RunStats};
+pub use job::{JobState, LocalJobRecord};
+pub use schedule::{Schedule, ScheduleKind, Series};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub type UserId = Uuid;
+pub type ScheduleId = Uuid;
+pub type ExecutionId = Uuid;
+pub type SeriesId = Uuid;
 
 string_enum!(ScheduleType { Once = "once", Recurring = "recurring" });
 string_enum!(ScheduleStatus { Active = "active", Paused = "paused", Completed = "completed", Cancelled = "cancelled" });

@@ -40,6 +40,7 @@ string_enum_schema!(
     MissedPolicy: "",
     OverlapPolicy: "",
     ExecutionStatus: "",
+    JobState: "The local job system's job states.",
     SkipReason: "Why a skipped occurrence did not run: the previous run overlapped (policy `skip`), it was\nmissed past the grace window, or it fell due while the schedule was paused.",
 );
 
@@ -55,18 +56,6 @@ pub enum CalendarItemStatusSchema {
     skipped,
     cancelled,
     planned,
-}
-
-/// The local job system's job states.
-#[derive(ToSchema)]
-#[schema(as = JobState)]
-#[allow(non_camel_case_types)]
-pub enum JobStateSchema {
-    queued,
-    running,
-    succeeded,
-    failed,
-    cancelled,
 }
 
 #[derive(ToSchema)]
