@@ -52,7 +52,7 @@ fn one(s: Schedule) -> WriteSet {
     }
 }
 
-/// An update `check_update` accepted, to be written by `update`.
+/// An update `check_update` accepted, to be written by `write_update`.
 #[derive(Debug)]
 pub struct CheckedPatch {
     user: UserId,

@@ -23,11 +23,9 @@ use uuid::Uuid;
 use super::format::{DB_FORMAT, stored_format};
 use super::prelude::*;
 use super::{ScheduleFilter, Store, WriteSet};
-use crate::model::JobState;
-use crate::model::LocalJobRecord;
 use crate::model::{
-    Execution, ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, RunStats, Schedule,
-    ScheduleKind, ScheduleStatus, Series, SeriesStatus, SkipReason,
+    Execution, ExecutionStatus, JobState, LocalJobRecord, MissedPolicy, OverlapPolicy, Priority,
+    RunStats, Schedule, ScheduleKind, ScheduleStatus, Series, SeriesStatus, SkipReason, fixtures,
 };
 use crate::recurrence::{Frequency, RecurrenceRule, TimeOfDay};
 
@@ -66,31 +64,18 @@ fn data_file(name: &str) -> PathBuf {
 }
 
 fn schedule(id: Uuid, name: &str, kind: ScheduleKind, tz: chrono_tz::Tz) -> Schedule {
-    Schedule {
-        id,
-        user_id: USER,
-        name: name.into(),
-        description: None,
-        job_type: "export".into(),
-        job_config: json!({"project_id": "0190b3c4-7d2e-7cc0-9a51-3f6e1c2b8a90", "format": "mp4"}),
-        kind,
-        timezone: tz,
-        status: ScheduleStatus::Active,
-        priority: Priority::Normal,
-        next_run_at: None,
-        last_run_at: None,
-        run_count: 0,
-        max_runs: None,
-        missed_policy: MissedPolicy::Skip,
-        overlap_policy: OverlapPolicy::Skip,
-        series_id: None,
-        episode: None,
-        paused_at: None,
-        created_at: t(0),
-        updated_at: t(0),
-        revision: 1,
-        stats: RunStats::default(),
-    }
+    let mut s = fixtures::schedule(USER, t(0))
+        .id(id)
+        .name(name)
+        .job(
+            "export",
+            json!({"project_id": "0190b3c4-7d2e-7cc0-9a51-3f6e1c2b8a90", "format": "mp4"}),
+        )
+        .timezone(tz)
+        .next_run(None)
+        .build();
+    s.kind = kind;
+    s
 }
 
 fn daily_0900() -> RecurrenceRule {
@@ -100,28 +85,9 @@ fn daily_0900() -> RecurrenceRule {
 }
 
 fn run(id: Uuid, s: &Schedule, at: DateTime<Utc>, status: ExecutionStatus) -> Execution {
-    Execution {
-        id,
-        schedule_id: s.id,
-        user_id: s.user_id,
-        job_type: s.job_type.clone(),
-        job_config: s.job_config.clone(),
-        priority: s.priority,
-        scheduled_for: at,
-        status,
-        is_manual: false,
-        counts_toward_max_runs: true,
-        attempt: 0,
-        job_id: None,
-        started_at: None,
-        completed_at: None,
-        error_message: None,
-        skip_reason: None,
-        result_summary: None,
-        episode: s.episode,
-        series_id: s.series_id,
-        created_at: at,
-    }
+    let mut e = fixtures::execution(s, at, status);
+    e.id = id;
+    e
 }
 
 /// Everything in the file.

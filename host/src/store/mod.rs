@@ -1,11 +1,11 @@
-//! Durable storage in redb, behind the `Storage` trait. Every redb call runs on a store thread
+//! Durable storage in redb, behind the storage traits (`storage`). Every redb call runs on a store thread
 //! (the single writer, the reader threads) or in `spawn_blocking`, never on an async task.
 //! The database carries a format version (`format`) and every record a version byte (`codec`),
 //! so an older database is upgraded and a newer one refused instead of misread.
 //!
 //! Layout: `tables` (definitions, shared reads), `keys` (index key encoding), `apply` (the
 //! writer's snapshot and index maintenance), `writer` (group commit), `readers`,
-//! `redb_storage` (`impl Storage`), `view_reads` (one-transaction reads for the schedule page
+//! `redb_storage` (the traits' impls), `view_reads` (one-transaction reads for the schedule page
 //! and the calendar), `decoded` (parsed schedules kept beside their bytes), `versions`
 //! (per-user data versions), `local_jobs` (the local job system's tables).
 
@@ -32,13 +32,14 @@ use std::sync::Arc;
 use redb::Database;
 
 pub use format::DB_FORMAT;
+pub use prelude::*;
 pub use storage::{
-    ExecutionReads, JobRecords, Rejected, RunExtent, RunMark, ScheduleFilter, ScheduleReads,
-    SeriesReads, Snapshot, Storage, Tokens, ViewReads, WindowRuns, WriteFn, WriteSet, Writes,
+    Rejected, RunExtent, RunMark, ScheduleFilter, Snapshot, WindowRuns, WriteFn, WriteSet,
     write_with,
 };
 
-/// The storage traits, for code that calls them on a concrete store (tests, tools).
+/// The storage traits (also re-exported here), for code that calls them on a concrete store
+/// (tests, tools): `use sgsched::store::prelude::*`.
 pub mod prelude {
     pub use super::storage::{
         ExecutionReads, JobRecords, ScheduleReads, SeriesReads, Storage, Tokens, ViewReads, Writes,
