@@ -63,7 +63,8 @@ fn schedule(user: UserId, i: usize, calendars: &HolidayCalendars) -> Schedule {
         .recurring(rule(i), ZONES[i % ZONES.len()].parse().unwrap())
         .priority(Priority::ALL[i % 4])
         .build();
-    s.next_run_at = Timing::of(&s, calendars).unwrap().next_from(now());
+    let first = Timing::of(&s, calendars).unwrap().next_from(now());
+    s.settle(first);
     s
 }
 
@@ -84,10 +85,9 @@ async fn fill(store: &Store, user: UserId, calendars: &HolidayCalendars) -> (Sch
             e.started_at = Some(t);
             e.completed_at = Some(t + chrono::Duration::seconds(20));
             batch.put_executions.push(e);
-            s.run_count += 1;
-            s.last_run_at = Some(t);
+            s.record_run(t);
         }
-        runs += s.run_count as usize;
+        runs += s.run_count() as usize;
         batch.put_schedules.push(s);
         if batch.put_executions.len() >= 5000 || i + 1 == SCHEDULES {
             let writes = std::mem::take(&mut batch);

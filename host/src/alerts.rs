@@ -80,8 +80,8 @@ pub fn evaluate(
                 ),
             ));
         }
-        if s.status == ScheduleStatus::Active
-            && let Some(at) = s.next_run_at
+        if s.status() == ScheduleStatus::Active
+            && let Some(at) = s.next_run_at()
             && now - at > config.overdue_after
         {
             out.push(alert(
@@ -95,16 +95,16 @@ pub fn evaluate(
             ));
         }
         if let Some(max) = s.max_runs
-            && !s.status.is_final()
+            && !s.status().is_final()
         {
-            let left = max.saturating_sub(s.run_count);
+            let left = max.saturating_sub(s.run_count());
             // Integer thresholds: 90% of 20 must be 18, not 17.999….
             let used = (f64::from(max) * config.max_runs_fraction - 1e-9).ceil() as u32;
-            if s.run_count >= used.min(max.saturating_sub(1)).max(1) {
+            if s.run_count() >= used.min(max.saturating_sub(1)).max(1) {
                 out.push(alert(
                     AlertKind::ApproachingMaxRuns,
                     s,
-                    format!("{} of {max} runs used, {left} left", s.run_count),
+                    format!("{} of {max} runs used, {left} left", s.run_count()),
                 ));
             }
         }
@@ -166,15 +166,15 @@ mod tests {
             .stats
             .record(ExecutionStatus::Failed, Some(10), Some("boom"));
         let mut overdue = schedule("overdue");
-        overdue.next_run_at = Some(now - Duration::minutes(61));
+        overdue.settle(Some(now - Duration::minutes(61)));
         let mut on_time = schedule("on_time");
-        on_time.next_run_at = Some(now - Duration::minutes(59));
+        on_time.settle(Some(now - Duration::minutes(59)));
         let mut near_max = schedule("near_max");
         near_max.max_runs = Some(20);
-        near_max.run_count = 18;
+        (0..18).for_each(|_| near_max.record_run(now));
         let mut not_near = schedule("not_near");
         not_near.max_runs = Some(20);
-        not_near.run_count = 17;
+        (0..17).for_each(|_| not_near.record_run(now));
         let mut slow = schedule("slow");
         slow.stats
             .record(ExecutionStatus::Completed, Some(30_000), None);

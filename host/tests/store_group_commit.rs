@@ -168,8 +168,9 @@ async fn parallel_read_modify_writes_lose_nothing() {
                     .schedule(id)
                     .map_err(|e| e.to_string())?
                     .ok_or("missing")?;
-                s.run_count += 1;
-                s.revision += 1;
+                let at = s.updated_at();
+                s.record_run(at);
+                s.touch(at);
                 Ok::<_, String>((
                     WriteSet {
                         put_schedules: vec![s],
@@ -187,5 +188,5 @@ async fn parallel_read_modify_writes_lose_nothing() {
         t.await.unwrap();
     }
     let s = store.schedule(user, s.id).await.unwrap().unwrap();
-    assert_eq!((s.run_count, s.revision), (200, 200));
+    assert_eq!((s.run_count(), s.revision()), (200, 200));
 }

@@ -56,9 +56,11 @@ async fn due_is_active_schedules_up_to_now_in_next_run_priority_id_order() {
 
     let mut expected: Vec<&Schedule> = all
         .iter()
-        .filter(|s| s.status == ScheduleStatus::Active && s.next_run_at.is_some_and(|n| n <= t(10)))
+        .filter(|s| {
+            s.status() == ScheduleStatus::Active && s.next_run_at().is_some_and(|n| n <= t(10))
+        })
         .collect();
-    expected.sort_by_key(|s| (s.next_run_at, s.priority.rank(), s.id));
+    expected.sort_by_key(|s| (s.next_run_at(), s.priority.rank(), s.id));
     let due = store.due(t(10), 100).await.unwrap();
     assert_eq!(
         ids(&due, |s| s.id),
@@ -85,7 +87,7 @@ async fn status_and_time_changes_move_a_schedule_between_index_entries() {
     put_schedules(&store, &[s.clone(), later.clone()]).await;
     assert_eq!(store.next_due_at().await.unwrap(), Some(t(0)));
 
-    s.status = ScheduleStatus::Paused;
+    s.pause(t(5)).unwrap();
     put_schedules(&store, std::slice::from_ref(&s)).await;
     assert!(store.due(t(10), 10).await.unwrap().is_empty());
     assert_eq!(store.next_due_at().await.unwrap(), Some(t(30)));
@@ -105,8 +107,8 @@ async fn status_and_time_changes_move_a_schedule_between_index_entries() {
     assert_eq!(ids(&act, |s| s.id), [later.id]);
 
     // Resumed with a new time, then a priority change: the due order follows each update.
-    s.status = ScheduleStatus::Active;
-    s.next_run_at = Some(t(30));
+    s.resume(t(6)).unwrap();
+    s.settle(Some(t(30)));
     s.priority = Priority::Low;
     put_schedules(&store, std::slice::from_ref(&s)).await;
     assert_eq!(
@@ -119,7 +121,7 @@ async fn status_and_time_changes_move_a_schedule_between_index_entries() {
         ids(&store.due(t(30), 10).await.unwrap(), |s| s.id),
         [s.id, later.id]
     );
-    s.next_run_at = Some(t(40));
+    s.settle(Some(t(40)));
     put_schedules(&store, std::slice::from_ref(&s)).await;
     assert_eq!(
         ids(&store.due(t(35), 10).await.unwrap(), |s| s.id),
@@ -127,8 +129,7 @@ async fn status_and_time_changes_move_a_schedule_between_index_entries() {
     );
 
     // Completed: no next run, out of every active view.
-    s.status = ScheduleStatus::Completed;
-    s.next_run_at = None;
+    s.settle(None);
     put_schedules(&store, std::slice::from_ref(&s)).await;
     assert_eq!(
         ids(&store.due(t(100), 10).await.unwrap(), |s| s.id),
@@ -313,7 +314,7 @@ async fn lists_page_in_id_order_with_after_and_filters() {
     };
     let want: Vec<Uuid> = all
         .iter()
-        .filter(|s| s.status == ScheduleStatus::Paused && s.priority == Priority::High)
+        .filter(|s| s.status() == ScheduleStatus::Paused && s.priority == Priority::High)
         .map(|s| s.id)
         .collect();
     assert_eq!(
@@ -506,8 +507,7 @@ async fn records_read_then_replaced_in_one_transaction_keep_every_index_right() 
             snap.execution_status(eid).map_err(|_| ())?,
             Some(ExecutionStatus::Pending)
         );
-        s.status = ScheduleStatus::Paused;
-        s.next_run_at = None;
+        s.pause(t(1)).unwrap();
         let mut running = e;
         running.status = ExecutionStatus::Running;
         let mut completed = running.clone();

@@ -185,7 +185,7 @@ async fn schedule_with_recent_is_scoped_and_reads_the_latest_record() {
     // The parsed record was kept by the reads above; an update is seen by every read path.
     let mut renamed = s.clone();
     renamed.name = "renamed".into();
-    renamed.revision += 1;
+    renamed.touch(s.updated_at());
     put_schedules(&store, std::slice::from_ref(&renamed)).await;
     assert_eq!(
         store.schedule(user, s.id).await.unwrap(),

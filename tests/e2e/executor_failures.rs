@@ -241,6 +241,6 @@ async fn a_schedule_whose_timing_cannot_be_computed_fails_alone() {
         Some("the schedule's timing cannot be computed: recurrence_rule.start_date: is required")
     );
     let bad = h.schedule(bad.id).await;
-    assert_eq!(bad.status, sgsched::model::ScheduleStatus::Paused);
+    assert_eq!(bad.status(), sgsched::model::ScheduleStatus::Paused);
     assert_eq!(bad.stats.failure_streak, 1);
 }

@@ -76,7 +76,7 @@ async fn overlap_skip_records_a_skipped_execution() {
         ]
     );
     assert_eq!(
-        h.schedule(id).await.run_count,
+        h.schedule(id).await.run_count(),
         2,
         "a skipped occurrence is not a run"
     );
@@ -131,7 +131,7 @@ async fn overlap_queue_runs_after_the_previous_one() {
         keys,
         "the second reached the job system after the first"
     );
-    assert_eq!(h.schedule(id).await.run_count, 2);
+    assert_eq!(h.schedule(id).await.run_count(), 2);
 }
 
 /// Step the clock to each `next_run_at` until the schedule is final; the instants run.
@@ -139,8 +139,8 @@ async fn run_to_completion(h: &Harness, id: uuid::Uuid) -> Vec<DateTime<Utc>> {
     for _ in 0..50 {
         let s = h.schedule(id).await;
         if is_final(&s) {
-            assert_eq!(s.status, ScheduleStatus::Completed);
-            assert_eq!(s.next_run_at, None);
+            assert_eq!(s.status(), ScheduleStatus::Completed);
+            assert_eq!(s.next_run_at(), None);
             let e = h.executions(id).await;
             assert!(
                 e.iter().all(|e| e.status == ExecutionStatus::Completed),
@@ -151,10 +151,10 @@ async fn run_to_completion(h: &Harness, id: uuid::Uuid) -> Vec<DateTime<Utc>> {
                 e.iter().all(|e| e.started_at == Some(e.scheduled_for)),
                 "each started at its instant"
             );
-            assert_eq!(s.run_count as usize, e.len());
+            assert_eq!(s.run_count() as usize, e.len());
             return instants(&e);
         }
-        h.set(s.next_run_at.expect("an active schedule has a next run"));
+        h.set(s.next_run_at().expect("an active schedule has a next run"));
         h.settle().await;
     }
     panic!("schedule {id} did not complete");
@@ -220,7 +220,7 @@ async fn run_now_with_and_without_counting() {
     let mut parts = recurring("daily", "UTC", daily);
     parts.max_runs = Some(2);
     let id = h.create(parts).await.id;
-    let next = h.schedule(id).await.next_run_at;
+    let next = h.schedule(id).await.next_run_at();
     assert_eq!(next, Some(utc(2026, 3, 2, 10, 0)));
 
     let free = h
@@ -237,7 +237,7 @@ async fn run_now_with_and_without_counting() {
     h.settle().await;
     let s = h.schedule(id).await;
     assert_eq!(
-        (s.run_count, s.next_run_at, s.status),
+        (s.run_count(), s.next_run_at(), s.status()),
         (0, next, ScheduleStatus::Active)
     );
     let e = h
@@ -266,7 +266,7 @@ async fn run_now_with_and_without_counting() {
     h.settle().await;
     let s = h.schedule(id).await;
     assert_eq!(
-        (s.run_count, s.next_run_at, s.status),
+        (s.run_count(), s.next_run_at(), s.status()),
         (1, next, ScheduleStatus::Active)
     );
     let e = h
@@ -283,7 +283,7 @@ async fn run_now_with_and_without_counting() {
     h.settle().await;
     let s = h.schedule(id).await;
     assert_eq!(
-        (s.run_count, s.next_run_at, s.status),
+        (s.run_count(), s.next_run_at(), s.status()),
         (2, None, ScheduleStatus::Completed)
     );
     let e = h.executions(id).await;
@@ -337,7 +337,7 @@ async fn daily_0230_new_york_across_both_dst_changes() {
             |e| e.status == ExecutionStatus::Completed && e.started_at == Some(e.scheduled_for)
         )
     );
-    assert_eq!(h.schedule(spring).await.status, ScheduleStatus::Completed);
+    assert_eq!(h.schedule(spring).await.status(), ScheduleStatus::Completed);
 
     walk(&h, utc(2026, 10, 30, 0, 0), utc(2026, 11, 4, 12, 0)).await;
     let e = h.executions(fall).await;
@@ -356,5 +356,5 @@ async fn daily_0230_new_york_across_both_dst_changes() {
             |e| e.status == ExecutionStatus::Completed && e.started_at == Some(e.scheduled_for)
         )
     );
-    assert_eq!(h.schedule(fall).await.status, ScheduleStatus::Completed);
+    assert_eq!(h.schedule(fall).await.status(), ScheduleStatus::Completed);
 }

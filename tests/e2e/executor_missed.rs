@@ -62,10 +62,10 @@ async fn check(h: &Harness, id: uuid::Uuid, policy: MissedPolicy) {
     );
     assert_eq!(got, want, "{policy}");
     let s = h.schedule(id).await;
-    assert_eq!(s.run_count, runs, "{policy}");
-    assert_eq!(s.status, ScheduleStatus::Active);
+    assert_eq!(s.run_count(), runs, "{policy}");
+    assert_eq!(s.status(), ScheduleStatus::Active);
     assert_eq!(
-        s.next_run_at,
+        s.next_run_at(),
         Some(utc(2026, 3, 5, 9, 30)),
         "{policy}: the next occurrence after now"
     );
@@ -92,7 +92,7 @@ async fn downtime(policy: MissedPolicy) {
         ))
         .await
         .id;
-    assert_eq!(h.schedule(id).await.next_run_at, Some(slot(0)));
+    assert_eq!(h.schedule(id).await.next_run_at(), Some(slot(0)));
     h.set(utc(2026, 3, 5, 9, 10));
     h.settle().await;
     check(&h, id, policy).await;
@@ -176,7 +176,7 @@ async fn late_within_grace_is_not_missed() {
         .map(|e| (e.scheduled_for, e.status))
         .collect();
     assert_eq!(got, [(slot(0), ExecutionStatus::Completed)]);
-    assert_eq!(h.schedule(id).await.next_run_at, Some(slot(1)));
+    assert_eq!(h.schedule(id).await.next_run_at(), Some(slot(1)));
 }
 
 #[tokio::test]
@@ -205,7 +205,7 @@ async fn after_downtime_an_occurrence_within_grace_still_runs() {
         (execs[143].scheduled_for, execs[143].status),
         (slot(MISSED - 1), ExecutionStatus::Completed)
     );
-    assert_eq!(h.schedule(id).await.run_count, 1);
+    assert_eq!(h.schedule(id).await.run_count(), 1);
 }
 
 #[tokio::test]
@@ -232,7 +232,7 @@ async fn a_pause_ending_within_grace_misses_nothing() {
     h.settle().await;
     assert!(h.executions(id).await.is_empty());
     let resumed = h.sched.resume(h.user, id, false).await.unwrap();
-    assert_eq!(resumed.next_run_at, Some(slot(0)));
+    assert_eq!(resumed.next_run_at(), Some(slot(0)));
     h.settle().await;
     let got: Vec<_> = h
         .executions(id)
@@ -243,7 +243,7 @@ async fn a_pause_ending_within_grace_misses_nothing() {
     assert_eq!(got, [(slot(0), ExecutionStatus::Completed)]);
     let s = h.schedule(id).await;
     assert_eq!(
-        (s.status, s.next_run_at),
+        (s.status(), s.next_run_at()),
         (ScheduleStatus::Active, Some(slot(1)))
     );
 }

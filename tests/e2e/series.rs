@@ -184,7 +184,7 @@ async fn an_episode_waits_for_its_predecessor() {
     );
     let ep2 = h.schedule(created.episodes[1].id).await;
     assert_eq!(
-        ep2.next_run_at,
+        ep2.next_run_at(),
         Some(utc(2026, 3, 2, 11, 0) + chrono::Duration::seconds(30))
     );
     jobs.open();

@@ -374,7 +374,7 @@ async fn matching(
         after = page.last().map(|s| s.id);
         out.extend(
             page.iter()
-                .filter(|s| applies_to(action, s.status))
+                .filter(|s| applies_to(action, s.status()))
                 .map(|s| s.id),
         );
         if out.len() > MAX_ITEMS {

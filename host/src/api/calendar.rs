@@ -251,7 +251,7 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
                 name: s.name.clone(),
                 job_type: s.job_type.clone(),
                 priority: s.priority.as_str(),
-                status: s.status.as_str(),
+                status: s.status().as_str(),
                 count: *n,
             }
         })
@@ -277,7 +277,7 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
                 name: s.name.clone(),
                 job_type: s.job_type.clone(),
                 priority: s.priority.as_str(),
-                schedule_status: s.status.as_str(),
+                schedule_status: s.status().as_str(),
             }
         })
         .collect();

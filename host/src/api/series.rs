@@ -74,7 +74,7 @@ fn view(v: SeriesWithEpisodes) -> SeriesView {
                 status: if k < s.current_episode {
                     "completed"
                 } else {
-                    e.status.as_str()
+                    e.status().as_str()
                 },
                 scheduled_at: e.scheduled_at().map(format_utc),
                 scheduled_at_local: e.scheduled_at().map(|t| format_local(utc_to_local(&tz, t))),

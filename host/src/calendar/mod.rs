@@ -82,7 +82,7 @@ pub struct CalendarQuery {
 impl CalendarQuery {
     /// Whether `s` belongs on this calendar at all.
     pub fn wants(&self, s: &Schedule) -> bool {
-        let status_ok = match s.status {
+        let status_ok = match s.status() {
             ScheduleStatus::Completed => self.include_completed,
             ScheduleStatus::Cancelled => self.include_cancelled,
             _ => true,

@@ -78,7 +78,7 @@ impl Compiled {
             // A moved `next_run_at` off the sequence is stepped from.
             Timing::Recurring(r) => {
                 let on_sequence =
-                    |a: &Arithmetic| s.next_run_at.is_none_or(|t| a.index_of(t).is_some());
+                    |a: &Arithmetic| s.next_run_at().is_none_or(|t| a.index_of(t).is_some());
                 self.arithmetic.as_ref().is_some_and(on_sequence)
                     || (r.has_spans() && s.max_runs.is_none())
             }
@@ -98,17 +98,17 @@ pub fn planned(
     steps_left: &mut u64,
     mut emit: impl FnMut(Span),
 ) -> bool {
-    if s.status != ScheduleStatus::Active {
+    if s.status() != ScheduleStatus::Active {
         return true;
     }
     // Runs start at `next_run_at`: one at or after the window plans nothing in it, and the
     // rule need not even be compiled.
-    let Some(first) = s.next_run_at.filter(|t| *t < hi) else {
+    let Some(first) = s.next_run_at().filter(|t| *t < hi) else {
         return true;
     };
     let left = s
         .max_runs
-        .map_or(u64::MAX, |m| u64::from(m.saturating_sub(s.run_count)));
+        .map_or(u64::MAX, |m| u64::from(m.saturating_sub(s.run_count())));
     if left == 0 {
         return true;
     }

@@ -35,9 +35,10 @@ pub(super) fn schedule(tz: &str, rule: RecurrenceRule) -> Schedule {
         .job("export", serde_json::json!({}))
         .recurring(rule, tz.parse().expect("a zone"))
         .build();
-    s.next_run_at = Timing::of(&s, &cals())
+    let first = Timing::of(&s, &cals())
         .unwrap()
         .next_from(Utc.timestamp_opt(0, 0).unwrap());
+    s.settle(first);
     s
 }
 
@@ -153,14 +154,14 @@ fn max_runs_pause_and_status_filters() {
     add(&mut b, s.clone(), &WindowRuns::default());
     assert_eq!(counts(&b.finish()), [6, 0]);
     let mut paused = s.clone();
-    paused.status = ScheduleStatus::Paused;
+    paused.pause(Utc::now()).unwrap();
     let mut b = Builder::new(q.clone());
     add(&mut b, paused, &WindowRuns::default());
     let c = b.finish();
     assert!(c.schedules.is_empty() && c.total == 0);
     // A completed schedule shows its history only when asked.
     let mut done = s.clone();
-    done.status = ScheduleStatus::Completed;
+    done.settle(None);
     let run = RunMark {
         at: Utc.with_ymd_and_hms(2027, 1, 3, 5, 0, 0).unwrap(),
         id: uuid::Uuid::now_v7(),
@@ -193,7 +194,7 @@ fn max_runs_pause_and_status_filters() {
 fn past_runs_are_counted_and_only_the_listed_ones_shown() {
     let q = query("2027-01-02", "2027-01-02", chrono_tz::UTC, GroupBy::Day);
     let mut s = hourly("UTC", Frequency::Hourly, "2027-01-01");
-    s.status = ScheduleStatus::Paused;
+    s.pause(Utc::now()).unwrap();
     let past = WindowRuns {
         counts: vec![2],
         listed: vec![RunMark {
@@ -220,15 +221,15 @@ fn weeks_start_on_monday() {
 /// iterated from the window: `next_after` once per occurrence from `next_run_at`.
 fn reference(s: &Schedule, lo: DateTime<Utc>, hi: DateTime<Utc>) -> Vec<DateTime<Utc>> {
     let mut out = Vec::new();
-    if s.status != ScheduleStatus::Active {
+    if s.status() != ScheduleStatus::Active {
         return out;
     }
-    let (Some(first), Ok(timing)) = (s.next_run_at, Timing::of(s, &cals())) else {
+    let (Some(first), Ok(timing)) = (s.next_run_at(), Timing::of(s, &cals())) else {
         return out;
     };
     let mut left = s
         .max_runs
-        .map(|m| m.saturating_sub(s.run_count) as u64)
+        .map(|m| m.saturating_sub(s.run_count()) as u64)
         .unwrap_or(u64::MAX);
     let mut cursor = Some(first);
     if s.max_runs.is_none() && first < lo {
@@ -348,13 +349,14 @@ fn planned_runs_match_stepping_one_by_one() {
             // As created, part-way through (after some runs), and with a run budget.
             let mut variants = vec![base.clone()];
             let mut later = base.clone();
-            later.next_run_at = Timing::of(&later, &cals())
+            let next = Timing::of(&later, &cals())
                 .unwrap()
                 .next_after(utc("2027-03-27"));
+            later.settle(next);
             variants.push(later);
             let mut budget = base.clone();
             budget.max_runs = Some(400);
-            budget.run_count = 10;
+            (0..10).for_each(|_| budget.record_run(utc("2027-01-01")));
             variants.push(budget);
             for s in &variants {
                 for (a, b) in windows {
@@ -403,7 +405,7 @@ fn only_schedules_planned_without_stepping_are_light() {
     assert!(light(&minutely));
     // A `next_run_at` off the sequence (a moved run) is stepped from.
     let mut moved = minutely.clone();
-    moved.next_run_at = moved.next_run_at.map(|t| t + Duration::seconds(30));
+    moved.settle(moved.next_run_at().map(|t| t + Duration::seconds(30)));
     assert!(!light(&moved));
     let mut filtered = minutely.clone();
     if let ScheduleKind::Recurring { rule } = &mut filtered.kind {

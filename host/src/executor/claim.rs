@@ -31,8 +31,8 @@ pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>
             let Some(s) = snap.schedule(id)? else {
                 continue;
             };
-            let Some(at) = s.next_run_at else { continue };
-            if s.status != ScheduleStatus::Active || at > now {
+            let Some(at) = s.next_run_at() else { continue };
+            if s.status() != ScheduleStatus::Active || at > now {
                 continue;
             }
             // Each schedule is claimed on its own copy: one whose rule can no longer be
@@ -89,9 +89,9 @@ fn claim_one(
         // up to `now - grace`; one inside the window is still on time and runs normally below
         // (a restart at 09:00:30 must not skip the 09:00 run).
         sched.catch_up(s, now - grace, now, SkipReason::Missed, writes)?;
-        if let Some(next) = s.next_run_at
+        if let Some(next) = s.next_run_at()
             && next <= now
-            && s.status == ScheduleStatus::Active
+            && s.status() == ScheduleStatus::Active
         {
             advance(sched, snap, s, next, now, writes)?;
         }

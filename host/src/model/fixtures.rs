@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    Execution, ExecutionStatus, MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleKind,
-    ScheduleStatus, UserId,
+    Execution, ExecutionStatus, Lifecycle, MissedPolicy, OverlapPolicy, Priority, Schedule,
+    ScheduleKind, ScheduleStatus, UserId,
 };
 use crate::recurrence::RecurrenceRule;
 
@@ -24,21 +24,18 @@ pub fn schedule(user: UserId, at: DateTime<Utc>) -> ScheduleBuilder {
         job_config: json!({"format": "mp4"}),
         kind: ScheduleKind::Once { at },
         timezone: chrono_tz::UTC,
-        status: ScheduleStatus::Active,
         priority: Priority::Normal,
-        next_run_at: Some(at),
-        last_run_at: None,
-        run_count: 0,
         max_runs: None,
         missed_policy: MissedPolicy::Skip,
         overlap_policy: OverlapPolicy::Skip,
         series_id: None,
         episode: None,
-        paused_at: None,
         created_at: at,
-        updated_at: at,
-        revision: 1,
         stats: Default::default(),
+        life: Lifecycle {
+            next_run_at: Some(at),
+            ..Lifecycle::new(at)
+        },
     })
 }
 
@@ -78,7 +75,7 @@ impl ScheduleBuilder {
     }
 
     pub fn status(mut self, status: ScheduleStatus) -> Self {
-        self.0.status = status;
+        self.0.life.status = status;
         self
     }
 
@@ -88,7 +85,7 @@ impl ScheduleBuilder {
     }
 
     pub fn next_run(mut self, at: Option<DateTime<Utc>>) -> Self {
-        self.0.next_run_at = at;
+        self.0.life.next_run_at = at;
         self
     }
 
@@ -105,12 +102,32 @@ impl ScheduleBuilder {
 
     pub fn created(mut self, at: DateTime<Utc>) -> Self {
         self.0.created_at = at;
-        self.0.updated_at = at;
+        self.0.life.updated_at = at;
         self
     }
 
     pub fn revision(mut self, revision: u64) -> Self {
-        self.0.revision = revision;
+        self.0.life.revision = revision;
+        self
+    }
+
+    /// `n` runs recorded, the last at `last`.
+    pub fn runs(mut self, n: u32, last: Option<DateTime<Utc>>) -> Self {
+        self.0.life.run_count = n;
+        self.0.life.last_run_at = last;
+        self
+    }
+
+    /// Paused at `at` (status and pause time together, as `Schedule::pause` leaves them).
+    pub fn paused(mut self, at: DateTime<Utc>) -> Self {
+        self.0.life.status = ScheduleStatus::Paused;
+        self.0.life.paused_at = Some(at);
+        self
+    }
+
+    /// Last written at `at`.
+    pub fn updated(mut self, at: DateTime<Utc>) -> Self {
+        self.0.life.updated_at = at;
         self
     }
 

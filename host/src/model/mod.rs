@@ -47,7 +47,7 @@ pub mod timing;
 
 pub use execution::{Execution, RunStats};
 pub use job::{JobState, LocalJobRecord};
-pub use schedule::{Schedule, ScheduleKind, Series};
+pub use schedule::{Lifecycle, Schedule, ScheduleKind, Series};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -1,6 +1,8 @@
 //! A schedule and its lifecycle. The lifecycle fields (`status`, `next_run_at`, `paused_at`,
-//! `run_count`, `last_run_at`, `updated_at`, `revision`) change only through the methods here,
-//! so "is it finished?", cancel, the revision bump and the completion rule each exist once.
+//! `run_count`, `last_run_at`, `updated_at`, `revision`) are a `Lifecycle` whose fields are
+//! private to the model: code elsewhere reads them through getters and changes them only
+//! through the methods here, so "is it finished?", cancel, the revision bump and the
+//! completion rule each exist once and the compiler holds everyone else to them.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -21,8 +23,63 @@ pub enum ScheduleKind {
     Recurring { rule: RecurrenceRule },
 }
 
-/// A stored schedule. `next_run_at` is `Some` exactly when the schedule is active or paused
-/// and has an occurrence left.
+/// Where a schedule is in its life: its status, its next run, its runs so far and its write
+/// stamp. The fields are private to the model, so they change only through `Schedule`'s
+/// methods (a store restores a whole saved one with `Lifecycle::restore`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lifecycle {
+    pub(super) status: ScheduleStatus,
+    pub(super) next_run_at: Option<DateTime<Utc>>,
+    /// When the schedule was paused, so resume can account for what fell due meanwhile.
+    pub(super) paused_at: Option<DateTime<Utc>>,
+    pub(super) run_count: u32,
+    pub(super) last_run_at: Option<DateTime<Utc>>,
+    pub(super) updated_at: DateTime<Utc>,
+    /// Monotonic per-schedule sequence, bumped by every write; creation order ties are broken
+    /// by `id` (UUIDv7).
+    pub(super) revision: u64,
+}
+
+impl Lifecycle {
+    /// A schedule written for the first time at `now`: active, nothing run, revision 1, its
+    /// next run still to be settled.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Lifecycle {
+            status: ScheduleStatus::Active,
+            next_run_at: None,
+            paused_at: None,
+            run_count: 0,
+            last_run_at: None,
+            updated_at: now,
+            revision: 1,
+        }
+    }
+
+    /// A lifecycle as it was saved, read back by a store.
+    pub fn restore(
+        status: ScheduleStatus,
+        next_run_at: Option<DateTime<Utc>>,
+        paused_at: Option<DateTime<Utc>>,
+        run_count: u32,
+        last_run_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+        revision: u64,
+    ) -> Self {
+        Lifecycle {
+            status,
+            next_run_at,
+            paused_at,
+            run_count,
+            last_run_at,
+            updated_at,
+            revision,
+        }
+    }
+}
+
+/// A stored schedule: its definition, public, and its `Lifecycle`, read through the getters
+/// and changed only by the methods below. `next_run_at` is `Some` exactly when the schedule
+/// is active or paused and has an occurrence left.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     pub id: ScheduleId,
@@ -33,28 +90,47 @@ pub struct Schedule {
     pub job_config: Value,
     pub kind: ScheduleKind,
     pub timezone: Tz,
-    pub status: ScheduleStatus,
     pub priority: Priority,
-    pub next_run_at: Option<DateTime<Utc>>,
-    pub last_run_at: Option<DateTime<Utc>>,
-    pub run_count: u32,
     pub max_runs: Option<u32>,
     pub missed_policy: MissedPolicy,
     pub overlap_policy: OverlapPolicy,
     pub series_id: Option<SeriesId>,
     pub episode: Option<u32>,
-    /// When the schedule was paused, so resume can account for what fell due meanwhile.
-    pub paused_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Monotonic per-schedule sequence, bumped by every write; creation order ties are broken
-    /// by `id` (UUIDv7).
-    pub revision: u64,
     /// Outcomes of finished runs, kept with the schedule so reading it needs no history scan.
     pub stats: RunStats,
+    pub life: Lifecycle,
 }
 
 impl Schedule {
+    pub fn status(&self) -> ScheduleStatus {
+        self.life.status
+    }
+
+    pub fn next_run_at(&self) -> Option<DateTime<Utc>> {
+        self.life.next_run_at
+    }
+
+    pub fn paused_at(&self) -> Option<DateTime<Utc>> {
+        self.life.paused_at
+    }
+
+    pub fn run_count(&self) -> u32 {
+        self.life.run_count
+    }
+
+    pub fn last_run_at(&self) -> Option<DateTime<Utc>> {
+        self.life.last_run_at
+    }
+
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.life.updated_at
+    }
+
+    pub fn revision(&self) -> u64 {
+        self.life.revision
+    }
+
     pub fn schedule_type(&self) -> ScheduleType {
         match self.kind {
             ScheduleKind::Once { .. } => ScheduleType::Once,
@@ -80,23 +156,23 @@ impl Schedule {
 
     /// Completed or cancelled: nothing about it may change any more.
     pub fn is_final(&self) -> bool {
-        self.status.is_final()
+        self.life.status.is_final()
     }
 
     /// Stamp a write made at `now`. Every change of a schedule ends here.
     pub fn touch(&mut self, now: DateTime<Utc>) {
-        self.updated_at = now;
-        self.revision += 1;
+        self.life.updated_at = now;
+        self.life.revision += 1;
     }
 
     fn apply(&mut self, action: StatusAction) -> Result<(), TransitionError> {
-        self.status = self.status.apply(action)?;
+        self.life.status = self.life.status.apply(action)?;
         Ok(())
     }
 
     pub fn pause(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
         self.apply(StatusAction::Pause)?;
-        self.paused_at = Some(now);
+        self.life.paused_at = Some(now);
         self.touch(now);
         Ok(())
     }
@@ -105,15 +181,15 @@ impl Schedule {
     /// compiled timing): see `Scheduler::catch_up`.
     pub fn resume(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
         self.apply(StatusAction::Resume)?;
-        self.paused_at = None;
+        self.life.paused_at = None;
         self.touch(now);
         Ok(())
     }
 
     pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
         self.apply(StatusAction::Cancel)?;
-        self.next_run_at = None;
-        self.paused_at = None;
+        self.life.next_run_at = None;
+        self.life.paused_at = None;
         self.touch(now);
         Ok(())
     }
@@ -139,8 +215,8 @@ impl Schedule {
 
     /// A run of the occurrence at `at` that counts toward `max_runs`.
     pub fn record_run(&mut self, at: DateTime<Utc>) {
-        self.run_count += 1;
-        self.last_run_at = Some(at);
+        self.life.run_count += 1;
+        self.life.last_run_at = Some(at);
     }
 
     /// `n` occurrences recorded as skipped.
@@ -150,34 +226,34 @@ impl Schedule {
 
     /// Runs still allowed by `max_runs` (`None`: no limit).
     pub fn runs_left(&self) -> Option<u32> {
-        self.max_runs.map(|m| m.saturating_sub(self.run_count))
+        self.max_runs.map(|m| m.saturating_sub(self.life.run_count))
     }
 
     /// The completion rule, in its one place: `next` is the next occurrence (`None`: there is
     /// none left). A schedule with nothing left to run, or at its `max_runs`, is completed,
     /// whatever it was before; otherwise it waits for `next`.
     pub fn settle(&mut self, next: Option<DateTime<Utc>>) {
-        self.next_run_at = next;
+        self.life.next_run_at = next;
         if next.is_none() || self.runs_left() == Some(0) {
-            self.status = ScheduleStatus::Completed;
-            self.next_run_at = None;
-            self.paused_at = None;
+            self.life.status = ScheduleStatus::Completed;
+            self.life.next_run_at = None;
+            self.life.paused_at = None;
         }
     }
 
     /// A due episode that must wait for its predecessor: looked at again at `until`. Not a
     /// change of the schedule's own, so `updated_at` stays.
     pub fn defer(&mut self, until: DateTime<Utc>) {
-        self.next_run_at = Some(until);
-        self.revision += 1;
+        self.life.next_run_at = Some(until);
+        self.life.revision += 1;
     }
 
     /// A series runs a failed episode again at `at`: back to active, as if it had not run.
     pub fn replan(&mut self, at: DateTime<Utc>, now: DateTime<Utc>) {
         self.kind = ScheduleKind::Once { at };
-        self.next_run_at = Some(at);
-        self.status = ScheduleStatus::Active;
-        self.run_count = 0;
+        self.life.next_run_at = Some(at);
+        self.life.status = ScheduleStatus::Active;
+        self.life.run_count = 0;
         self.touch(now);
     }
 
@@ -186,14 +262,17 @@ impl Schedule {
     /// `start_as_new`.
     pub fn without_history(&self) -> Schedule {
         Schedule {
-            status: ScheduleStatus::Active,
-            run_count: 0,
-            last_run_at: None,
-            paused_at: None,
             series_id: None,
             episode: None,
-            next_run_at: None,
             stats: RunStats::default(),
+            life: Lifecycle {
+                status: ScheduleStatus::Active,
+                next_run_at: None,
+                paused_at: None,
+                run_count: 0,
+                last_run_at: None,
+                ..self.life.clone()
+            },
             ..self.clone()
         }
     }
@@ -207,17 +286,17 @@ impl Schedule {
     ) {
         self.id = id;
         self.created_at = now;
-        self.updated_at = now;
-        self.revision = 1;
-        self.status = ScheduleStatus::Active;
-        self.next_run_at = first;
+        self.life = Lifecycle {
+            next_run_at: first,
+            ..Lifecycle::new(now)
+        };
     }
 
     /// A due schedule whose timing cannot be computed is paused, so its owner sees why and
     /// the claimer does not meet it again.
     pub fn suspend(&mut self, now: DateTime<Utc>) {
-        self.status = ScheduleStatus::Paused;
-        self.paused_at = Some(now);
+        self.life.status = ScheduleStatus::Paused;
+        self.life.paused_at = Some(now);
         self.touch(now);
     }
 }
@@ -254,19 +333,19 @@ mod tests {
     #[test]
     fn lifecycle_methods_keep_the_invariants() {
         let mut s = fixtures::schedule(Uuid::nil(), at(9)).build();
-        assert_eq!(s.revision, 1);
+        assert_eq!(s.revision(), 1);
         s.pause(at(1)).unwrap();
         assert_eq!(
-            (s.status, s.paused_at, s.revision),
+            (s.status(), s.paused_at(), s.revision()),
             (ScheduleStatus::Paused, Some(at(1)), 2)
         );
         assert!(s.pause(at(2)).is_err());
-        assert_eq!(s.revision, 2, "a refused transition changes nothing");
+        assert_eq!(s.revision(), 2, "a refused transition changes nothing");
         s.resume(at(3)).unwrap();
-        assert_eq!((s.status, s.paused_at), (ScheduleStatus::Active, None));
+        assert_eq!((s.status(), s.paused_at()), (ScheduleStatus::Active, None));
         s.cancel(at(4)).unwrap();
         assert_eq!(
-            (s.status, s.next_run_at, s.updated_at, s.revision),
+            (s.status(), s.next_run_at(), s.updated_at(), s.revision()),
             (ScheduleStatus::Cancelled, None, at(4), 4)
         );
         assert!(s.is_final());
@@ -278,18 +357,21 @@ mod tests {
         s.record_run(at(9));
         s.settle(Some(at(10)));
         assert_eq!(
-            (s.status, s.next_run_at, s.run_count),
+            (s.status(), s.next_run_at(), s.run_count()),
             (ScheduleStatus::Active, Some(at(10)), 1)
         );
         s.record_run(at(10));
         s.settle(Some(at(11)));
-        assert_eq!((s.status, s.next_run_at), (ScheduleStatus::Completed, None));
+        assert_eq!(
+            (s.status(), s.next_run_at()),
+            (ScheduleStatus::Completed, None)
+        );
 
         let mut p = fixtures::schedule(Uuid::nil(), at(9)).build();
         p.pause(at(1)).unwrap();
         p.settle(None);
         assert_eq!(
-            (p.status, p.next_run_at, p.paused_at),
+            (p.status(), p.next_run_at(), p.paused_at()),
             (ScheduleStatus::Completed, None, None)
         );
     }

@@ -67,7 +67,7 @@ fn invalid_of(e: ServiceError) -> Result<Vec<FieldError>, ServiceError> {
 /// `{job_type}` filled in.
 pub fn render_name(pattern: &str, n: usize, s: &Schedule) -> String {
     let date = s
-        .next_run_at
+        .next_run_at()
         .or(s.scheduled_at())
         .map(|t| utc_to_local(&s.timezone, t).date_naive().to_string())
         .unwrap_or_default();
@@ -187,7 +187,7 @@ impl Scheduler {
                     if s.is_final() {
                         return Err(ServiceError::ConflictMessage(format!(
                             "schedule {id} became {} meanwhile",
-                            s.status
+                            s.status()
                         )));
                     }
                     out.push(this.patch_checked(&s, patch, now)?);

@@ -106,8 +106,8 @@ fn owed(writes: &WriteSet) -> (Vec<Execution>, Option<DateTime<Utc>>) {
     let soonest = writes
         .put_schedules
         .iter()
-        .filter(|s| s.status == ScheduleStatus::Active)
-        .filter_map(|s| s.next_run_at)
+        .filter(|s| s.status() == ScheduleStatus::Active)
+        .filter_map(|s| s.next_run_at())
         .min();
     (pending, soonest)
 }

@@ -12,8 +12,7 @@ use uuid::Uuid;
 use super::{Scheduler, ServiceError, with_field_errors};
 use crate::model::timing::Timing;
 use crate::model::{
-    MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleKind, ScheduleStatus, ScheduleType,
-    UserId,
+    Lifecycle, MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleKind, ScheduleType, UserId,
 };
 use crate::recurrence::{FieldError, RecurrenceRule};
 
@@ -265,21 +264,15 @@ impl Scheduler {
             job_config: draft.job_config,
             kind: draft.kind,
             timezone: draft.timezone,
-            status: ScheduleStatus::Active,
             priority: draft.priority,
-            next_run_at: None,
-            last_run_at: None,
-            run_count: 0,
             max_runs: draft.max_runs,
             missed_policy: draft.missed_policy,
             overlap_policy: draft.overlap_policy,
             series_id: None,
             episode: None,
-            paused_at: None,
             created_at: now,
-            updated_at: now,
-            revision: 1,
             stats: Default::default(),
+            life: Lifecycle::new(now),
         };
         let first = self.first_run(&s, now)?;
         s.settle(first);
@@ -294,7 +287,7 @@ impl Scheduler {
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, ServiceError> {
         Ok(match self.timing(s)? {
-            Timing::Once(at) => (s.run_count == 0).then_some(at),
+            Timing::Once(at) => (s.run_count() == 0).then_some(at),
             t => t.next_after(now),
         })
     }
@@ -394,7 +387,7 @@ impl Scheduler {
         }
         // A new rule or zone counts from now; what already ran stays in the history.
         let next = match (&s.kind, timing_changed) {
-            (_, false) => s.next_run_at,
+            (_, false) => s.next_run_at(),
             (ScheduleKind::Once { at }, true) => Some(*at),
             (ScheduleKind::Recurring { .. }, true) => self.first_run(&s, now)?,
         };

@@ -38,7 +38,7 @@ pub(super) fn owned(
 pub(super) fn not_final(s: &Schedule, what: &'static str) -> Result<(), ServiceError> {
     if s.is_final() {
         return Err(ServiceError::Final {
-            current: s.status,
+            current: s.status(),
             what,
         });
     }
@@ -169,7 +169,7 @@ impl Scheduler {
             let mut s = owned(snap, user, id)?;
             let mut writes = WriteSet::default();
             this.resume_in(&mut s, now, &mut writes)?;
-            if run_immediately && s.status == ScheduleStatus::Active {
+            if run_immediately && s.status() == ScheduleStatus::Active {
                 writes
                     .put_executions
                     .push(Execution::pending(&s, now, now, true, false));
@@ -204,7 +204,7 @@ impl Scheduler {
         why: SkipReason,
         writes: &mut WriteSet,
     ) -> Result<(), ServiceError> {
-        let Some(first) = s.next_run_at else {
+        let Some(first) = s.next_run_at() else {
             return Ok(());
         };
         if first > until {
@@ -269,7 +269,7 @@ impl Scheduler {
             };
             if opts.count_toward_max_runs {
                 s.record_run(now);
-                s.settle(s.next_run_at);
+                s.settle(s.next_run_at());
                 s.touch(now);
                 writes.put_schedules.push(s);
             }
@@ -299,7 +299,7 @@ impl Scheduler {
                 "the source's time is in the past: give a new scheduled_at",
             )]));
         }
-        if s.next_run_at.is_none() {
+        if s.next_run_at().is_none() {
             return Err(ServiceError::Invalid(vec![FieldError::new(
                 "recurrence_rule",
                 "has no occurrence after now",

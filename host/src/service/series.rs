@@ -298,7 +298,7 @@ pub fn on_finished(
                         None => continue,
                     },
                 };
-                if s.status == ScheduleStatus::Cancelled {
+                if s.status() == ScheduleStatus::Cancelled {
                     writes.put_schedules.push(s);
                     continue;
                 }

@@ -24,8 +24,9 @@ use super::format::{DB_FORMAT, stored_format};
 use super::prelude::*;
 use super::{ScheduleFilter, Store, WriteSet};
 use crate::model::{
-    Execution, ExecutionStatus, JobState, LocalJobRecord, MissedPolicy, OverlapPolicy, Priority,
-    RunStats, Schedule, ScheduleKind, ScheduleStatus, Series, SeriesStatus, SkipReason, fixtures,
+    Execution, ExecutionStatus, JobState, Lifecycle, LocalJobRecord, MissedPolicy, OverlapPolicy,
+    Priority, RunStats, Schedule, ScheduleKind, ScheduleStatus, Series, SeriesStatus, SkipReason,
+    fixtures,
 };
 use crate::recurrence::{Frequency, RecurrenceRule, TimeOfDay};
 
@@ -108,7 +109,7 @@ fn contents() -> Contents {
             },
             chrono_tz::UTC,
         );
-        s.next_run_at = Some(t(60 * 24 * 31));
+        s.settle(Some(t(60 * 24 * 31)));
         s.description = Some("the April export".into());
         s
     };
@@ -125,11 +126,15 @@ fn contents() -> Contents {
         s.max_runs = Some(10);
         s.missed_policy = MissedPolicy::RunLatest;
         s.overlap_policy = OverlapPolicy::Queue;
-        s.run_count = 3;
-        s.last_run_at = Some(t(3 * 1440 - 240));
-        s.next_run_at = Some(t(4 * 1440 - 240));
-        s.updated_at = t(3 * 1440 - 240);
-        s.revision = 7;
+        s.life = Lifecycle::restore(
+            ScheduleStatus::Active,
+            Some(t(4 * 1440 - 240)),
+            None,
+            3,
+            Some(t(3 * 1440 - 240)),
+            t(3 * 1440 - 240),
+            7,
+        );
         s.stats = RunStats {
             completed: 1,
             failed: 1,
@@ -152,12 +157,16 @@ fn contents() -> Contents {
             ScheduleKind::Recurring { rule: r },
             chrono_tz::America::New_York,
         );
-        s.status = ScheduleStatus::Paused;
         s.priority = Priority::Low;
-        s.paused_at = Some(t(420));
-        s.next_run_at = Some(t(675));
-        s.updated_at = t(420);
-        s.revision = 3;
+        s.life = Lifecycle::restore(
+            ScheduleStatus::Paused,
+            Some(t(675)),
+            Some(t(420)),
+            0,
+            None,
+            t(420),
+            3,
+        );
         s.stats.skipped = 1;
         s
     };
@@ -168,9 +177,7 @@ fn contents() -> Contents {
             ScheduleKind::Once { at: t(120) },
             chrono_tz::Asia::Tokyo,
         );
-        s.status = ScheduleStatus::Cancelled;
-        s.updated_at = t(10);
-        s.revision = 2;
+        s.cancel(t(10)).unwrap();
         s
     };
     let episode = |id, n: u32, at: DateTime<Utc>| {
@@ -182,11 +189,9 @@ fn contents() -> Contents {
     };
     let ep1 = {
         let mut s = episode(EPISODE_1, 1, t(1440 - 180));
-        s.status = ScheduleStatus::Completed;
-        s.run_count = 1;
-        s.last_run_at = Some(t(1440 - 180));
-        s.updated_at = t(1440 - 180);
-        s.revision = 2;
+        s.record_run(t(1440 - 180));
+        s.settle(None);
+        s.touch(t(1440 - 180));
         s.stats = RunStats {
             completed: 1,
             total_duration_ms: 61_000,
@@ -196,7 +201,7 @@ fn contents() -> Contents {
     };
     let ep2 = {
         let mut s = episode(EPISODE_2, 2, t(2 * 1440 - 180));
-        s.next_run_at = Some(t(2 * 1440 - 180));
+        s.settle(Some(t(2 * 1440 - 180)));
         s
     };
 
@@ -352,12 +357,12 @@ async fn the_committed_format_1_file_reads_back_exactly() {
     let daily = get(DAILY).await;
     assert_eq!(
         (
-            daily.status,
-            daily.next_run_at,
-            daily.last_run_at,
-            daily.run_count,
+            daily.status(),
+            daily.next_run_at(),
+            daily.last_run_at(),
+            daily.run_count(),
             daily.max_runs,
-            daily.revision
+            daily.revision()
         ),
         (
             ScheduleStatus::Active,
@@ -380,7 +385,7 @@ async fn the_committed_format_1_file_reads_back_exactly() {
     );
     let paused = get(PAUSED).await;
     assert_eq!(
-        (paused.status, paused.paused_at, paused.next_run_at),
+        (paused.status(), paused.paused_at(), paused.next_run_at()),
         (
             ScheduleStatus::Paused,
             Some(Utc.with_ymd_and_hms(2026, 3, 1, 19, 0, 0).unwrap()),
@@ -389,12 +394,16 @@ async fn the_committed_format_1_file_reads_back_exactly() {
     );
     let cancelled = get(CANCELLED).await;
     assert_eq!(
-        (cancelled.status, cancelled.next_run_at, cancelled.timezone),
+        (
+            cancelled.status(),
+            cancelled.next_run_at(),
+            cancelled.timezone
+        ),
         (ScheduleStatus::Cancelled, None, chrono_tz::Asia::Tokyo)
     );
     let ep1 = get(EPISODE_1).await;
     assert_eq!(
-        (ep1.status, ep1.series_id, ep1.episode, ep1.run_count),
+        (ep1.status(), ep1.series_id, ep1.episode, ep1.run_count()),
         (ScheduleStatus::Completed, Some(SERIES), Some(1), 1)
     );
     assert_eq!(

@@ -28,9 +28,9 @@ impl From<&Schedule> for ScheduleKeys {
         Self {
             id: s.id,
             user_id: s.user_id,
-            status: s.status,
+            status: s.status(),
             priority: s.priority,
-            next_run_at: s.next_run_at,
+            next_run_at: s.next_run_at(),
         }
     }
 }

@@ -14,8 +14,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::model::{
-    MissedPolicy, OverlapPolicy, Priority, RunStats, Schedule, ScheduleKind, ScheduleStatus,
-    ScheduleType, Series, SeriesStatus,
+    Lifecycle, MissedPolicy, OverlapPolicy, Priority, RunStats, Schedule, ScheduleKind,
+    ScheduleStatus, ScheduleType, Series, SeriesStatus,
 };
 use crate::recurrence::RecurrenceRule;
 
@@ -71,20 +71,20 @@ impl Serialize for Schedule {
             scheduled_at,
             recurrence_rule: rule,
             timezone: Cow::Borrowed(self.timezone.name()),
-            status: self.status,
+            status: self.status(),
             priority: self.priority,
-            next_run_at: self.next_run_at,
-            last_run_at: self.last_run_at,
-            run_count: self.run_count,
+            next_run_at: self.next_run_at(),
+            last_run_at: self.last_run_at(),
+            run_count: self.run_count(),
             max_runs: self.max_runs,
             missed_policy: self.missed_policy,
             overlap_policy: self.overlap_policy,
             series_id: self.series_id,
             episode: self.episode,
-            paused_at: self.paused_at,
+            paused_at: self.paused_at(),
             created_at: self.created_at,
-            updated_at: self.updated_at,
-            revision: self.revision,
+            updated_at: self.updated_at(),
+            revision: self.revision(),
             stats: Cow::Borrowed(&self.stats),
         }
         .serialize(serializer)
@@ -118,21 +118,23 @@ impl<'de> Deserialize<'de> for Schedule {
             job_config: r.job_config.into_owned(),
             kind,
             timezone: zone(&r.timezone)?,
-            status: r.status,
             priority: r.priority,
-            next_run_at: r.next_run_at,
-            last_run_at: r.last_run_at,
-            run_count: r.run_count,
             max_runs: r.max_runs,
             missed_policy: r.missed_policy,
             overlap_policy: r.overlap_policy,
             series_id: r.series_id,
             episode: r.episode,
-            paused_at: r.paused_at,
             created_at: r.created_at,
-            updated_at: r.updated_at,
-            revision: r.revision,
             stats: r.stats.into_owned(),
+            life: Lifecycle::restore(
+                r.status,
+                r.next_run_at,
+                r.paused_at,
+                r.run_count,
+                r.last_run_at,
+                r.updated_at,
+                r.revision,
+            ),
         })
     }
 }

@@ -369,7 +369,7 @@ pub fn instants(v: &[Execution]) -> Vec<DateTime<Utc>> {
 
 pub fn is_final(s: &Schedule) -> bool {
     matches!(
-        s.status,
+        s.status(),
         ScheduleStatus::Completed | ScheduleStatus::Cancelled
     )
 }

@@ -34,7 +34,7 @@ fn planned(
     n: usize,
     until: Option<DateTime<Utc>>,
 ) -> Vec<DateTime<Utc>> {
-    if s.status != ScheduleStatus::Active {
+    if s.status() != ScheduleStatus::Active {
         return Vec::new();
     }
     let left = s.runs_left().map_or(usize::MAX, |n| n as usize);
@@ -42,7 +42,7 @@ fn planned(
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut cursor = s.next_run_at;
+    let mut cursor = s.next_run_at();
     while let Some(t) = cursor {
         if out.len() >= n.min(left) || until.is_some_and(|u| t > u) {
             break;

@@ -78,14 +78,16 @@ impl ScheduleView {
     pub fn from_owned(s: Schedule, now: DateTime<Utc>) -> Self {
         let tz = s.timezone;
         let schedule_type = s.schedule_type().as_str();
+        let (status, run_count, updated_at, next) =
+            (s.status(), s.run_count(), s.updated_at(), s.next_run_at());
+        let (next_run_at, next_run_at_local) = pair(next, tz);
+        let (last_run_at, last_run_at_local) = pair(s.last_run_at(), tz);
         let (at, rule) = match s.kind {
             ScheduleKind::Once { at } => (Some(at), None),
             ScheduleKind::Recurring { rule } => (None, Some(rule)),
         };
         let rrule = rule.as_ref().map(|r| crate::recurrence::to_rrule(r, tz));
         let (scheduled_at, scheduled_at_local) = pair(at, tz);
-        let (next_run_at, next_run_at_local) = pair(s.next_run_at, tz);
-        let (last_run_at, last_run_at_local) = pair(s.last_run_at, tz);
         Self {
             schedule_id: s.id.to_string(),
             name: s.name,
@@ -98,20 +100,20 @@ impl ScheduleView {
             recurrence_rule: rule,
             rrule,
             timezone: tz.name().to_string(),
-            status: s.status.as_str(),
+            status: status.as_str(),
             priority: s.priority.as_str(),
             next_run_at,
             next_run_at_local,
             last_run_at,
             last_run_at_local,
-            run_count: s.run_count,
+            run_count,
             max_runs: s.max_runs,
             missed_policy: s.missed_policy.as_str(),
             overlap_policy: s.overlap_policy.as_str(),
             series_id: s.series_id.map(|i| i.to_string()),
             episode: s.episode,
             created_at: format_utc(s.created_at),
-            updated_at: format_utc(s.updated_at),
+            updated_at: format_utc(updated_at),
             success_rate: s.stats.success_rate().map(|r| (r * 100.0).round() / 100.0),
             average_duration_ms: s.stats.average_duration_ms(),
             completed_runs: s.stats.completed,
@@ -119,7 +121,7 @@ impl ScheduleView {
             skipped_runs: s.stats.skipped,
             failure_streak: s.stats.failure_streak,
             last_error: s.stats.last_error,
-            next_run_in_seconds: s.next_run_at.map(|t| (t - now).num_seconds()),
+            next_run_in_seconds: next.map(|t| (t - now).num_seconds()),
             recent_executions: None,
         }
     }

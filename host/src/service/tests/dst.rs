@@ -21,7 +21,7 @@ async fn daily_0230_new_york_across_the_march_gap_runs_at_0330_edt() {
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
     // 02:30 does not exist on the 8th: 03:30 EDT = 07:30Z.
-    assert_eq!(s.next_run_at, Some(utc(2026, 3, 8, 7, 30)));
+    assert_eq!(s.next_run_at(), Some(utc(2026, 3, 8, 7, 30)));
 
     env.set(utc(2026, 3, 8, 7, 29));
     assert!(env.claim().await.is_empty());
@@ -35,7 +35,7 @@ async fn daily_0230_new_york_across_the_march_gap_runs_at_0330_edt() {
     // Monday the 9th: 02:30 EDT = 06:30Z.
     let after = env.sched.get(env.user, s.id).await.unwrap();
     assert_eq!(
-        (after.next_run_at, after.run_count, after.last_run_at),
+        (after.next_run_at(), after.run_count(), after.last_run_at()),
         (
             Some(utc(2026, 3, 9, 6, 30)),
             1,
@@ -58,12 +58,12 @@ async fn daily_0130_new_york_in_the_november_overlap_runs_once_at_the_earlier_in
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
     // The earlier 01:30 is EDT: 05:30Z (the later would be 06:30Z).
-    assert_eq!(s.next_run_at, Some(utc(2026, 11, 1, 5, 30)));
+    assert_eq!(s.next_run_at(), Some(utc(2026, 11, 1, 5, 30)));
     env.set(utc(2026, 11, 1, 5, 30));
     assert_eq!(env.claim().await.len(), 1);
     let after = env.sched.get(env.user, s.id).await.unwrap();
     // Monday the 2nd, 01:30 EST = 06:30Z; not a second run at 06:30Z on the 1st.
-    assert_eq!(after.next_run_at, Some(utc(2026, 11, 2, 6, 30)));
+    assert_eq!(after.next_run_at(), Some(utc(2026, 11, 2, 6, 30)));
     env.set(utc(2026, 11, 1, 6, 30));
     assert!(env.claim().await.is_empty());
 }
@@ -80,7 +80,7 @@ async fn resume_across_the_gap_skips_each_missed_local_day_once() {
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
-    assert_eq!(s.next_run_at, Some(utc(2026, 3, 7, 7, 30)));
+    assert_eq!(s.next_run_at(), Some(utc(2026, 3, 7, 7, 30)));
     env.sched
         .transition(env.user, s.id, StatusAction::Pause)
         .await
@@ -103,11 +103,11 @@ async fn resume_across_the_gap_skips_each_missed_local_day_once() {
         ]
     );
     assert_eq!(
-        (r.next_run_at, r.stats.skipped),
+        (r.next_run_at(), r.stats.skipped),
         (Some(utc(2026, 3, 10, 6, 30)), 3)
     );
     assert_eq!(
-        r.next_run_at.unwrap() - utc(2026, 3, 9, 6, 30),
+        r.next_run_at().unwrap() - utc(2026, 3, 9, 6, 30),
         Duration::days(1)
     );
 }

@@ -465,16 +465,16 @@ impl World {
                 .await
                 .map_err(|e| format!("get {id}: {e:?}"))?;
             let got = (
-                s.status,
-                s.next_run_at,
-                s.run_count,
-                s.last_run_at,
-                s.paused_at,
+                s.status(),
+                s.next_run_at(),
+                s.run_count(),
+                s.last_run_at(),
+                s.paused_at(),
                 s.max_runs,
                 s.priority,
                 s.stats.skipped,
-                s.revision,
-                s.updated_at,
+                s.revision(),
+                s.updated_at(),
             );
             let want = (
                 m.status,

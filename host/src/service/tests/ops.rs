@@ -78,10 +78,10 @@ async fn a_once_schedule_runs_at_its_time_and_completes() {
     let s = env.sched.create(env.user, draft).await.unwrap();
     assert_eq!(
         (
-            s.status,
-            s.next_run_at,
-            s.run_count,
-            s.revision,
+            s.status(),
+            s.next_run_at(),
+            s.run_count(),
+            s.revision(),
             s.created_at
         ),
         (
@@ -102,11 +102,11 @@ async fn a_once_schedule_runs_at_its_time_and_completes() {
     let after = env.sched.get(env.user, s.id).await.unwrap();
     assert_eq!(
         (
-            after.status,
-            after.next_run_at,
-            after.run_count,
-            after.last_run_at,
-            after.revision
+            after.status(),
+            after.next_run_at(),
+            after.run_count(),
+            after.last_run_at(),
+            after.revision()
         ),
         (
             ScheduleStatus::Completed,
@@ -133,18 +133,18 @@ async fn a_recurring_schedule_advances_and_skips_an_overlapping_run() {
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
     assert_eq!(s.rule().unwrap().start_date, Some(date(2026, 3, 2)));
-    assert_eq!(s.next_run_at, Some(utc(2026, 3, 2, 17, 0)));
+    assert_eq!(s.next_run_at(), Some(utc(2026, 3, 2, 17, 0)));
 
     env.set(utc(2026, 3, 2, 17, 0));
     assert_eq!(view(&env.claim().await), [pending(utc(2026, 3, 2, 17, 0))]);
     let s1 = env.sched.get(env.user, s.id).await.unwrap();
     assert_eq!(
         (
-            s1.status,
-            s1.next_run_at,
-            s1.run_count,
-            s1.last_run_at,
-            s1.revision
+            s1.status(),
+            s1.next_run_at(),
+            s1.run_count(),
+            s1.last_run_at(),
+            s1.revision()
         ),
         (
             ScheduleStatus::Active,
@@ -161,7 +161,12 @@ async fn a_recurring_schedule_advances_and_skips_an_overlapping_run() {
     assert!(env.claim().await.is_empty());
     let s2 = env.sched.get(env.user, s.id).await.unwrap();
     assert_eq!(
-        (s2.next_run_at, s2.run_count, s2.stats.skipped, s2.revision),
+        (
+            s2.next_run_at(),
+            s2.run_count(),
+            s2.stats.skipped,
+            s2.revision()
+        ),
         (Some(utc(2026, 3, 3, 17, 0)), 1, 1, 3)
     );
     assert_eq!(
@@ -182,7 +187,7 @@ async fn runs_missed_while_down_follow_the_missed_policy_outside_the_grace_windo
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
-    assert_eq!(s.next_run_at, Some(utc(2026, 3, 2, 10, 0)));
+    assert_eq!(s.next_run_at(), Some(utc(2026, 3, 2, 10, 0)));
 
     // 13:00:30: 10, 11 and 12 are late by more than the 60 s grace, 13:00 is on time.
     env.set(utc(2026, 3, 2, 13, 0) + Duration::seconds(30));
@@ -190,10 +195,10 @@ async fn runs_missed_while_down_follow_the_missed_policy_outside_the_grace_windo
     let after = env.sched.get(env.user, s.id).await.unwrap();
     assert_eq!(
         (
-            after.next_run_at,
-            after.run_count,
+            after.next_run_at(),
+            after.run_count(),
             after.stats.skipped,
-            after.last_run_at
+            after.last_run_at()
         ),
         (
             Some(utc(2026, 3, 2, 14, 0)),
@@ -235,7 +240,7 @@ async fn a_catch_up_run_does_not_make_the_on_time_run_of_the_same_claim_overlap(
     );
     let after = env.sched.get(env.user, s.id).await.unwrap();
     assert_eq!(
-        (after.next_run_at, after.run_count, after.stats.skipped),
+        (after.next_run_at(), after.run_count(), after.stats.skipped),
         (Some(utc(2026, 3, 2, 14, 0)), 2, 2)
     );
     assert_eq!(
@@ -258,7 +263,7 @@ async fn pause_then_resume_skips_what_fell_due_while_paused() {
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
-    assert_eq!(s.next_run_at, Some(utc(2026, 3, 3, 9, 0)));
+    assert_eq!(s.next_run_at(), Some(utc(2026, 3, 3, 9, 0)));
 
     env.set(utc(2026, 3, 2, 10, 0));
     let p = env
@@ -268,11 +273,11 @@ async fn pause_then_resume_skips_what_fell_due_while_paused() {
         .unwrap();
     assert_eq!(
         (
-            p.status,
-            p.paused_at,
-            p.next_run_at,
-            p.revision,
-            p.updated_at
+            p.status(),
+            p.paused_at(),
+            p.next_run_at(),
+            p.revision(),
+            p.updated_at()
         ),
         (
             ScheduleStatus::Paused,
@@ -296,12 +301,12 @@ async fn pause_then_resume_skips_what_fell_due_while_paused() {
     let r = env.sched.resume(env.user, s.id, false).await.unwrap();
     assert_eq!(
         (
-            r.status,
-            r.paused_at,
-            r.next_run_at,
-            r.run_count,
+            r.status(),
+            r.paused_at(),
+            r.next_run_at(),
+            r.run_count(),
             r.stats.skipped,
-            r.revision
+            r.revision()
         ),
         (
             ScheduleStatus::Active,
@@ -346,10 +351,10 @@ async fn resume_with_run_latest_runs_the_last_missed_and_run_immediately_adds_a_
     let r = env.sched.resume(env.user, s.id, true).await.unwrap();
     assert_eq!(
         (
-            r.status,
-            r.next_run_at,
-            r.run_count,
-            r.last_run_at,
+            r.status(),
+            r.next_run_at(),
+            r.run_count(),
+            r.last_run_at(),
             r.stats.skipped
         ),
         (
@@ -389,12 +394,12 @@ async fn a_pause_that_ends_inside_the_grace_window_misses_nothing() {
     env.set(utc(2026, 3, 2, 10, 0) + Duration::seconds(45));
     let r = env.sched.resume(env.user, s.id, false).await.unwrap();
     assert_eq!(
-        (r.next_run_at, r.stats.skipped),
+        (r.next_run_at(), r.stats.skipped),
         (Some(utc(2026, 3, 2, 10, 0)), 0)
     );
     assert_eq!(view(&env.claim().await), [pending(utc(2026, 3, 2, 10, 0))]);
     let after = env.sched.get(env.user, s.id).await.unwrap();
-    assert_eq!(after.next_run_at, Some(utc(2026, 3, 2, 11, 0)));
+    assert_eq!(after.next_run_at(), Some(utc(2026, 3, 2, 11, 0)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -414,11 +419,11 @@ async fn a_cancelled_schedule_refuses_every_change() {
         .unwrap();
     assert_eq!(
         (
-            c.status,
-            c.next_run_at,
-            c.paused_at,
-            c.revision,
-            c.updated_at
+            c.status(),
+            c.next_run_at(),
+            c.paused_at(),
+            c.revision(),
+            c.updated_at()
         ),
         (
             ScheduleStatus::Cancelled,
@@ -503,11 +508,11 @@ async fn run_now_counts_toward_max_runs_only_when_asked() {
     let one = env.sched.get(env.user, s.id).await.unwrap();
     assert_eq!(
         (
-            one.status,
-            one.run_count,
-            one.last_run_at,
-            one.next_run_at,
-            one.revision
+            one.status(),
+            one.run_count(),
+            one.last_run_at(),
+            one.next_run_at(),
+            one.revision()
         ),
         (
             ScheduleStatus::Active,
@@ -521,7 +526,12 @@ async fn run_now_counts_toward_max_runs_only_when_asked() {
     env.sched.run_now(env.user, s.id, counting).await.unwrap();
     let two = env.sched.get(env.user, s.id).await.unwrap();
     assert_eq!(
-        (two.status, two.run_count, two.next_run_at, two.revision),
+        (
+            two.status(),
+            two.run_count(),
+            two.next_run_at(),
+            two.revision()
+        ),
         (ScheduleStatus::Completed, 2, None, 3)
     );
     let e = env
@@ -542,7 +552,7 @@ async fn update_changes_rule_zone_priority_and_max_runs() {
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
-    assert_eq!(s.next_run_at, Some(utc(2026, 3, 3, 9, 0)));
+    assert_eq!(s.next_run_at(), Some(utc(2026, 3, 3, 9, 0)));
 
     env.set(utc(2026, 3, 2, 10, 0));
     let patch = PatchParts {
@@ -553,11 +563,11 @@ async fn update_changes_rule_zone_priority_and_max_runs() {
     let u = env.sched.update(env.user, s.id, patch).await.unwrap();
     assert_eq!(
         (
-            u.next_run_at,
+            u.next_run_at(),
             u.priority,
-            u.revision,
-            u.updated_at,
-            u.status
+            u.revision(),
+            u.updated_at(),
+            u.status()
         ),
         (
             Some(utc(2026, 3, 2, 18, 0)),
@@ -577,7 +587,7 @@ async fn update_changes_rule_zone_priority_and_max_runs() {
     };
     let z = env.sched.update(env.user, s.id, patch).await.unwrap();
     assert_eq!(
-        (z.next_run_at, z.revision),
+        (z.next_run_at(), z.revision()),
         (Some(utc(2026, 3, 2, 17, 0)), 3)
     );
 
@@ -593,7 +603,7 @@ async fn update_changes_rule_zone_priority_and_max_runs() {
     };
     let m = env.sched.update(env.user, s.id, patch).await.unwrap();
     assert_eq!(
-        (m.status, m.next_run_at, m.run_count, m.max_runs),
+        (m.status(), m.next_run_at(), m.run_count(), m.max_runs),
         (ScheduleStatus::Completed, None, 1, Some(1))
     );
 }
@@ -631,7 +641,7 @@ async fn refused_creates_and_updates_name_every_field_and_write_nothing() {
         .await
         .unwrap();
     let s = env.sched.create(env.user, draft).await.unwrap();
-    assert_eq!(s.next_run_at, Some(t0() - Duration::seconds(59)));
+    assert_eq!(s.next_run_at(), Some(t0() - Duration::seconds(59)));
 
     let patch = PatchParts {
         recurrence_rule: Some(rule("FREQ=HOURLY")),
@@ -762,7 +772,7 @@ async fn clone_starts_a_fresh_active_schedule_and_leaves_the_source() {
         .await
         .unwrap();
     assert_eq!(
-        (source.run_count, source.status),
+        (source.run_count(), source.status()),
         (1, ScheduleStatus::Paused)
     );
 
@@ -775,12 +785,12 @@ async fn clone_starts_a_fresh_active_schedule_and_leaves_the_source() {
     assert_ne!(c.id, s.id);
     assert_eq!(
         (
-            c.status,
-            c.next_run_at,
-            c.run_count,
-            c.last_run_at,
-            c.paused_at,
-            c.revision,
+            c.status(),
+            c.next_run_at(),
+            c.run_count(),
+            c.last_run_at(),
+            c.paused_at(),
+            c.revision(),
             c.created_at,
             c.priority,
             c.max_runs,
@@ -828,7 +838,7 @@ async fn clone_starts_a_fresh_active_schedule_and_leaves_the_source() {
         .await
         .unwrap();
     assert_eq!(
-        (c2.status, c2.next_run_at),
+        (c2.status(), c2.next_run_at()),
         (ScheduleStatus::Active, Some(utc(2026, 3, 4, 8, 0)))
     );
 }
