@@ -91,7 +91,7 @@ async fn fill(store: &Store, user: UserId, calendars: &HolidayCalendars) -> (Sch
         batch.put_schedules.push(s);
         if batch.put_executions.len() >= 5000 || i + 1 == SCHEDULES {
             let writes = std::mem::take(&mut batch);
-            store.write(Box::new(move |_| Ok(writes))).await.unwrap();
+            store.put(writes).await.unwrap();
         }
     }
     (first.unwrap(), runs)

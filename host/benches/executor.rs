@@ -60,7 +60,7 @@ async fn put_all(store: &Store, schedules: Vec<Schedule>) {
         write_with(store, move |_| {
             Ok::<_, ()>((
                 WriteSet {
-                    put_schedules: put,
+                    put_schedules: put.clone(),
                     ..WriteSet::default()
                 },
                 (),

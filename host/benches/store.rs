@@ -72,7 +72,7 @@ fn creates_per_second(rt: &tokio::runtime::Runtime, options: StoreOptions, run: 
                     store
                         .write(Box::new(move |_| {
                             Ok(WriteSet {
-                                put_schedules: vec![s],
+                                put_schedules: vec![s.clone()],
                                 ..Default::default()
                             })
                         }))
@@ -134,7 +134,7 @@ fn fill(rt: &tokio::runtime::Runtime, store: &Store, user: UserId, n: u64) -> Ve
             store
                 .write(Box::new(move |_| {
                     Ok(WriteSet {
-                        put_schedules: batch,
+                        put_schedules: batch.clone(),
                         ..Default::default()
                     })
                 }))

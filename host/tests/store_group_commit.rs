@@ -72,10 +72,13 @@ async fn one_commit_per_write_mode_is_equally_correct() {
 async fn hold_writer(store: &Store) -> tokio::task::JoinHandle<()> {
     let store = store.clone();
     let (started, is_started) = tokio::sync::oneshot::channel();
+    let mut started = Some(started);
     let handle = tokio::spawn(async move {
         store
             .write(Box::new(move |_| {
-                let _ = started.send(());
+                if let Some(started) = started.take() {
+                    let _ = started.send(());
+                }
                 std::thread::sleep(Duration::from_millis(300));
                 Ok(WriteSet::default())
             }))
@@ -113,7 +116,7 @@ async fn a_rejected_closure_in_a_group_writes_nothing_and_sees_earlier_writes() 
         // In the same group, `a` is already visible though not yet committed.
         let saw_a = snap.schedule(a_id).map_err(|e| e.to_string())?.is_some();
         let _would_write = WriteSet {
-            put_schedules: vec![r],
+            put_schedules: vec![r.clone()],
             ..Default::default()
         };
         Err::<(WriteSet, ()), String>(format!("rejected; saw a: {saw_a}"))

@@ -4,14 +4,11 @@
 mod store_support;
 
 use sgsched::model::*;
-use sgsched::store::prelude::*;
 use sgsched::store::{ScheduleFilter, Snapshot, WriteSet, write_with};
 use store_support::*;
 use uuid::Uuid;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn due_is_active_schedules_up_to_now_in_next_run_priority_id_order() {
-    let (_dir, store) = temp_store();
+async fn due_is_active_schedules_up_to_now_in_next_run_priority_id_order(store: Backend) {
     let user = Uuid::now_v7();
     let mut all = Vec::new();
     // Same instant, every priority (inserted low first), twice each: ordered by rank then id.
@@ -52,7 +49,7 @@ async fn due_is_active_schedules_up_to_now_in_next_run_priority_id_order() {
         Priority::Normal,
         Some(t(2)),
     ));
-    put_schedules(&store, &all).await;
+    put_schedules(&*store, &all).await;
 
     let mut expected: Vec<&Schedule> = all
         .iter()
@@ -78,17 +75,15 @@ async fn due_is_active_schedules_up_to_now_in_next_run_priority_id_order() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn status_and_time_changes_move_a_schedule_between_index_entries() {
-    let (_dir, store) = temp_store();
+async fn status_and_time_changes_move_a_schedule_between_index_entries(store: Backend) {
     let user = Uuid::now_v7();
     let mut s = active(user, 0);
     let later = active(user, 30);
-    put_schedules(&store, &[s.clone(), later.clone()]).await;
+    put_schedules(&*store, &[s.clone(), later.clone()]).await;
     assert_eq!(store.next_due_at().await.unwrap(), Some(t(0)));
 
     s.pause(t(5)).unwrap();
-    put_schedules(&store, std::slice::from_ref(&s)).await;
+    put_schedules(&*store, std::slice::from_ref(&s)).await;
     assert!(store.due(t(10), 10).await.unwrap().is_empty());
     assert_eq!(store.next_due_at().await.unwrap(), Some(t(30)));
     let only = |status| ScheduleFilter {
@@ -110,19 +105,19 @@ async fn status_and_time_changes_move_a_schedule_between_index_entries() {
     s.resume(t(6)).unwrap();
     s.settle(Some(t(30)));
     s.priority = Priority::Low;
-    put_schedules(&store, std::slice::from_ref(&s)).await;
+    put_schedules(&*store, std::slice::from_ref(&s)).await;
     assert_eq!(
         ids(&store.due(t(30), 10).await.unwrap(), |s| s.id),
         [later.id, s.id]
     );
     s.priority = Priority::Urgent;
-    put_schedules(&store, std::slice::from_ref(&s)).await;
+    put_schedules(&*store, std::slice::from_ref(&s)).await;
     assert_eq!(
         ids(&store.due(t(30), 10).await.unwrap(), |s| s.id),
         [s.id, later.id]
     );
     s.settle(Some(t(40)));
-    put_schedules(&store, std::slice::from_ref(&s)).await;
+    put_schedules(&*store, std::slice::from_ref(&s)).await;
     assert_eq!(
         ids(&store.due(t(35), 10).await.unwrap(), |s| s.id),
         [later.id]
@@ -130,7 +125,7 @@ async fn status_and_time_changes_move_a_schedule_between_index_entries() {
 
     // Completed: no next run, out of every active view.
     s.settle(None);
-    put_schedules(&store, std::slice::from_ref(&s)).await;
+    put_schedules(&*store, std::slice::from_ref(&s)).await;
     assert_eq!(
         ids(&store.due(t(100), 10).await.unwrap(), |s| s.id),
         [later.id]
@@ -150,9 +145,7 @@ async fn status_and_time_changes_move_a_schedule_between_index_entries() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn delete_removes_the_schedule_with_its_history_and_every_index_entry() {
-    let (_dir, store) = temp_store();
+async fn delete_removes_the_schedule_with_its_history_and_every_index_entry(store: Backend) {
     let user = Uuid::now_v7();
     let (gone, kept) = (active(user, 0), active(user, 0));
     let gone_runs: Vec<Execution> = (0..5)
@@ -165,7 +158,7 @@ async fn delete_removes_the_schedule_with_its_history_and_every_index_entry() {
     };
     w.put_executions = gone_runs.clone();
     w.put_executions.push(kept_run.clone());
-    put(&store, w).await;
+    put(&*store, w).await;
     assert_eq!(
         store
             .executions_with_status(ExecutionStatus::Pending, 100)
@@ -176,7 +169,7 @@ async fn delete_removes_the_schedule_with_its_history_and_every_index_entry() {
     );
 
     put(
-        &store,
+        &*store,
         WriteSet {
             delete_schedules: vec![gone.id],
             ..Default::default()
@@ -218,15 +211,13 @@ async fn delete_removes_the_schedule_with_its_history_and_every_index_entry() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn another_users_objects_do_not_exist() {
-    let (_dir, store) = temp_store();
+async fn another_users_objects_do_not_exist(store: Backend) {
     let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
     let s = active(alice, 0);
     let e = execution(&s, t(0), ExecutionStatus::Completed);
     let se = series(alice, SeriesStatus::Active);
     put(
-        &store,
+        &*store,
         WriteSet {
             put_schedules: vec![s.clone(), active(bob, 0)],
             put_executions: vec![e.clone()],
@@ -265,9 +256,7 @@ async fn another_users_objects_do_not_exist() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn lists_page_in_id_order_with_after_and_filters() {
-    let (_dir, store) = temp_store();
+async fn lists_page_in_id_order_with_after_and_filters(store: Backend) {
     let user = Uuid::now_v7();
     let statuses = [
         ScheduleStatus::Active,
@@ -288,7 +277,7 @@ async fn lists_page_in_id_order_with_after_and_filters() {
         }
         all.push(s);
     }
-    put_schedules(&store, &all).await;
+    put_schedules(&*store, &all).await;
     all.sort_by_key(|s| s.id);
 
     let mut seen = Vec::new();
@@ -346,18 +335,18 @@ async fn lists_page_in_id_order_with_after_and_filters() {
     assert_eq!(ids(&rest, |s| s.id), want[2..]);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn executions_page_newest_first_and_follow_status_changes() {
-    let (_dir, store) = temp_store();
+async fn executions_page_newest_first_and_follow_status_changes(store: Backend) {
     let user = Uuid::now_v7();
     let s = active(user, 0);
     let mut runs: Vec<Execution> = (0..7)
         .map(|i| execution(&s, t(i * 10), ExecutionStatus::Pending))
         .collect();
-    // Two runs at one instant: ordered by id.
-    runs.push(execution(&s, t(30), ExecutionStatus::Failed));
+    // Two runs at one instant (a run-now beside the planned one): ordered by id.
+    let mut manual = execution(&s, t(30), ExecutionStatus::Failed);
+    manual.is_manual = true;
+    runs.push(manual);
     put(
-        &store,
+        &*store,
         WriteSet {
             put_schedules: vec![s.clone()],
             put_executions: runs.clone(),
@@ -400,7 +389,7 @@ async fn executions_page_newest_first_and_follow_status_changes() {
     let mut first = runs[0].clone();
     first.status = ExecutionStatus::Running;
     put(
-        &store,
+        &*store,
         WriteSet {
             put_executions: vec![first.clone()],
             ..Default::default()
@@ -425,7 +414,7 @@ async fn executions_page_newest_first_and_follow_status_changes() {
 
     // The writer's snapshot sees the same history, oldest first.
     let sid = s.id;
-    let seen = write_with(&store, move |snap: &dyn Snapshot| {
+    let seen = write_with(&*store, move |snap: &dyn Snapshot| {
         let all = snap.executions_of(sid, None, 100).map_err(|_| ())?;
         let running = snap
             .executions_of(sid, Some(ExecutionStatus::Running), 100)
@@ -441,13 +430,11 @@ async fn executions_page_newest_first_and_follow_status_changes() {
     assert_eq!(seen, (8, 1, t(0)));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn series_and_tokens() {
-    let (_dir, store) = temp_store();
+async fn series_and_tokens(store: Backend) {
     let user = Uuid::now_v7();
     let mut se = series(user, SeriesStatus::Active);
     put(
-        &store,
+        &*store,
         WriteSet {
             put_series: vec![se.clone()],
             ..Default::default()
@@ -457,7 +444,7 @@ async fn series_and_tokens() {
     se.status = SeriesStatus::Paused;
     se.current_episode = 2;
     put(
-        &store,
+        &*store,
         WriteSet {
             put_series: vec![se.clone()],
             ..Default::default()
@@ -466,7 +453,7 @@ async fn series_and_tokens() {
     .await;
     assert_eq!(store.series(user, se.id).await.unwrap(), Some(se.clone()));
     put(
-        &store,
+        &*store,
         WriteSet {
             delete_series: vec![se.id],
             ..Default::default()
@@ -485,14 +472,12 @@ async fn series_and_tokens() {
 /// The writer remembers the index fields of records its transaction has read or written, so
 /// replacing them does not decode them again: a record read and then replaced, or replaced
 /// twice in one transaction, must still move each index entry exactly once.
-#[tokio::test(flavor = "multi_thread")]
-async fn records_read_then_replaced_in_one_transaction_keep_every_index_right() {
-    let (_dir, store) = temp_store();
+async fn records_read_then_replaced_in_one_transaction_keep_every_index_right(store: Backend) {
     let user = Uuid::now_v7();
     let s = active(user, 0);
     let e = execution(&s, t(0), ExecutionStatus::Pending);
     put(
-        &store,
+        &*store,
         WriteSet {
             put_schedules: vec![s.clone()],
             put_executions: vec![e.clone()],
@@ -501,14 +486,14 @@ async fn records_read_then_replaced_in_one_transaction_keep_every_index_right() 
     )
     .await;
     let (sid, eid) = (s.id, e.id);
-    write_with(&store, move |snap: &dyn Snapshot| {
+    write_with(&*store, move |snap: &dyn Snapshot| {
         let mut s = snap.schedule(sid).map_err(|_| ())?.ok_or(())?;
         assert_eq!(
             snap.execution_status(eid).map_err(|_| ())?,
             Some(ExecutionStatus::Pending)
         );
         s.pause(t(1)).unwrap();
-        let mut running = e;
+        let mut running = e.clone();
         running.status = ExecutionStatus::Running;
         let mut completed = running.clone();
         completed.status = ExecutionStatus::Completed;
@@ -545,7 +530,7 @@ async fn records_read_then_replaced_in_one_transaction_keep_every_index_right() 
     assert_eq!(ids(&listed, |s| s.id), [sid]);
 
     // Read, then deleted with its history in the same transaction.
-    write_with(&store, move |snap: &dyn Snapshot| {
+    write_with(&*store, move |snap: &dyn Snapshot| {
         snap.schedule(sid).map_err(|_| ())?;
         snap.execution_status(eid).map_err(|_| ())?;
         Ok::<_, ()>((
@@ -569,3 +554,14 @@ async fn records_read_then_replaced_in_one_transaction_keep_every_index_right() 
             .is_empty()
     );
 }
+
+both_backends!(
+    due_is_active_schedules_up_to_now_in_next_run_priority_id_order,
+    status_and_time_changes_move_a_schedule_between_index_entries,
+    delete_removes_the_schedule_with_its_history_and_every_index_entry,
+    another_users_objects_do_not_exist,
+    lists_page_in_id_order_with_after_and_filters,
+    executions_page_newest_first_and_follow_status_changes,
+    series_and_tokens,
+    records_read_then_replaced_in_one_transaction_keep_every_index_right,
+);

@@ -12,13 +12,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sgsched::model::*;
 use sgsched::store::prelude::*;
-use sgsched::store::{ScheduleFilter, Store, StoreError, WindowRuns, WriteSet};
+use sgsched::store::{ScheduleFilter, StoreError, WindowRuns, WriteSet};
 use store_support::*;
 use uuid::Uuid;
 
-/// `Store`'s plain reads with `ViewReads`' defaults: a backend needs only these to have every
+/// A backend's plain reads with `ViewReads`' defaults: a backend needs only these to have every
 /// view read.
-struct Defaults(Store);
+struct Defaults(Backend);
 
 #[async_trait::async_trait]
 impl ScheduleReads for Defaults {
@@ -71,9 +71,7 @@ impl ExecutionReads for Defaults {
 
 impl ViewReads for Defaults {}
 
-#[tokio::test(flavor = "multi_thread")]
-async fn runs_in_window_counts_per_bucket_and_lists_the_first() {
-    let (_dir, store) = temp_store();
+async fn runs_in_window_counts_per_bucket_and_lists_the_first(store: Backend) {
     let user = Uuid::now_v7();
     let (a, b, empty) = (active(user, 0), active(user, 0), active(user, 0));
     // `a`: 1,200 runs a minute apart from t(0) (over 1,000 a bucket, so paging matters to the
@@ -84,11 +82,14 @@ async fn runs_in_window_counts_per_bucket_and_lists_the_first() {
     for m in [-1, 0, 1000, 1999, 2000, 2001] {
         runs.push(execution(&b, t(m), ExecutionStatus::Failed));
     }
-    // Two runs of `b` at one instant: both count, ordered by id.
+    // Two runs of `b` at one instant (the planned one and a run-now): both count, ordered
+    // by id.
     runs.push(execution(&b, t(1500), ExecutionStatus::Pending));
-    runs.push(execution(&b, t(1500), ExecutionStatus::Running));
+    let mut manual = execution(&b, t(1500), ExecutionStatus::Running);
+    manual.is_manual = true;
+    runs.push(manual);
     put(
-        &store,
+        &*store,
         WriteSet {
             put_schedules: vec![a.clone(), b.clone(), empty.clone()],
             put_executions: runs,
@@ -143,16 +144,14 @@ async fn runs_in_window_counts_per_bucket_and_lists_the_first() {
     assert_eq!(defaults, [Some(all), Some(all)]);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn schedule_with_recent_is_scoped_and_reads_the_latest_record() {
-    let (_dir, store) = temp_store();
+async fn schedule_with_recent_is_scoped_and_reads_the_latest_record(store: Backend) {
     let (user, other) = (Uuid::now_v7(), Uuid::now_v7());
     let s = active(user, 0);
     let runs: Vec<Execution> = (0..8)
         .map(|m| execution(&s, t(m), ExecutionStatus::Completed))
         .collect();
     put(
-        &store,
+        &*store,
         WriteSet {
             put_schedules: vec![s.clone()],
             put_executions: runs,
@@ -186,7 +185,7 @@ async fn schedule_with_recent_is_scoped_and_reads_the_latest_record() {
     let mut renamed = s.clone();
     renamed.name = "renamed".into();
     renamed.touch(s.updated_at());
-    put_schedules(&store, std::slice::from_ref(&renamed)).await;
+    put_schedules(&*store, std::slice::from_ref(&renamed)).await;
     assert_eq!(
         store.schedule(user, s.id).await.unwrap(),
         Some(renamed.clone())
@@ -250,3 +249,8 @@ async fn a_users_data_version_moves_with_each_write_of_theirs_only() {
         last = now;
     }
 }
+
+both_backends!(
+    runs_in_window_counts_per_bucket_and_lists_the_first,
+    schedule_with_recent_is_scoped_and_reads_the_latest_record,
+);

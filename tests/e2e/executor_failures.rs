@@ -53,7 +53,7 @@ async fn hostile(h: &Harness, mode: &str) -> Execution {
     write_with(&**h.sched.storage(), move |_| {
         Ok::<_, ()>((
             WriteSet {
-                put_schedules: vec![stored],
+                put_schedules: vec![stored.clone()],
                 ..WriteSet::default()
             },
             (),
@@ -204,7 +204,7 @@ async fn a_schedule_whose_timing_cannot_be_computed_fails_alone() {
     write_with(&**h.sched.storage(), move |_| {
         Ok::<_, ()>((
             WriteSet {
-                put_schedules: vec![stored],
+                put_schedules: vec![stored.clone()],
                 ..WriteSet::default()
             },
             (),

@@ -43,7 +43,7 @@ async fn commit_jobs(h: &PluginHost, store: &Store, execution_id: &str) -> usize
     store
         .write(Box::new(move |_| {
             Ok(sgsched::store::WriteSet {
-                put_local_jobs: jobs,
+                put_local_jobs: jobs.clone(),
                 ..Default::default()
             })
         }))

@@ -25,7 +25,7 @@ pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>
     // itself, so it writes directly.
     let created = write_with(&**sched.storage(), move |snap| {
         let mut writes = WriteSet::default();
-        for id in ids {
+        for &id in &ids {
             // Re-read inside the transaction: the schedule may have been paused, edited or
             // deleted since the index scan.
             let Some(s) = snap.schedule(id)? else {

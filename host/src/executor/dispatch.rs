@@ -124,12 +124,13 @@ impl Dispatcher {
         let queued = batch.clone();
         let marked = write_with(&**self.sched.storage(), move |snap| {
             let mut started = Vec::with_capacity(queued.len());
-            for mut cur in queued {
+            for cur in &queued {
                 // A run deleted or cancelled meanwhile is dropped here. The queued copy is the
                 // stored record otherwise: only the status moves while an execution waits.
                 if snap.execution_status(cur.id)? != Some(ExecutionStatus::Pending) {
                     continue;
                 }
+                let mut cur = cur.clone();
                 cur.status = ExecutionStatus::Running;
                 cur.started_at = Some(now);
                 cur.attempt += 1;
@@ -217,7 +218,7 @@ impl Dispatcher {
         self.sched
             .commit(move |snap| {
                 let mut writes = WriteSet {
-                    put_local_jobs: jobs,
+                    put_local_jobs: jobs.clone(),
                     ..WriteSet::default()
                 };
                 // The schedule may have been deleted with its history while this ran; the jobs
@@ -225,13 +226,13 @@ impl Dispatcher {
                 if snap.execution_status(id)?.is_none() {
                     return Ok((writes, ()));
                 }
-                let mut cur = cur;
+                let mut cur = cur.clone();
                 cur.completed_at = Some(done);
-                match outcome {
+                match &outcome {
                     Ok(out) => {
                         cur.status = ExecutionStatus::Completed;
-                        cur.job_id = out.job_id;
-                        cur.result_summary = Some(out.summary);
+                        cur.job_id = out.job_id.clone();
+                        cur.result_summary = Some(out.summary.clone());
                         cur.error_message = None;
                     }
                     Err(err) => {

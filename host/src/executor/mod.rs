@@ -74,7 +74,8 @@ async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), Servi
         );
         write_with(&**sched.storage(), move |_| {
             let put_executions = running
-                .into_iter()
+                .iter()
+                .cloned()
                 .map(|mut e| {
                     e.status = ExecutionStatus::Pending;
                     e

@@ -125,7 +125,7 @@ impl JobSystem for LocalJobSystem {
                     let id = record.job_id.clone();
                     (
                         WriteSet {
-                            put_local_jobs: vec![record],
+                            put_local_jobs: vec![record.clone()],
                             ..WriteSet::default()
                         },
                         id,
@@ -227,7 +227,7 @@ mod tests {
         jobs.store
             .write(Box::new(move |_| {
                 Ok(WriteSet {
-                    put_local_jobs: taken,
+                    put_local_jobs: taken.clone(),
                     ..WriteSet::default()
                 })
             }))

@@ -130,7 +130,7 @@ impl Scheduler {
             .collect();
         self.commit(move |_| {
             let writes = WriteSet {
-                put_schedules,
+                put_schedules: put_schedules.clone(),
                 ..WriteSet::default()
             };
             Ok((writes, ()))
@@ -182,7 +182,7 @@ impl Scheduler {
         let written = self
             .commit(move |snap| {
                 let mut out = Vec::with_capacity(patches.len());
-                for (id, patch) in patches {
+                for (id, patch) in patches.iter().cloned() {
                     let s = owned(snap, user, id)?.ok_or(ServiceError::NotFound)?;
                     if s.is_final() {
                         return Err(ServiceError::ConflictMessage(format!(
@@ -219,7 +219,7 @@ impl Scheduler {
         self.commit(move |snap| {
             let mut writes = WriteSet::default();
             let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
+            for &id in &ids {
                 let Some(mut s) = owned(snap, user, id)? else {
                     out.push(Outcome::Failed(not_found()));
                     continue;

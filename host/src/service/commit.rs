@@ -119,8 +119,9 @@ impl Scheduler {
     pub(crate) async fn commit<T, F>(&self, op: F) -> Result<T, ServiceError>
     where
         T: Send + 'static,
-        F: FnOnce(&dyn Snapshot) -> Result<(WriteSet, T), ServiceError> + Send + 'static,
+        F: FnMut(&dyn Snapshot) -> Result<(WriteSet, T), ServiceError> + Send + 'static,
     {
+        let mut op = op;
         let (value, pending, soonest) = write_with(&*self.storage, move |snap| {
             let (writes, value) = op(snap)?;
             let (pending, soonest) = owed(&writes);

@@ -73,7 +73,7 @@ impl Scheduler {
     ) -> Result<Schedule, ServiceError> {
         let s = self.build(draft, user, self.clock.now())?;
         let stored = s.clone();
-        self.commit(move |_| Ok((one(stored), ()))).await?;
+        self.commit(move |_| Ok((one(stored.clone()), ()))).await?;
         Ok(s)
     }
 
@@ -121,7 +121,7 @@ impl Scheduler {
         self.commit(move |snap| {
             let s = owned(snap, user, id)?;
             not_final(&s, "update")?;
-            let next = this.patch_checked(&s, patch, now)?;
+            let next = this.patch_checked(&s, patch.clone(), now)?;
             Ok((one(next.clone()), next))
         })
         .await
@@ -324,7 +324,7 @@ impl Scheduler {
     pub async fn insert(&self, new: NewSchedule) -> Result<Schedule, ServiceError> {
         let s = new.0;
         let stored = s.clone();
-        self.commit(move |_| Ok((one(stored), ()))).await?;
+        self.commit(move |_| Ok((one(stored.clone()), ()))).await?;
         Ok(s)
     }
 

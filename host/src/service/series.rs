@@ -173,7 +173,7 @@ impl Scheduler {
             put_series: vec![series.clone()],
             ..WriteSet::default()
         };
-        self.commit(move |_| Ok((writes, ()))).await?;
+        self.commit(move |_| Ok((writes.clone(), ()))).await?;
         Ok(SeriesWithEpisodes { series, episodes })
     }
 

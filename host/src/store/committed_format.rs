@@ -304,10 +304,10 @@ async fn write_format_file() {
         store
             .write(Box::new(move |_| {
                 Ok(WriteSet {
-                    put_schedules: c.schedules,
-                    put_executions: c.executions,
-                    put_series: vec![c.series],
-                    put_local_jobs: vec![c.job],
+                    put_schedules: c.schedules.clone(),
+                    put_executions: c.executions.clone(),
+                    put_series: vec![c.series.clone()],
+                    put_local_jobs: vec![c.job.clone()],
                     ..WriteSet::default()
                 })
             }))

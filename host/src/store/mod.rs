@@ -17,6 +17,7 @@ mod decoded;
 mod format;
 mod keys;
 mod local_jobs;
+pub mod postgres;
 mod readers;
 mod records;
 mod redb_storage;
@@ -61,6 +62,12 @@ pub enum StoreError {
         "database written by a newer sgsched (format {found}), this build reads up to {supported}"
     )]
     DatabaseTooNew { found: u64, supported: u64 },
+    /// PostgreSQL answered with an error (not a lost connection: see `Unavailable`).
+    #[error("database: {0}")]
+    Postgres(#[source] Arc<tokio_postgres::Error>),
+    /// The database cannot be reached (refused, lost, or no connection free in time).
+    #[error("the database is unreachable: {0}")]
+    Unavailable(String),
     #[error("corrupt record: {0}")]
     Corrupt(String),
     #[error("storage task failed: {0}")]

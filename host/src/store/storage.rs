@@ -67,7 +67,10 @@ impl WriteSet {
 #[derive(Debug)]
 pub struct Rejected;
 
-pub type WriteFn = Box<dyn FnOnce(&dyn Snapshot) -> Result<WriteSet, Rejected> + Send + 'static>;
+/// A write closure. It may run more than once (a backend retries it from the start after a
+/// serialization failure or a deadlock, its earlier run rolled back), so it reads what it
+/// changes from the snapshot and keeps no effect outside what it returns.
+pub type WriteFn = Box<dyn FnMut(&dyn Snapshot) -> Result<WriteSet, Rejected> + Send + 'static>;
 
 /// Filters of `list_schedules` (each `None` = any).
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -103,6 +106,11 @@ pub type RunExtent = Option<(DateTime<Utc>, DateTime<Utc>)>;
 pub trait Writes: Send + Sync + 'static {
     /// Run `f` in the writer. Resolves after the durable commit of its group.
     async fn write(&self, f: WriteFn) -> Result<(), StoreError>;
+
+    /// Write `writes` as they are, reading nothing (loads, copies, tests).
+    async fn put(&self, writes: WriteSet) -> Result<(), StoreError> {
+        self.write(Box::new(move |_| Ok(writes.clone()))).await
+    }
 
     /// A number that moves after every committed write to `user`'s schedules or executions
     /// (see `versions`). A view computed from reads made after reading it may be reused while
@@ -294,8 +302,9 @@ where
     S: Writes + ?Sized,
     R: Send + 'static,
     E: Send + 'static,
-    F: FnOnce(&dyn Snapshot) -> Result<(WriteSet, R), E> + Send + 'static,
+    F: FnMut(&dyn Snapshot) -> Result<(WriteSet, R), E> + Send + 'static,
 {
+    let mut f = f;
     let slot: Arc<Mutex<Option<Result<R, E>>>> = Arc::new(Mutex::new(None));
     let out = slot.clone();
     store

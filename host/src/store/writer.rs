@@ -173,7 +173,7 @@ fn commit_group(
         let mut failed_apply = false;
         for Request { op, reply } in pending.by_ref() {
             let (writes, token) = match op {
-                Op::Closure(f) => match catch_unwind(AssertUnwindSafe(|| f(&tables))) {
+                Op::Closure(mut f) => match catch_unwind(AssertUnwindSafe(|| f(&tables))) {
                     Ok(Ok(w)) => (Some(w), None),
                     Ok(Err(Rejected)) => (None, None),
                     Err(_) => {

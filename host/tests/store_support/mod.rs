@@ -3,9 +3,69 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sgsched::model::*;
+use sgsched::store::postgres::{PgOptions, PgStore};
 use sgsched::store::prelude::*;
 use sgsched::store::{Store, WriteSet};
+use std::sync::Arc;
 use uuid::Uuid;
+
+/// A storage backend under test, as the server holds it.
+#[derive(Clone)]
+pub struct Backend(pub Arc<dyn Storage>);
+
+impl std::ops::Deref for Backend {
+    type Target = dyn Storage;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+/// What keeps a backend's data alive for the test (a temporary directory).
+pub struct Guard(#[allow(dead_code)] Option<tempfile::TempDir>);
+
+pub fn redb() -> (Guard, Backend) {
+    let (dir, store) = temp_store();
+    (Guard(Some(dir)), Backend(Arc::new(store)))
+}
+
+/// A PostgreSQL store on a fresh database of this binary's server; `None` (the test passes
+/// without it) where PostgreSQL is not installed and not required.
+pub async fn postgres() -> Option<(Guard, Backend)> {
+    let cluster = sgsched_pgtest::cluster()?;
+    let url = cluster.database();
+    let store = PgStore::open(&url, PgOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    Some((Guard(None), Backend(Arc::new(store))))
+}
+
+/// One test per backend for each `async fn name(store: Backend)` listed: the storage suite
+/// that both implementations pass.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod redb {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    let (_guard, store) = $crate::store_support::redb();
+                    super::$name(store).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    let Some((_guard, store)) = $crate::store_support::postgres().await else {
+                        return;
+                    };
+                    super::$name(store).await
+                }
+            )*
+        }
+    };
+}
 
 pub fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
@@ -64,11 +124,11 @@ pub fn series(user: UserId, status: SeriesStatus) -> Series {
 }
 
 /// Write `w` unconditionally.
-pub async fn put(store: &Store, w: WriteSet) {
-    store.write(Box::new(move |_| Ok(w))).await.expect("write");
+pub async fn put(store: &dyn Storage, w: WriteSet) {
+    store.put(w).await.expect("write");
 }
 
-pub async fn put_schedules(store: &Store, v: &[Schedule]) {
+pub async fn put_schedules(store: &dyn Storage, v: &[Schedule]) {
     put(
         store,
         WriteSet {

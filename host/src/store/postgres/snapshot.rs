@@ -1,0 +1,152 @@
+//! One write closure in one transaction: its snapshot reads lock what they return, its
+//! writes are applied in the redb writer's order (schedules, executions, schedule deletes
+//! with their history, series, series deletes, local jobs), then it commits.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use deadpool_postgres::{Object, Transaction};
+use tokio::runtime::Handle;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::pg_err;
+use super::rows::{self, decode, decode_all};
+use crate::model::{
+    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Schedule, ScheduleId, Series, SeriesId,
+};
+use crate::store::StoreError;
+use crate::store::storage::{Rejected, Snapshot, WriteFn, WriteSet};
+
+/// Run `f` once in a new transaction and commit what it returns. `Ok(Err(Rejected))`: the
+/// closure wrote nothing.
+pub fn run(
+    rt: &Handle,
+    client: &mut Object,
+    f: &mut WriteFn,
+) -> Result<Result<(), Rejected>, StoreError> {
+    let tx = rt.block_on(client.transaction()).map_err(pg_err)?;
+    let snap = PgSnapshot { rt, tx: &tx };
+    let writes = match catch_unwind(AssertUnwindSafe(|| f(&snap))) {
+        Ok(Ok(w)) => w,
+        Ok(Err(Rejected)) => return Ok(Err(Rejected)),
+        Err(_) => return Err(StoreError::Task("a write closure panicked".into())),
+    };
+    snap.apply(&writes)?;
+    rt.block_on(tx.commit()).map_err(pg_err)?;
+    Ok(Ok(()))
+}
+
+struct PgSnapshot<'a, 'c> {
+    rt: &'a Handle,
+    tx: &'a Transaction<'c>,
+}
+
+impl PgSnapshot<'_, '_> {
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        self.rt.block_on(async {
+            let st = self.tx.prepare_cached(sql).await.map_err(pg_err)?;
+            self.tx.query(&st, params).await.map_err(pg_err)
+        })
+    }
+
+    fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        self.rt.block_on(async {
+            let st = self.tx.prepare_cached(sql).await.map_err(pg_err)?;
+            self.tx.execute(&st, params).await.map_err(pg_err)
+        })
+    }
+
+    fn one<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<T>, StoreError> {
+        self.query(sql, params)?.first().map(decode).transpose()
+    }
+
+    fn apply(&self, w: &WriteSet) -> Result<(), StoreError> {
+        if !w.put_schedules.is_empty() {
+            let batch = rows::batch(&w.put_schedules, |s| s.id)?;
+            self.execute(&rows::UPSERT_SCHEDULES, &[&batch])?;
+        }
+        if !w.put_executions.is_empty() {
+            let batch = rows::batch(&w.put_executions, |e| e.id)?;
+            self.execute(&rows::UPSERT_EXECUTIONS, &[&batch])?;
+        }
+        if !w.delete_schedules.is_empty() {
+            let ids = &w.delete_schedules;
+            self.execute("DELETE FROM executions WHERE schedule_id = ANY($1)", &[ids])?;
+            self.execute("DELETE FROM schedules WHERE id = ANY($1)", &[ids])?;
+        }
+        if !w.put_series.is_empty() {
+            let batch = rows::batch(&w.put_series, |s| s.id)?;
+            self.execute(&rows::UPSERT_SERIES, &[&batch])?;
+        }
+        if !w.delete_series.is_empty() {
+            self.execute("DELETE FROM series WHERE id = ANY($1)", &[&w.delete_series])?;
+        }
+        if !w.put_local_jobs.is_empty() {
+            let jobs = rows::json(&w.put_local_jobs)?;
+            self.execute(&rows::INSERT_LOCAL_JOBS, &[&jobs])?;
+        }
+        Ok(())
+    }
+}
+
+impl Snapshot for PgSnapshot<'_, '_> {
+    fn schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, StoreError> {
+        self.one(
+            "SELECT to_jsonb(s) FROM schedules s WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+    }
+
+    fn execution(&self, id: ExecutionId) -> Result<Option<Execution>, StoreError> {
+        self.one(
+            "SELECT to_jsonb(e) FROM executions e WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+    }
+
+    fn execution_status(&self, id: ExecutionId) -> Result<Option<ExecutionStatus>, StoreError> {
+        let rows = self.query(
+            "SELECT status FROM executions WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )?;
+        rows.first()
+            .map(|r| {
+                let s: &str = r.get(0);
+                ExecutionStatus::parse(s)
+                    .ok_or_else(|| StoreError::Corrupt(format!("execution status {s:?}")))
+            })
+            .transpose()
+    }
+
+    fn executions_of(
+        &self,
+        schedule: ScheduleId,
+        status: Option<ExecutionStatus>,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError> {
+        let rows = self.query(
+            "SELECT to_jsonb(e) FROM executions e WHERE schedule_id = $1 \
+             AND ($2::text IS NULL OR status = $2) ORDER BY scheduled_for, id LIMIT $3",
+            &[&schedule, &status.map(|s| s.as_str()), &(limit as i64)],
+        )?;
+        decode_all(&rows)
+    }
+
+    fn series(&self, id: SeriesId) -> Result<Option<Series>, StoreError> {
+        self.one(
+            "SELECT to_jsonb(s) FROM series s WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+    }
+
+    fn local_job_by_key(&self, key: &str) -> Result<Option<LocalJobRecord>, StoreError> {
+        self.one(
+            "SELECT to_jsonb(j) FROM local_jobs j WHERE idempotency_key = $1",
+            &[&key],
+        )
+    }
+}
