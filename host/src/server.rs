@@ -20,6 +20,8 @@ use crate::store::Storage;
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// Run on this PostgreSQL database instead of the embedded one in `data_dir`.
+    pub database_url: Option<String>,
     pub plugins_dir: Option<PathBuf>,
     /// The Story-Genius job system over HTTP; `None` = the embedded dry-run one.
     pub job_system: Option<HttpJobSystemConfig>,
@@ -72,7 +74,10 @@ pub struct Services {
 }
 
 pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
-    let storage: Arc<dyn Storage> = crate::store::open_embedded(&config.data_dir)?;
+    let storage: Arc<dyn Storage> = match &config.database_url {
+        Some(url) => crate::store::open_postgres(url).await?,
+        None => crate::store::open_embedded(&config.data_dir)?,
+    };
     let jobs: Arc<dyn JobSystem> = match &config.job_system {
         Some(http) => Arc::new(HttpJobSystem::new(http.clone())?),
         None => Arc::new(LocalJobSystem::new(storage.clone())),

@@ -13,8 +13,8 @@ pub fn inbox(data_dir: &Path) -> PathBuf {
     data_dir.join("tokens.d")
 }
 
-/// Create a token for `user` and return it.
-pub fn create(data_dir: &Path, user: Uuid) -> std::io::Result<String> {
+/// A new token and its SHA-256 (what storage keeps).
+fn generate() -> (String, [u8; 32]) {
     // Two v4 UUIDs: 244 bits from the OS generator.
     let mut raw = Vec::with_capacity(32);
     raw.extend_from_slice(Uuid::new_v4().as_bytes());
@@ -24,6 +24,24 @@ pub fn create(data_dir: &Path, user: Uuid) -> std::io::Result<String> {
         raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
     );
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    (token, hash)
+}
+
+/// Create a token for `user` in a shared database's token table (every node reads it there
+/// at once) and return it.
+pub async fn create_in(
+    store: &dyn crate::store::Tokens,
+    user: Uuid,
+) -> Result<String, crate::store::StoreError> {
+    let (token, hash) = generate();
+    store.put_token(hash, user).await?;
+    Ok(token)
+}
+
+/// Create a token for `user` in `data_dir`'s inbox (a running server holds the embedded
+/// database, and takes it from there) and return it.
+pub fn create(data_dir: &Path, user: Uuid) -> std::io::Result<String> {
+    let (token, hash) = generate();
     let dir = inbox(data_dir);
     std::fs::create_dir_all(&dir)?;
     let name: String = hash.iter().map(|b| format!("{b:02x}")).collect();

@@ -19,6 +19,7 @@ mod openapi;
 mod planning_api;
 mod plugin_configs;
 mod plugin_sandbox;
+mod postgres_nodes;
 mod python_plugin;
 mod resource_bounds;
 mod schedules_isolation;

@@ -45,7 +45,7 @@ impl TokenCache {
         {
             return Ok(Some(*u));
         }
-        let mut user = sched.token_user(hash).await.map_err(Problem::internal)?;
+        let mut user = sched.token_user(hash).await.map_err(Problem::from)?;
         if user.is_none() {
             user = self.import(sched, hash).await?;
         }
@@ -64,16 +64,13 @@ impl TokenCache {
         let Ok(text) = tokio::fs::read_to_string(&path).await else {
             // A concurrent first use may have imported and removed the file since this request
             // looked in storage: look again before calling the token unknown.
-            return sched.token_user(hash).await.map_err(Problem::internal);
+            return sched.token_user(hash).await.map_err(Problem::from);
         };
         let Ok(user) = uuid::Uuid::parse_str(text.trim()) else {
             tracing::warn!(file = %path.display(), "ignoring a malformed token file");
             return Ok(None);
         };
-        sched
-            .put_token(hash, user)
-            .await
-            .map_err(Problem::internal)?;
+        sched.put_token(hash, user).await.map_err(Problem::from)?;
         let _ = tokio::fs::remove_file(&path).await;
         Ok(Some(user))
     }

@@ -184,7 +184,7 @@ pub async fn calendar(
                 .scheduler
                 .calendar(user, version, key.1.clone(), &state.calendar)
                 .await
-                .map_err(Problem::internal)?;
+                .map_err(Problem::from)?;
             let body = serde_json::to_vec(&render(&key.1, calendar)).map_err(Problem::internal)?;
             let body = Bytes::from(body);
             state.calendar_cache.put(key, version, body.clone());

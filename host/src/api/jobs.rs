@@ -65,7 +65,7 @@ pub async fn list(
         .scheduler
         .jobs(user, after, limit + 1)
         .await
-        .map_err(Problem::internal)?;
+        .map_err(Problem::from)?;
     Ok(Json(Page::cut(
         rows,
         limit,
@@ -88,6 +88,6 @@ pub async fn get(
     match state.scheduler.job(user, id.to_string()).await {
         Ok(j) => Ok(Json(j.into())),
         Err(ServiceError::NotFound) => Err(JobRef::not_found()),
-        Err(e) => Err(Problem::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -72,6 +72,18 @@ impl Problem {
         )
     }
 
+    /// The database cannot be reached: the client may try again shortly.
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %detail, "database unreachable");
+        let mut p = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            "the database is unreachable; nothing was changed, try again shortly",
+        );
+        p.retry_after = Some(2);
+        p
+    }
+
     /// A fault on our side. The detail is logged, not shown: it may name internals.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
@@ -80,6 +92,17 @@ impl Problem {
             "Internal Server Error",
             "internal error; see the server log",
         )
+    }
+}
+
+/// A storage failure: 503 while the database is unreachable, otherwise a 500 whose detail
+/// (a driver's message) stays in the log.
+impl From<crate::store::StoreError> for Problem {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Unavailable(m) => Problem::unavailable(m),
+            e => Problem::internal(e),
+        }
     }
 }
 

@@ -41,12 +41,15 @@ enum Command {
 #[derive(Subcommand)]
 enum TokenCommand {
     /// Create a bearer token for a user and print it (nothing else) on stdout. Works whether or
-    /// not a server is running on the data dir.
+    /// not a server is running on the data dir or the database.
     Create {
         #[arg(long)]
         user_id: uuid::Uuid,
         #[arg(long, default_value = "./sgsched-data")]
         data_dir: PathBuf,
+        /// Write it to this PostgreSQL database (the one the nodes run on) instead.
+        #[arg(long, env = settings::DATABASE_URL_ENV)]
+        database_url: Option<String>,
     },
 }
 
@@ -107,21 +110,42 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Next(args) => next::run(args, chrono::Utc::now()),
-            Command::Token(TokenCommand::Create { user_id, data_dir }) => {
-                match crate::tokens::create(&data_dir, user_id) {
+            Command::Token(TokenCommand::Create {
+                user_id,
+                database_url: Some(url),
+                ..
+            }) => {
+                let created =
+                    match crate::store::postgres::PgStore::open(&url, Default::default()).await {
+                        Ok(store) => crate::tokens::create_in(&store, user_id).await,
+                        Err(e) => Err(e),
+                    };
+                match created {
                     Ok(token) => {
                         println!("{token}");
                         ExitCode::SUCCESS
                     }
                     Err(e) => {
-                        eprintln!(
-                            "error: cannot write the token under {}: {e}",
-                            data_dir.display()
-                        );
+                        eprintln!("error: cannot write the token to the database: {e}");
                         ExitCode::from(2)
                     }
                 }
             }
+            Command::Token(TokenCommand::Create {
+                user_id, data_dir, ..
+            }) => match crate::tokens::create(&data_dir, user_id) {
+                Ok(token) => {
+                    println!("{token}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot write the token under {}: {e}",
+                        data_dir.display()
+                    );
+                    ExitCode::from(2)
+                }
+            },
             Command::Plugins(PluginsCommand::List { plugins_dir }) => {
                 plugins_list(plugins_dir).await
             }
@@ -154,7 +178,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         },
         None => ServeSettings::default(),
     };
-    let config = match args.settings.over(file).resolve() {
+    let config = match args.settings.with_env().over(file).resolve() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

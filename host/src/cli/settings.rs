@@ -94,6 +94,9 @@ settings! {
     listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
     /// Database, compiled-plugin cache and token inbox.
     data_dir: PathBuf = PathBuf::from("./sgsched-data");
+    /// Run on this PostgreSQL database (postgres://user:password@host:port/db) instead of the
+    /// embedded one, so several nodes can share it; also SGSCHED_DATABASE_URL.
+    database_url: String;
     /// Load every *.wasm in this directory as an extra job-type plugin.
     plugins_dir: PathBuf;
     /// Use the Story-Genius job system at this URL instead of the embedded dry-run one.
@@ -147,7 +150,21 @@ pub enum SettingsError {
     },
 }
 
+/// The environment variable of `database_url` (a secret an operator may prefer not to put on
+/// a command line): it counts as a flag, over the file.
+pub const DATABASE_URL_ENV: &str = "SGSCHED_DATABASE_URL";
+
 impl ServeSettings {
+    /// Settings given in the environment (see [`DATABASE_URL_ENV`]) fill what the flags left.
+    pub fn with_env(mut self) -> Self {
+        if self.database_url.is_none() {
+            self.database_url = std::env::var(DATABASE_URL_ENV)
+                .ok()
+                .filter(|v| !v.is_empty());
+        }
+        self
+    }
+
     pub fn from_file(path: &Path) -> Result<Self, SettingsError> {
         let text = std::fs::read_to_string(path).map_err(|e| SettingsError::Read {
             path: path.to_owned(),
@@ -172,6 +189,7 @@ impl Settings {
             job_system: self.job_system_url.as_ref().map(|url| self.job_system(url)),
             listen: self.listen,
             data_dir: self.data_dir,
+            database_url: self.database_url,
             plugins_dir: self.plugins_dir,
             memory_limit_mib: self.plugin_memory_mib as usize,
             run_timeout: Duration::from_secs(self.run_timeout_secs),

@@ -100,6 +100,13 @@ pub fn open_embedded(data_dir: &Path) -> Result<Arc<dyn Storage>, StoreError> {
     Ok(Arc::new(Store::open(&data_dir.join(DB_FILE))?))
 }
 
+/// The PostgreSQL database at `url` (migrated to this build's schema), behind the storage
+/// interface: what `serve --database-url` runs on.
+pub async fn open_postgres(url: &str) -> Result<Arc<dyn Storage>, StoreError> {
+    let store = postgres::PgStore::open(url, postgres::PgOptions::default()).await?;
+    Ok(Arc::new(store))
+}
+
 /// How a [`Store`] writes.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreOptions {

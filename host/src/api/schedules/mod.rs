@@ -36,7 +36,7 @@ impl From<ServiceError> for Problem {
                 p.current_status = Some(current.as_str());
                 p
             }
-            ServiceError::Store(e) => Problem::internal(e),
+            ServiceError::Store(e) => e.into(),
             ServiceError::Plugin(m) => Problem::new(StatusCode::BAD_GATEWAY, "Plugin Failure", m),
         }
     }

@@ -127,10 +127,12 @@ impl PgStore {
     }
 
     pub(super) async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => pg_err(e),
-            e => StoreError::Unavailable(e.to_string()),
-        })
+        // Whatever keeps a connection from being made or handed out (refused, timed out, a
+        // database not accepting connections) means the database is unreachable for now.
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 }
 

@@ -1,0 +1,296 @@
+//! The real binary on PostgreSQL (`serve --database-url`): two nodes on one database see each
+//! other's writes at once, everything survives a restart, tokens are made in the database,
+//! and a database that goes away gives 503s with a clear body, then work resumes by itself.
+//! Skipped where PostgreSQL is not installed (unless `SGSCHED_REQUIRE_POSTGRES=1`).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::common::{self, Api, Server, once_body, weekly_body};
+use serde_json::{Value, json};
+
+/// A token made with `sgsched token create --database-url`.
+fn db_token(url: &str, user: &str) -> String {
+    let out = Command::new(common::binary())
+        .args(["token", "create", "--user-id", user, "--database-url", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "token create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn node(dir: &tempfile::TempDir, url: &str) -> Server {
+    Server::start(dir.path(), &["--database-url", url])
+}
+
+/// The executions of `id` once every one is final.
+async fn settled(api: &Api, id: &str, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let runs = api
+            .get(&format!("/v1/schedules/{id}/executions"))
+            .await
+            .expect(200);
+        let items = runs["items"].as_array().unwrap().clone();
+        let done = items.iter().all(|e| {
+            ["completed", "failed", "skipped", "cancelled"].contains(&e["status"].as_str().unwrap())
+        });
+        if items.len() == count && done {
+            return items;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "runs of {id} did not settle: {runs}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_nodes_share_every_write_and_it_survives_a_restart() {
+    let Some(cluster) = sgsched_pgtest::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = node(&dir_a, &url);
+    let user = uuid::Uuid::new_v4().to_string();
+    let token = db_token(&url, &user);
+    let on_a = Api::new(&a, Some(token.clone()));
+
+    let weekly = Api::id(
+        &on_a
+            .create(&weekly_body(
+                "weekly",
+                "Europe/Berlin",
+                &[1, 3],
+                "09:00",
+                "2030-03-25",
+            ))
+            .await,
+    );
+    let once = Api::id(
+        &on_a
+            .create(&once_body("once", "2031-01-15T13:00:00Z"))
+            .await,
+    );
+    on_a.post(&format!("/v1/schedules/{once}/run"), &json!({}))
+        .await
+        .expect(201);
+    let runs = settled(&on_a, &once, 1).await;
+    assert_eq!(runs[0]["status"], "completed");
+    let job_id = runs[0]["job_id"].as_str().unwrap().to_string();
+
+    // A second node on the same database sees all of it at once, the token included.
+    let b = node(&dir_b, &url);
+    let on_b = Api::new(&b, Some(token.clone()));
+    assert_eq!(on_b.schedule(&weekly).await, on_a.schedule(&weekly).await);
+    assert_eq!(
+        on_b.get(&format!("/v1/schedules/{once}/executions"))
+            .await
+            .text,
+        on_a.get(&format!("/v1/schedules/{once}/executions"))
+            .await
+            .text
+    );
+    assert_eq!(
+        on_b.get(&format!("/v1/jobs/{job_id}")).await.expect(200)["job_id"],
+        job_id
+    );
+    // Paused on B: A's read and A's calendar (kept per node) show it paused at once.
+    let calendar =
+        "/v1/schedules/calendar?start_date=2030-03-25&end_date=2030-03-31&timezone=Europe/Berlin";
+    let before = on_a.get(calendar).await.expect(200);
+    assert_eq!(before["total_executions"], 2, "{before}");
+    on_b.post_empty(&format!("/v1/schedules/{weekly}/pause"))
+        .await
+        .expect(200);
+    assert_eq!(on_a.schedule(&weekly).await["status"], "paused");
+    let after = on_a.get(calendar).await.expect(200);
+    assert_eq!(
+        after["total_executions"], 0,
+        "a paused schedule plans nothing: {after}"
+    );
+    // Another user sees none of it on either node.
+    let stranger = Api::new(&b, Some(db_token(&url, &uuid::Uuid::new_v4().to_string())));
+    assert_eq!(
+        stranger
+            .get(&format!("/v1/schedules/{weekly}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        stranger.get("/v1/schedules").await.expect(200)["items"],
+        json!([])
+    );
+
+    // Everything is as it was after both nodes are gone and one comes back.
+    let everything = |api: Api| {
+        let once = once.clone();
+        async move {
+            let mut list = api.get("/v1/schedules?limit=100").await.expect(200);
+            for s in list["items"].as_array_mut().unwrap() {
+                *s = common::stable(s.take());
+            }
+            (
+                list,
+                api.get(&format!("/v1/schedules/{once}/executions"))
+                    .await
+                    .text,
+            )
+        }
+    };
+    let seen = everything(on_a.clone()).await;
+    a.kill();
+    drop(b);
+    let a = node(&dir_a, &url);
+    assert_eq!(everything(Api::new(&a, Some(token))).await, seen);
+}
+
+/// `GET /v1/schedules` as raw status and body: the `Api` helper refuses a 5xx, and here one
+/// is expected.
+async fn raw(
+    method: reqwest::Method,
+    server: &Server,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, server.url(path))
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(20));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("an answer, not a hang");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_that_goes_away_gives_503_then_work_resumes() {
+    let Some(cluster) = sgsched_pgtest::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let server = node(&dir, &url);
+    let token = db_token(&url, &uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&server, Some(token.clone()));
+    let kept = Api::id(&api.create(&once_body("kept", "2031-01-15T13:00:00Z")).await);
+
+    // The database refuses new connections and drops the node's.
+    cluster
+        .sql(
+            "postgres",
+            &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"),
+        )
+        .unwrap();
+    cluster
+        .sql(
+            "postgres",
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"
+            ),
+        )
+        .unwrap();
+    let started = Instant::now();
+    let (status, problem) = raw(reqwest::Method::GET, &server, &token, "/v1/schedules", None).await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["title"], "Service Unavailable");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("database is unreachable"),
+        "{problem}"
+    );
+    let body = once_body("lost", "2031-01-16T13:00:00Z");
+    let (status, _) = raw(
+        reqwest::Method::POST,
+        &server,
+        &token,
+        "/v1/schedules",
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "503s come in seconds: {:?}",
+        started.elapsed()
+    );
+
+    // Back: the node reconnects by itself; what failed was not written, and runs go on.
+    cluster
+        .sql(
+            "postgres",
+            &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"),
+        )
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, list) =
+            raw(reqwest::Method::GET, &server, &token, "/v1/schedules", None).await;
+        if status == 200 {
+            let names: Vec<&str> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, ["kept"]);
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(Instant::now() < deadline, "the node did not reconnect");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    api.post(&format!("/v1/schedules/{kept}/run"), &json!({}))
+        .await
+        .expect(201);
+    assert_eq!(settled(&api, &kept, 1).await[0]["status"], "completed");
+}
+
+#[test]
+fn bad_database_urls_are_refused_at_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, says) in [
+        ("mysql://nobody@127.0.0.1/x", "not a PostgreSQL URL"),
+        (
+            "postgres://nobody@127.0.0.1:1/x",
+            "cannot open the database postgres://nobody@127.0.0.1/x",
+        ),
+    ] {
+        let out = Command::new(common::binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(["--database-url", url])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.contains(says), "{url}: {stderr}");
+    }
+    let secret = "postgres://sg:hunter2@127.0.0.1:1/x";
+    let out = Command::new(common::binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("SGSCHED_DATABASE_URL", secret)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("postgres://sg@127.0.0.1/x"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password is never shown: {stderr}"
+    );
+}
