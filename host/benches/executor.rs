@@ -35,6 +35,7 @@ fn wide() -> ExecutorConfig {
         user_rate_per_minute: 10_000_000,
         global_rate_per_minute: 10_000_000,
         claim_batch: 512,
+        ..ExecutorConfig::default()
     }
 }
 

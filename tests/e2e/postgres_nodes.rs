@@ -294,3 +294,116 @@ fn bad_database_urls_are_refused_at_start_with_a_clear_message() {
         "the password is never shown: {stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_nodes_run_is_taken_over_with_the_same_execution_id() {
+    let Some(cluster) = sgsched_pgtest::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stub_url = format!("http://{}", listener.local_addr().unwrap());
+    let stub = job_system_stub::Stub::new(job_system_stub::StubConfig {
+        complete_after: Duration::from_secs(8),
+        ..Default::default()
+    });
+    tokio::spawn(stub.clone().serve(listener, std::future::pending()));
+    let args = |node: &str| {
+        vec![
+            "--database-url".to_string(),
+            url.clone(),
+            "--job-system-url".into(),
+            stub_url.clone(),
+            "--node-id".into(),
+            node.into(),
+        ]
+    };
+    let start = |dir: &tempfile::TempDir, node: &str| {
+        let a = args(node);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        tokio::task::block_in_place(|| Server::start(dir.path(), &a))
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = start(&dir_a, "node-a");
+    let b = start(&dir_b, "node-b");
+    let token = db_token(&url, &uuid::Uuid::new_v4().to_string());
+    let (on_a, on_b) = (Api::new(&a, Some(token.clone())), Api::new(&b, Some(token)));
+    let cluster_view = on_b.get("/v1/cluster").await.expect(200);
+    assert_eq!(cluster_view["backend"], "postgres");
+    assert_eq!(cluster_view["node_id"], "node-b");
+    let names: Vec<&str> = cluster_view["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["node_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["node-a", "node-b"], "{cluster_view}");
+
+    // A run started by A (run-now goes to the node asked), in flight at the job system.
+    let id = Api::id(
+        &on_a
+            .create(&once_body("long", "2031-01-15T13:00:00Z"))
+            .await,
+    );
+    on_a.post(&format!("/v1/schedules/{id}/run"), &json!({}))
+        .await
+        .expect(201);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let execution = loop {
+        let runs = on_b
+            .get(&format!("/v1/schedules/{id}/executions"))
+            .await
+            .expect(200);
+        if stub.stats().jobs == 1 && runs["items"][0]["status"] == "running" {
+            break runs["items"][0].clone();
+        }
+        assert!(Instant::now() < deadline, "the run never started: {runs}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(execution["attempt"], 1, "{execution}");
+    let execution_id = execution["execution_id"].as_str().unwrap().to_string();
+
+    // A dies mid-run: B takes the run over once A's lease (10 s) lapses, same execution id.
+    a.kill();
+    let killed = Instant::now();
+    let deadline = killed + Duration::from_secs(40);
+    let done = loop {
+        let runs = on_b
+            .get(&format!("/v1/schedules/{id}/executions"))
+            .await
+            .expect(200);
+        let items = runs["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "one execution, never a second: {runs}");
+        if items[0]["status"] == "completed" {
+            break items[0].clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "B never finished A's run: {runs}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let took = killed.elapsed();
+    eprintln!("kill to completion on the other node: {took:?}");
+    assert_eq!(done["execution_id"], execution_id.as_str());
+    assert_eq!(done["attempt"], 2, "{done}");
+    assert!(
+        took >= Duration::from_secs(5),
+        "not before A's lease could lapse: {took:?}"
+    );
+    let stats = stub.stats();
+    assert_eq!(stats.jobs, 1, "the job system saw one job: {stats:?}");
+    assert_eq!(
+        stats.by_idempotency_key.get(&execution_id),
+        Some(&2),
+        "{stats:?}"
+    );
+    let view = on_b.get("/v1/cluster").await.expect(200);
+    let names: Vec<&str> = view["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["node_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["node-b"], "the dead node is forgotten: {view}");
+}

@@ -88,6 +88,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::metrics))
         .routes(routes!(openapi::serve))
         .routes(routes!(monitoring::alerts))
+        .routes(routes!(monitoring::cluster))
         .routes(routes!(plugins::list))
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::get))

@@ -97,6 +97,10 @@ settings! {
     /// Run on this PostgreSQL database (postgres://user:password@host:port/db) instead of the
     /// embedded one, so several nodes can share it; also SGSCHED_DATABASE_URL.
     database_url: String;
+    /// This node's name among the nodes sharing that database (default: host name and
+    /// process id); a node restarted with the same name takes its own unfinished runs back
+    /// at once instead of after its lease.
+    node_id: String;
     /// Load every *.wasm in this directory as an extra job-type plugin.
     plugins_dir: PathBuf;
     /// Use the Story-Genius job system at this URL instead of the embedded dry-run one.
@@ -206,6 +210,10 @@ impl Settings {
             max_concurrent_per_user: self.max_concurrent_per_user as usize,
             user_rate_per_minute: self.user_rate_per_minute,
             global_rate_per_minute: self.global_rate_per_minute,
+            node_id: self
+                .node_id
+                .clone()
+                .unwrap_or_else(crate::executor::default_node_id),
             ..ExecutorConfig::default()
         }
     }

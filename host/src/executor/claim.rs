@@ -25,16 +25,13 @@ pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>
     // itself, so it writes directly.
     let created = write_with(&**sched.storage(), move |snap| {
         let mut writes = WriteSet::default();
-        for &id in &ids {
-            // Re-read inside the transaction: the schedule may have been paused, edited or
-            // deleted since the index scan.
-            let Some(s) = snap.schedule(id)? else {
-                continue;
-            };
+        // A shared database's clock times the claim, so nodes whose clocks differ agree on
+        // what is due.
+        let now = snap.now()?.unwrap_or(now);
+        // Re-read inside the transaction: a schedule may have been paused, edited or deleted
+        // since the index scan, or be held by another node's claim (then it is left to it).
+        for s in snap.lock_due(&ids, now)? {
             let Some(at) = s.next_run_at() else { continue };
-            if s.status() != ScheduleStatus::Active || at > now {
-                continue;
-            }
             // Each schedule is claimed on its own copy: one whose rule can no longer be
             // computed must not fail the batch (and so every later claim) with it.
             let mut mine = WriteSet::default();

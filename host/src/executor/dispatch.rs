@@ -29,6 +29,8 @@ pub struct Dispatcher {
     global_blocked_until: Mutex<Option<Instant>>,
     /// Signalled when work is queued or a slot frees up.
     pub notify: Notify,
+    /// Recorded as the owner of every execution this node starts.
+    node_id: String,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -48,7 +50,13 @@ impl Dispatcher {
             global_rate: RateLimiter::direct(per_minute(config.global_rate_per_minute)),
             global_blocked_until: Mutex::new(None),
             notify: Notify::new(),
+            node_id: config.node_id.clone(),
         }
+    }
+
+    /// The node this dispatcher starts executions for.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
@@ -122,6 +130,7 @@ impl Dispatcher {
     async fn start_batch(self: Arc<Self>, batch: Vec<Execution>) {
         let now = self.sched.now();
         let queued = batch.clone();
+        let owner = self.node_id.clone();
         let marked = write_with(&**self.sched.storage(), move |snap| {
             let mut started = Vec::with_capacity(queued.len());
             for cur in &queued {
@@ -134,6 +143,7 @@ impl Dispatcher {
                 cur.status = ExecutionStatus::Running;
                 cur.started_at = Some(now);
                 cur.attempt += 1;
+                cur.owner_node = Some(owner.clone());
                 started.push(cur);
             }
             Ok::<_, ServiceError>((
@@ -222,9 +232,17 @@ impl Dispatcher {
                     ..WriteSet::default()
                 };
                 // The schedule may have been deleted with its history while this ran; the jobs
-                // were made all the same.
-                if snap.execution_status(id)?.is_none() {
-                    return Ok((writes, ()));
+                // were made all the same. And only this attempt's owner records its outcome:
+                // after a lapsed lease another node took the run over, and its record wins.
+                match snap.execution(id)? {
+                    None => return Ok((writes, ())),
+                    Some(stored)
+                        if stored.owner_node != cur.owner_node || stored.attempt != cur.attempt =>
+                    {
+                        tracing::warn!(execution = %id, "not recording an outcome: the run was taken over");
+                        return Ok((writes, ()));
+                    }
+                    Some(_) => {}
                 }
                 let mut cur = cur.clone();
                 cur.completed_at = Some(done);

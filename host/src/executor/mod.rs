@@ -23,6 +23,25 @@ pub struct ExecutorConfig {
     pub user_rate_per_minute: u32,
     pub global_rate_per_minute: u32,
     pub claim_batch: usize,
+    /// This node's name among those sharing a database (`--node-id`): the owner recorded on
+    /// the executions it starts.
+    pub node_id: String,
+    /// How long a node's lease lasts unrenewed (shared storage only): a node dead this long
+    /// has its running executions taken over.
+    pub lease: Duration,
+    /// How often a node on shared storage looks for work other nodes made: pending
+    /// executions, and due runs it was not woken for.
+    pub poll: Duration,
+}
+
+/// The default `--node-id`: host name and process id, unique among live processes.
+pub fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "sgsched".to_string());
+    format!("{host}-{}", std::process::id())
 }
 
 impl Default for ExecutorConfig {
@@ -33,6 +52,9 @@ impl Default for ExecutorConfig {
             user_rate_per_minute: 60,
             global_rate_per_minute: 600,
             claim_batch: 512,
+            node_id: default_node_id(),
+            lease: Duration::from_secs(10),
+            poll: Duration::from_secs(1),
         }
     }
 }
@@ -51,20 +73,48 @@ pub async fn start(
     config: ExecutorConfig,
 ) -> Result<Arc<Dispatcher>, ServiceError> {
     let dispatcher = Arc::new(Dispatcher::new(sched.clone(), &config));
-    recover(&sched, &dispatcher).await?;
+    let shared = sched.storage().shared();
+    if shared {
+        // Registered before anything is started, so no other node takes this one's work
+        // for a dead node's.
+        sched
+            .storage()
+            .renew_lease(&config.node_id, config.lease)
+            .await?;
+    }
+    recover(&sched, &dispatcher, &config.node_id).await?;
+    if shared {
+        tokio::spawn(cluster_loop(
+            sched.clone(),
+            config.clone(),
+            dispatcher.clone(),
+        ));
+    }
     tokio::spawn(claim_loop(sched.clone(), config, dispatcher.clone()));
     tokio::spawn(dispatch_loop(dispatcher.clone()));
     Ok(dispatcher)
 }
 
 /// Executions left `running` by a crash go back to `pending` (same id, so the same
-/// idempotency key); everything pending is queued again.
-async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), ServiceError> {
+/// idempotency key); everything pending is queued again. On shared storage only this node's
+/// own (a restart with the same `--node-id`): other nodes' runs are theirs, or the rescue's.
+async fn recover(
+    sched: &Scheduler,
+    dispatcher: &Dispatcher,
+    node: &str,
+) -> Result<(), ServiceError> {
+    let shared = sched.storage().shared();
     loop {
-        let running = sched
+        let running: Vec<_> = sched
             .storage()
-            .executions_with_status(ExecutionStatus::Running, 1000)
-            .await?;
+            .executions_with_status(
+                ExecutionStatus::Running,
+                if shared { 100_000 } else { 1000 },
+            )
+            .await?
+            .into_iter()
+            .filter(|e| !shared || e.owner_node.as_deref() == Some(node))
+            .collect();
         if running.is_empty() {
             break;
         }
@@ -78,6 +128,7 @@ async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), Servi
                 .cloned()
                 .map(|mut e| {
                     e.status = ExecutionStatus::Pending;
+                    e.owner_node = None;
                     e
                 })
                 .collect();
@@ -90,6 +141,9 @@ async fn recover(sched: &Scheduler, dispatcher: &Dispatcher) -> Result<(), Servi
             ))
         })
         .await??;
+        if shared {
+            break;
+        }
     }
     let pending = sched
         .storage()
@@ -121,9 +175,15 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
             }
         }
         let now = sched.now();
+        // Another node's write wakes nobody here: on shared storage look again soon.
+        let longest = if sched.storage().shared() {
+            config.poll
+        } else {
+            MAX_SLEEP
+        };
         let sleep = match sched.storage().next_due_at().await {
-            Ok(Some(at)) => (at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP),
-            Ok(None) => MAX_SLEEP,
+            Ok(Some(at)) => (at - now).to_std().unwrap_or(Duration::ZERO).min(longest),
+            Ok(None) => longest,
             Err(e) => {
                 tracing::error!(error = %e, "reading the next due time failed");
                 Duration::from_secs(1)
@@ -140,6 +200,36 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
             // queued at the top of the loop.
             _ = &mut woken => {}
             _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// On shared storage: renew this node's lease, take over the running work of nodes whose
+/// lease lapsed, and queue pending work whichever node made it (the dispatcher's mark is
+/// the one that decides which node runs it).
+async fn cluster_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Dispatcher>) {
+    let storage = sched.storage().clone();
+    let renew_every = (config.lease / 5).max(config.poll);
+    let mut renewed = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(config.poll).await;
+        if renewed.elapsed() >= renew_every {
+            match storage.renew_lease(&config.node_id, config.lease).await {
+                Ok(()) => renewed = std::time::Instant::now(),
+                Err(e) => tracing::warn!(error = %e, "renewing this node's lease failed"),
+            }
+            match storage.rescue_lapsed().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(count = n, "took over running executions of lapsed nodes"),
+                Err(e) => tracing::warn!(error = %e, "looking for lapsed nodes failed"),
+            }
+        }
+        match storage
+            .executions_with_status(ExecutionStatus::Pending, 1000)
+            .await
+        {
+            Ok(pending) => dispatcher.enqueue(pending),
+            Err(e) => tracing::warn!(error = %e, "reading pending executions failed"),
         }
     }
 }

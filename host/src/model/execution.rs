@@ -38,6 +38,11 @@ pub struct Execution {
     pub is_manual: bool,
     pub counts_toward_max_runs: bool,
     pub attempt: u32,
+    /// The node that started the current attempt (its `--node-id`): only it may record the
+    /// outcome, so a run another node took over after this one's lease lapsed is not written
+    /// twice. Records from before it existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_node: Option<String>,
     pub job_id: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -72,6 +77,7 @@ impl Execution {
             is_manual: manual,
             counts_toward_max_runs: counts,
             attempt: 0,
+            owner_node: None,
             job_id: None,
             started_at: None,
             completed_at: None,

@@ -111,6 +111,25 @@ impl Scheduler {
         crate::calendar::gather(&*self.storage, user, version, query, cx, &self.calendars).await
     }
 
+    /// The nodes sharing the storage with their leases, and the database's clock; none when
+    /// the storage is this process's alone.
+    pub async fn nodes(
+        &self,
+    ) -> Result<
+        (
+            Vec<crate::store::NodeLease>,
+            Option<chrono::DateTime<chrono::Utc>>,
+        ),
+        StoreError,
+    > {
+        self.storage.nodes().await
+    }
+
+    /// Whether other nodes may share the storage.
+    pub fn shared_storage(&self) -> bool {
+        self.storage.shared()
+    }
+
     /// The user a token's SHA-256 belongs to.
     pub async fn token_user(&self, token_sha256: [u8; 32]) -> Result<Option<UserId>, StoreError> {
         self.storage.token_user(token_sha256).await

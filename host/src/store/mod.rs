@@ -35,15 +35,16 @@ use redb::Database;
 pub use format::DB_FORMAT;
 pub use prelude::*;
 pub use storage::{
-    Rejected, RunExtent, RunMark, ScheduleFilter, Snapshot, WindowRuns, WriteFn, WriteSet,
-    write_with,
+    NodeLease, Rejected, RunExtent, RunMark, ScheduleFilter, Snapshot, WindowRuns, WriteFn,
+    WriteSet, write_with,
 };
 
 /// The storage traits (also re-exported here), for code that calls them on a concrete store
 /// (tests, tools): `use sgsched::store::prelude::*`.
 pub mod prelude {
     pub use super::storage::{
-        ExecutionReads, JobRecords, ScheduleReads, SeriesReads, Storage, Tokens, ViewReads, Writes,
+        ExecutionReads, JobRecords, Nodes, ScheduleReads, SeriesReads, Storage, Tokens, ViewReads,
+        Writes,
     };
 }
 

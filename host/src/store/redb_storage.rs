@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::decoded::DecodedSchedules;
 use super::keys;
 use super::storage::{
-    ExecutionReads, RunExtent, ScheduleFilter, ScheduleReads, SeriesReads, Tokens, ViewReads,
-    WindowRuns, WriteFn, Writes,
+    ExecutionReads, Nodes, RunExtent, ScheduleFilter, ScheduleReads, SeriesReads, Tokens,
+    ViewReads, WindowRuns, WriteFn, Writes,
 };
 use super::tables::{self, *};
 use super::view_reads;
@@ -318,3 +318,6 @@ fn list_schedules(
     }
     Ok(out)
 }
+
+/// One process owns an embedded database: no other node, no leases.
+impl Nodes for Store {}

@@ -37,6 +37,32 @@ pub trait Snapshot {
     fn series(&self, id: SeriesId) -> Result<Option<Series>, StoreError>;
     /// The embedded job system's job for an idempotency key.
     fn local_job_by_key(&self, key: &str) -> Result<Option<LocalJobRecord>, StoreError>;
+
+    /// Those of `ids` that are active and due at `now`, for this transaction alone: a backend
+    /// shared by several nodes leaves out a schedule another transaction holds (another node
+    /// is claiming or changing it) instead of waiting for it.
+    fn lock_due(
+        &self,
+        ids: &[ScheduleId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Schedule>, StoreError> {
+        let mut due = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(s) = self.schedule(id)?
+                && s.status() == ScheduleStatus::Active
+                && s.next_run_at().is_some_and(|at| at <= now)
+            {
+                due.push(s);
+            }
+        }
+        Ok(due)
+    }
+
+    /// The database's clock at the start of this transaction, when the backend has one that
+    /// several nodes share (claims are timed by it, not by each node's own clock).
+    fn now(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// What one write closure changes. Applying it cannot fail for a logical reason, only for I/O.
@@ -283,15 +309,66 @@ pub trait JobRecords: Send + Sync + 'static {
     ) -> Result<Vec<LocalJobRecord>, StoreError>;
 }
 
+/// A node sharing the storage, as its lease row shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLease {
+    pub node_id: String,
+    pub started_at: DateTime<Utc>,
+    pub renewed_at: DateTime<Utc>,
+    pub lease_until: DateTime<Utc>,
+    /// Executions it is running now.
+    pub running: u64,
+}
+
+/// The nodes sharing one storage. A backend only one process opens (redb) keeps the
+/// defaults: not shared, no leases. On a shared one each node renews a lease on the
+/// database's clock, and the running executions of a node whose lease lapsed are put back to
+/// pending (same id, so the same idempotency key) for any node to run.
+#[async_trait::async_trait]
+pub trait Nodes: Send + Sync + 'static {
+    /// Whether other processes may use this storage at the same time.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Register `node` (or renew its lease) until `lease` from now.
+    async fn renew_lease(
+        &self,
+        _node: &str,
+        _lease: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// One node at a time: forget nodes whose lease lapsed and put every running execution
+    /// without a live owner back to pending. Returns how many.
+    async fn rescue_lapsed(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    /// The registered nodes in id order, and the database's clock.
+    async fn nodes(&self) -> Result<(Vec<NodeLease>, Option<DateTime<Utc>>), StoreError> {
+        Ok((Vec::new(), None))
+    }
+    /// A clean stop: this node's lease ends now.
+    async fn leave(&self, _node: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
 /// Everything a backend provides, as one object the service, executor and job system share.
 /// Code that needs one concern may take that trait alone.
 pub trait Storage:
-    Writes + ScheduleReads + ExecutionReads + ViewReads + SeriesReads + Tokens + JobRecords
+    Writes + ScheduleReads + ExecutionReads + ViewReads + SeriesReads + Tokens + JobRecords + Nodes
 {
 }
 
 impl<T> Storage for T where
-    T: Writes + ScheduleReads + ExecutionReads + ViewReads + SeriesReads + Tokens + JobRecords
+    T: Writes
+        + ScheduleReads
+        + ExecutionReads
+        + ViewReads
+        + SeriesReads
+        + Tokens
+        + JobRecords
+        + Nodes
 {
 }
 

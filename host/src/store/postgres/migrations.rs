@@ -13,8 +13,10 @@ use super::pg_err;
 use crate::store::StoreError;
 
 /// (version, what it does, SQL). Append only: a released migration never changes.
-pub const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "schedules, executions, series, tokens, local jobs", V1)];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "schedules, executions, series, tokens, local jobs", V1),
+    (2, "node leases, execution owners", V2),
+];
 
 const V1: &str = r#"
 CREATE TABLE schedules (
@@ -123,6 +125,18 @@ CREATE TABLE local_jobs (
     created_at timestamptz NOT NULL
 );
 CREATE INDEX local_jobs_by_user ON local_jobs (user_id, job_id);
+"#;
+
+const V2: &str = r#"
+ALTER TABLE executions ADD COLUMN owner_node text;
+-- One row per live node, renewed every few seconds; a row whose lease lapsed is a dead node.
+-- Narrow and updated in place (no index on the renewed columns), so renewals stay HOT.
+CREATE TABLE nodes (
+    node_id text COLLATE "C" PRIMARY KEY,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    renewed_at timestamptz NOT NULL DEFAULT now(),
+    lease_until timestamptz NOT NULL
+);
 "#;
 
 /// The newest schema version this build knows.

@@ -11,6 +11,7 @@
 //! read side.
 
 mod migrations;
+mod nodes;
 mod reads;
 mod rows;
 mod snapshot;

@@ -17,7 +17,7 @@ pub const SCHEDULE_COLUMNS: &str = "id, user_id, name, description, job_type, jo
     last_run_at, run_count, max_runs, missed_policy, overlap_policy, series_id, episode, \
     paused_at, created_at, updated_at, revision, stats";
 pub const EXECUTION_COLUMNS: &str = "id, schedule_id, user_id, job_type, job_config, priority, \
-    scheduled_for, status, is_manual, counts_toward_max_runs, attempt, job_id, started_at, \
+    scheduled_for, status, is_manual, counts_toward_max_runs, attempt, owner_node, job_id, started_at, \
     completed_at, error_message, skip_reason, result_summary, episode, series_id, created_at";
 pub const SERIES_COLUMNS: &str = "id, user_id, name, template_id, episode_count, schedule_rule, \
     timezone, job_type, job_config, current_episode, status, schedule_ids, created_at, updated_at";

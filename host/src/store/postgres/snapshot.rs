@@ -4,6 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Transaction};
 use tokio::runtime::Handle;
 use tokio_postgres::Row;
@@ -141,6 +142,24 @@ impl Snapshot for PgSnapshot<'_, '_> {
             "SELECT to_jsonb(s) FROM series s WHERE id = $1 FOR UPDATE",
             &[&id],
         )
+    }
+
+    fn lock_due(
+        &self,
+        ids: &[ScheduleId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Schedule>, StoreError> {
+        let rows = self.query(
+            "SELECT to_jsonb(s) FROM schedules s WHERE id = ANY($1) AND status = 'active' \
+             AND next_run_at <= $2 ORDER BY next_run_at, priority_rank, id FOR UPDATE SKIP LOCKED",
+            &[&ids, &now],
+        )?;
+        decode_all(&rows)
+    }
+
+    fn now(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let rows = self.query("SELECT now()", &[])?;
+        Ok(rows.first().map(|r| r.get(0)))
     }
 
     fn local_job_by_key(&self, key: &str) -> Result<Option<LocalJobRecord>, StoreError> {
