@@ -407,3 +407,90 @@ async fn a_killed_nodes_run_is_taken_over_with_the_same_execution_id() {
         .collect();
     assert_eq!(names, ["node-b"], "the dead node is forgotten: {view}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_moves_an_embedded_install_exactly_and_refuses_a_full_target() {
+    let Some(cluster) = sgsched_pgtest::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let dir = tempfile::tempdir().unwrap();
+    let mut embedded = Server::start(dir.path(), &[]);
+    let token = embedded.token(&uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&embedded, Some(token.clone()));
+    api.create(&weekly_body(
+        "weekly",
+        "America/New_York",
+        &[1, 5],
+        "07:30",
+        "2030-03-25",
+    ))
+    .await;
+    let once = Api::id(&api.create(&once_body("once", "2031-01-15T13:00:00Z")).await);
+    api.post(&format!("/v1/schedules/{once}/run"), &json!({}))
+        .await
+        .expect(201);
+    settled(&api, &once, 1).await;
+    let series = json!({
+        "name": "Weekly show", "episode_count": 2, "job_type": "export", "timezone": "Europe/Berlin",
+        "job_config": common::export_config(),
+        "schedule_rule": {"frequency": "weekly", "days_of_week": [1], "time_of_day": "09:00", "start_date": "2030-03-18"}
+    });
+    let series_id = api.post("/v1/schedules/series", &series).await.expect(201)["series_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let everything = |api: Api| {
+        let (once, series_id) = (once.clone(), series_id.clone());
+        async move {
+            let mut list = api.get("/v1/schedules?limit=100").await.expect(200);
+            for s in list["items"].as_array_mut().unwrap() {
+                *s = common::stable(s.take());
+            }
+            [
+                list.to_string(),
+                api.get(&format!("/v1/schedules/{once}/executions"))
+                    .await
+                    .text,
+                api.get("/v1/jobs").await.text,
+                api.get(&format!("/v1/schedules/series/{series_id}"))
+                    .await
+                    .text,
+            ]
+        }
+    };
+    let before = everything(api.clone()).await;
+    assert!(embedded.terminate(Duration::from_secs(10)));
+
+    let migrate = || {
+        Command::new(common::binary())
+            .args(["migrate", "--data-dir"])
+            .arg(dir.path())
+            .args(["--database-url", &url])
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "copied 4 schedules, 1 executions, 1 series, 1 tokens, 1 jobs"
+    );
+    // A second copy into the now full database is refused and changes nothing.
+    let again = migrate();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("the target database is not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // The same token, the same answers, from a node on PostgreSQL.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let on_pg = node(&elsewhere, &url);
+    assert_eq!(everything(Api::new(&on_pg, Some(token))).await, before);
+}

@@ -36,6 +36,14 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy an embedded install (every schedule, execution, series, token and job) into an
+    /// empty PostgreSQL database and check the counts. Stop the server on DIR first.
+    Migrate {
+        #[arg(long, default_value = "./sgsched-data")]
+        data_dir: PathBuf,
+        #[arg(long, env = settings::DATABASE_URL_ENV)]
+        database_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,6 +151,19 @@ pub fn main() -> ExitCode {
                         "error: cannot write the token under {}: {e}",
                         data_dir.display()
                     );
+                    ExitCode::from(2)
+                }
+            },
+            Command::Migrate {
+                data_dir,
+                database_url,
+            } => match crate::store::export::migrate(&data_dir, &database_url).await {
+                Ok(counts) => {
+                    println!("copied {counts}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
                     ExitCode::from(2)
                 }
             },

@@ -528,6 +528,18 @@ mod tests {
                 "Database, compiled-plugin cache and token inbox [default: ./sgsched-data]",
             ),
             (
+                "database-url",
+                "Run on this PostgreSQL database (postgres://user:password@host:port/db) \
+                 instead of the embedded one, so several nodes can share it; also \
+                 SGSCHED_DATABASE_URL",
+            ),
+            (
+                "node-id",
+                "This node's name among the nodes sharing that database (default: host name \
+                 and process id); a node restarted with the same name takes its own \
+                 unfinished runs back at once instead of after its lease",
+            ),
+            (
                 "plugins-dir",
                 "Load every *.wasm in this directory as an extra job-type plugin",
             ),

@@ -14,6 +14,7 @@ mod codec;
 #[cfg(test)]
 mod committed_format;
 mod decoded;
+pub mod export;
 mod format;
 mod keys;
 mod local_jobs;

@@ -127,7 +127,7 @@ impl PgStore {
         Ok(store)
     }
 
-    pub(super) async fn client(&self) -> Result<Object, StoreError> {
+    pub(in crate::store) async fn client(&self) -> Result<Object, StoreError> {
         // Whatever keeps a connection from being made or handed out (refused, timed out, a
         // database not accepting connections) means the database is unreachable for now.
         self.pool
@@ -139,7 +139,7 @@ impl PgStore {
 
 /// A driver error as the storage layer reports it: a lost or refused connection is
 /// `Unavailable` (the API answers 503), anything else `Postgres`.
-pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
+pub(in crate::store) fn pg_err(e: tokio_postgres::Error) -> StoreError {
     let unreachable = e.is_closed()
         || e.code().is_some_and(|c| {
             let c = c.code();
