@@ -15,6 +15,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/alerts"),
+    ("get", "/v1/cluster"),
     ("get", "/v1/plugins"),
     ("get", "/v1/jobs"),
     ("get", "/v1/jobs/{id}"),

@@ -494,3 +494,69 @@ async fn migrate_moves_an_embedded_install_exactly_and_refuses_a_full_target() {
     let on_pg = node(&elsewhere, &url);
     assert_eq!(everything(Api::new(&on_pg, Some(token))).await, before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_concurrency_limit_holds_across_nodes() {
+    let Some(cluster) = sgsched_pgtest::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stub_url = format!("http://{}", listener.local_addr().unwrap());
+    let stub = job_system_stub::Stub::new(job_system_stub::StubConfig {
+        complete_after: Duration::from_secs(2),
+        ..Default::default()
+    });
+    tokio::spawn(stub.clone().serve(listener, std::future::pending()));
+    let args = [
+        "--database-url",
+        url.as_str(),
+        "--job-system-url",
+        stub_url.as_str(),
+        "--max-concurrent",
+        "1",
+    ];
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = tokio::task::block_in_place(|| Server::start(dir_a.path(), &args));
+    let b = tokio::task::block_in_place(|| Server::start(dir_b.path(), &args));
+    let token = db_token(&url, &uuid::Uuid::new_v4().to_string());
+    let (on_a, on_b) = (Api::new(&a, Some(token.clone())), Api::new(&b, Some(token)));
+    let first = Api::id(
+        &on_a
+            .create(&once_body("first", "2031-01-15T13:00:00Z"))
+            .await,
+    );
+    let second = Api::id(
+        &on_b
+            .create(&once_body("second", "2031-01-15T13:00:00Z"))
+            .await,
+    );
+    // One run asked of each node at once: the limit of one running execution is the
+    // cluster's, so one waits for the other.
+    let (empty, run1, run2) = (
+        json!({}),
+        format!("/v1/schedules/{first}/run"),
+        format!("/v1/schedules/{second}/run"),
+    );
+    let (r1, r2) = tokio::join!(on_a.post(&run1, &empty), on_b.post(&run2, &empty));
+    r1.expect(201);
+    r2.expect(201);
+    let one = settled(&on_a, &first, 1).await.remove(0);
+    let two = settled(&on_a, &second, 1).await.remove(0);
+    assert_eq!(
+        (one["status"].as_str(), two["status"].as_str()),
+        (Some("completed"), Some("completed"))
+    );
+    let at =
+        |e: &Value, f: &str| chrono::DateTime::parse_from_rfc3339(e[f].as_str().unwrap()).unwrap();
+    let (earlier, later) = if at(&one, "started_at") <= at(&two, "started_at") {
+        (&one, &two)
+    } else {
+        (&two, &one)
+    };
+    assert!(
+        at(later, "started_at") >= at(earlier, "completed_at"),
+        "the runs did not overlap: {earlier} / {later}"
+    );
+    assert_eq!(stub.stats().jobs, 2);
+}

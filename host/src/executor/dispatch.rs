@@ -22,8 +22,10 @@ pub struct Dispatcher {
     sched: Scheduler,
     pub queue: Mutex<Queue>,
     limits: Limits,
-    user_rate: DefaultKeyedRateLimiter<UserId>,
-    global_rate: DefaultDirectRateLimiter,
+    /// The rate limits in force: this node's share of the configured ones.
+    rates: std::sync::RwLock<Arc<Rates>>,
+    /// The configured rates, per minute, for all nodes together: (per user, global).
+    configured: (u32, u32),
     /// Until when the global limiter has refused: no candidate is tried before then, because
     /// each try would spend its user's allowance for nothing (governor cannot give it back).
     global_blocked_until: Mutex<Option<Instant>>,
@@ -31,6 +33,25 @@ pub struct Dispatcher {
     pub notify: Notify,
     /// Recorded as the owner of every execution this node starts.
     node_id: String,
+}
+
+/// Rate limiters for one share of the configured rates.
+struct Rates {
+    user: DefaultKeyedRateLimiter<UserId>,
+    global: DefaultDirectRateLimiter,
+    /// Live nodes the configured rates are divided between.
+    nodes: u32,
+}
+
+impl Rates {
+    fn new((user, global): (u32, u32), nodes: u32) -> Self {
+        let nodes = nodes.max(1);
+        Rates {
+            user: RateLimiter::keyed(per_minute(user / nodes)),
+            global: RateLimiter::direct(per_minute(global / nodes)),
+            nodes,
+        }
+    }
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -46,11 +67,29 @@ impl Dispatcher {
                 max_concurrent: config.max_concurrent,
                 max_concurrent_per_user: config.max_concurrent_per_user,
             },
-            user_rate: RateLimiter::keyed(per_minute(config.user_rate_per_minute)),
-            global_rate: RateLimiter::direct(per_minute(config.global_rate_per_minute)),
+            rates: std::sync::RwLock::new(Arc::new(Rates::new(
+                (config.user_rate_per_minute, config.global_rate_per_minute),
+                1,
+            ))),
+            configured: (config.user_rate_per_minute, config.global_rate_per_minute),
             global_blocked_until: Mutex::new(None),
             notify: Notify::new(),
             node_id: config.node_id.clone(),
+        }
+    }
+
+    fn rates(&self) -> Arc<Rates> {
+        self.rates.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Divide the configured rate limits between `nodes` live nodes sharing the work, so
+    /// together they start no more than the configured rates (each node's share is a whole
+    /// number of starts per minute, at least one).
+    pub fn share_rates(&self, nodes: u32) {
+        let mut rates = self.rates.write().unwrap_or_else(|p| p.into_inner());
+        if rates.nodes != nodes.max(1) {
+            tracing::info!(nodes, "dividing the rate limits between the live nodes");
+            *rates = Arc::new(Rates::new(self.configured, nodes));
         }
     }
 
@@ -90,6 +129,7 @@ impl Dispatcher {
                 _ => *blocked = None,
             }
         }
+        let rates = self.rates();
         let mut batch = Vec::new();
         loop {
             let next = {
@@ -97,14 +137,14 @@ impl Dispatcher {
                 q.take_next(self.limits, |e| {
                     // The user first: a user over its own limit must not spend a global
                     // token. A global refusal stops the scan: nobody can start now.
-                    if let Err(not_until) = self.user_rate.check_key(&e.user_id) {
-                        note(not_until.wait_time_from(self.user_rate.clock().now()));
+                    if let Err(not_until) = rates.user.check_key(&e.user_id) {
+                        note(not_until.wait_time_from(rates.user.clock().now()));
                         return Admit::No;
                     }
-                    match self.global_rate.check() {
+                    match rates.global.check() {
                         Ok(()) => Admit::Yes,
                         Err(not_until) => {
-                            let d = not_until.wait_time_from(self.global_rate.clock().now());
+                            let d = not_until.wait_time_from(rates.global.clock().now());
                             *self
                                 .global_blocked_until
                                 .lock()
@@ -131,13 +171,28 @@ impl Dispatcher {
         let now = self.sched.now();
         let queued = batch.clone();
         let owner = self.node_id.clone();
+        let limits = self.limits;
         let marked = write_with(&**self.sched.storage(), move |snap| {
             let mut started = Vec::with_capacity(queued.len());
+            let users: Vec<UserId> = queued.iter().map(|e| e.user_id).collect();
+            // Other nodes' runs count against the limits too; what does not fit stays
+            // pending, and is queued again by the next look for pending work.
+            let mut counts = snap.running_counts(&users)?;
             for cur in &queued {
                 // A run deleted or cancelled meanwhile is dropped here. The queued copy is the
                 // stored record otherwise: only the status moves while an execution waits.
                 if snap.execution_status(cur.id)? != Some(ExecutionStatus::Pending) {
                     continue;
+                }
+                if let Some(c) = counts.as_mut() {
+                    let mine = c.by_user.entry(cur.user_id).or_default();
+                    if c.all >= limits.max_concurrent as u64
+                        || *mine >= limits.max_concurrent_per_user as u64
+                    {
+                        continue;
+                    }
+                    *mine += 1;
+                    c.all += 1;
                 }
                 let mut cur = cur.clone();
                 cur.status = ExecutionStatus::Running;
@@ -196,7 +251,7 @@ impl Dispatcher {
     }
 
     pub fn retain_recent(&self) {
-        self.user_rate.retain_recent();
+        self.rates().user.retain_recent();
     }
 
     /// Run an execution already marked `running`, and record its outcome.

@@ -218,6 +218,14 @@ async fn cluster_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<
                 Ok(()) => renewed = std::time::Instant::now(),
                 Err(e) => tracing::warn!(error = %e, "renewing this node's lease failed"),
             }
+            match storage.nodes().await {
+                Ok((nodes, Some(now))) => {
+                    let live = nodes.iter().filter(|n| n.lease_until >= now).count();
+                    dispatcher.share_rates(live as u32);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reading the nodes failed"),
+            }
             match storage.rescue_lapsed().await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(count = n, "took over running executions of lapsed nodes"),

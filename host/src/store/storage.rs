@@ -58,11 +58,25 @@ pub trait Snapshot {
         Ok(due)
     }
 
+    /// Executions running on every node sharing the storage, in all and of each of `users`,
+    /// taken under a lock every node's running mark takes (so two nodes never both admit the
+    /// last free slot); `None` where this process's own counts are the whole truth.
+    fn running_counts(&self, _users: &[UserId]) -> Result<Option<RunningCounts>, StoreError> {
+        Ok(None)
+    }
+
     /// The database's clock at the start of this transaction, when the backend has one that
     /// several nodes share (claims are timed by it, not by each node's own clock).
     fn now(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(None)
     }
+}
+
+/// Running executions of all nodes (see `Snapshot::running_counts`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunningCounts {
+    pub all: u64,
+    pub by_user: std::collections::HashMap<UserId, u64>,
 }
 
 /// What one write closure changes. Applying it cannot fail for a logical reason, only for I/O.

@@ -13,10 +13,11 @@ use tokio_postgres::types::ToSql;
 use super::pg_err;
 use super::rows::{self, decode, decode_all};
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Schedule, ScheduleId, Series, SeriesId,
+    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Schedule, ScheduleId, Series,
+    SeriesId, UserId,
 };
 use crate::store::StoreError;
-use crate::store::storage::{Rejected, Snapshot, WriteFn, WriteSet};
+use crate::store::storage::{Rejected, RunningCounts, Snapshot, WriteFn, WriteSet};
 
 /// Run `f` once in a new transaction and commit what it returns. `Ok(Err(Rejected))`: the
 /// closure wrote nothing.
@@ -36,6 +37,9 @@ pub fn run(
     rt.block_on(tx.commit()).map_err(pg_err)?;
     Ok(Ok(()))
 }
+
+/// Key of the advisory lock that orders the nodes' running marks (any constant).
+const ADMISSION_LOCK: i64 = 0x5367_5363_6865_6403;
 
 struct PgSnapshot<'a, 'c> {
     rt: &'a Handle,
@@ -155,6 +159,28 @@ impl Snapshot for PgSnapshot<'_, '_> {
             &[&ids, &now],
         )?;
         decode_all(&rows)
+    }
+
+    fn running_counts(&self, users: &[UserId]) -> Result<Option<RunningCounts>, StoreError> {
+        // Held to this transaction's end: every node's running mark takes it, so the counts
+        // stay true until this mark commits.
+        self.query("SELECT pg_advisory_xact_lock($1)", &[&ADMISSION_LOCK])?;
+        let all = self.query(
+            "SELECT count(*) FROM executions WHERE status = 'running'",
+            &[],
+        )?;
+        let by_user = self.query(
+            "SELECT user_id, count(*) FROM executions \
+             WHERE status = 'running' AND user_id = ANY($1) GROUP BY user_id",
+            &[&users],
+        )?;
+        Ok(Some(RunningCounts {
+            all: all.first().map_or(0, |r| r.get::<_, i64>(0) as u64),
+            by_user: by_user
+                .iter()
+                .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+                .collect(),
+        }))
     }
 
     fn now(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
