@@ -62,6 +62,8 @@ impl Default for ExecutorConfig {
 /// The longest the claimer sleeps without being woken: a safety net against a missed wake-up,
 /// not a polling period (due work is found by its `next_run_at`).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// How long a node gathers other nodes' notifications before it looks (see `cluster_loop`).
+const WAKE_COALESCE: Duration = Duration::from_millis(50);
 /// Bounds of the wait when work waits on a rate limit: governor says when a token comes; the
 /// floor keeps a zero answer from spinning, the ceiling bounds a clock surprise.
 const RATE_RETRY_MIN: Duration = Duration::from_millis(1);
@@ -211,8 +213,25 @@ async fn cluster_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<
     let storage = sched.storage().clone();
     let renew_every = (config.lease / 5).max(config.poll);
     let mut renewed = std::time::Instant::now();
+    let mut heard = storage.wakeups();
     loop {
-        tokio::time::sleep(config.poll).await;
+        // Another node's commit may have made work due or left work pending: the claimer
+        // looks at once, and so does the scan for pending work below. The poll covers a
+        // lost notification.
+        let told = async {
+            match heard.as_mut() {
+                Some(h) => h.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            true = told => {
+                sched.wakeup().wake();
+                // Many commits a second tell as many times: one look serves them all.
+                tokio::time::sleep(WAKE_COALESCE).await;
+            }
+            _ = tokio::time::sleep(config.poll) => {}
+        }
         if renewed.elapsed() >= renew_every {
             match storage.renew_lease(&config.node_id, config.lease).await {
                 Ok(()) => renewed = std::time::Instant::now(),

@@ -344,6 +344,11 @@ pub trait Nodes: Send + Sync + 'static {
     fn shared(&self) -> bool {
         false
     }
+    /// Moves when another node's commit handed out pending work or made a schedule due (a
+    /// shared backend's notifications); `None` where no other process writes.
+    fn wakeups(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
     /// Register `node` (or renew its lease) until `lease` from now.
     async fn renew_lease(
         &self,

@@ -10,6 +10,7 @@
 //! stored field list is the records' own. `migrations` owns the schema; `reads` the traits'
 //! read side.
 
+mod listen;
 mod migrations;
 mod nodes;
 mod reads;
@@ -21,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio::sync::watch;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
@@ -54,6 +56,9 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: Pool,
     versions: Arc<AtomicU64>,
+    /// Counts the other nodes' notifications (see `listen`); the listener stops when the
+    /// last store clone and receiver are gone.
+    heard: watch::Receiver<u64>,
 }
 
 /// `url` with its password replaced, for messages and logs.
@@ -98,8 +103,9 @@ impl PgStore {
             .connect_timeout(options.connect_timeout)
             .keepalives_idle(Duration::from_secs(10))
             .tcp_user_timeout(Duration::from_secs(15));
+        let (tell, heard) = watch::channel(0);
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -116,6 +122,7 @@ impl PgStore {
         let store = PgStore {
             pool,
             versions: Arc::default(),
+            heard,
         };
         let mut client = store.client().await.map_err(|e| open_err(e.to_string()))?;
         migrations::migrate(&mut client)
@@ -124,6 +131,7 @@ impl PgStore {
                 e @ StoreError::DatabaseTooNew { .. } => e,
                 e => open_err(e.to_string()),
             })?;
+        tokio::spawn(listen::listen(config, tell));
         Ok(store)
     }
 

@@ -19,6 +19,10 @@ impl Nodes for PgStore {
         true
     }
 
+    fn wakeups(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.heard.clone())
+    }
+
     async fn renew_lease(&self, node: &str, lease: Duration) -> Result<(), StoreError> {
         let client = self.client().await?;
         let secs = lease.as_secs_f64();

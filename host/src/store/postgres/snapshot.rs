@@ -34,6 +34,9 @@ pub fn run(
         Err(_) => return Err(StoreError::Task("a write closure panicked".into())),
     };
     snap.apply(&writes)?;
+    if super::listen::worth_telling(&writes) {
+        snap.execute("SELECT pg_notify($1, '')", &[&super::listen::CHANNEL])?;
+    }
     rt.block_on(tx.commit()).map_err(pg_err)?;
     Ok(Ok(()))
 }
