@@ -20,6 +20,7 @@ mod planning_api;
 mod plugin_configs;
 mod plugin_sandbox;
 mod postgres_nodes;
+mod postgres_storm;
 mod python_plugin;
 mod resource_bounds;
 mod schedules_isolation;

@@ -45,6 +45,14 @@ pub fn cluster() -> Option<&'static Cluster> {
         .as_ref()
 }
 
+/// A server of the caller's own (stopped and removed when dropped), for a test that stops or
+/// restarts the database; `None` when PostgreSQL is missing, as for [`cluster`].
+pub fn private() -> Option<Cluster> {
+    cluster()?;
+    let bin = find_bin()?;
+    Some(Cluster::start(bin).unwrap_or_else(|e| panic!("cannot start a PostgreSQL server: {e}")))
+}
+
 /// The directory holding `initdb` and `pg_ctl`: `SGSCHED_PG_BIN`, else the newest
 /// `/usr/lib/postgresql/*/bin`, else `PATH`.
 fn find_bin() -> Option<PathBuf> {
@@ -85,7 +93,12 @@ fn free_port() -> std::io::Result<u16> {
 impl Cluster {
     fn start(bin: PathBuf) -> Result<Self, String> {
         let as_postgres = is_root();
-        let dir = std::env::temp_dir().join(format!("sgsched-pg-{}", std::process::id()));
+        static STARTED: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "sgsched-pg-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("socket")).map_err(|e| e.to_string())?;
         if as_postgres {
@@ -236,6 +249,17 @@ impl Cluster {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = run(self
+            .pg("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"]));
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

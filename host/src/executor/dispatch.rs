@@ -93,6 +93,11 @@ impl Dispatcher {
         }
     }
 
+    /// Whether this node has `id` queued or running.
+    pub fn holds(&self, id: ExecutionId) -> bool {
+        self.lock().holds(id)
+    }
+
     /// The node this dispatcher starts executions for.
     pub fn node_id(&self) -> &str {
         &self.node_id
@@ -280,52 +285,71 @@ impl Dispatcher {
         // re-dispatch. Through `commit`: a failed series episode re-plans later ones, which
         // may now be due before the claimer planned to look.
         let jobs = self.sched.plugins().take_deferred_jobs(&id.to_string());
-        self.sched
-            .commit(move |snap| {
-                let mut writes = WriteSet {
-                    put_local_jobs: jobs.clone(),
-                    ..WriteSet::default()
-                };
-                // The schedule may have been deleted with its history while this ran; the jobs
-                // were made all the same. And only this attempt's owner records its outcome:
-                // after a lapsed lease another node took the run over, and its record wins.
-                match snap.execution(id)? {
-                    None => return Ok((writes, ())),
-                    Some(stored)
-                        if stored.owner_node != cur.owner_node || stored.attempt != cur.attempt =>
-                    {
-                        tracing::warn!(execution = %id, "not recording an outcome: the run was taken over");
-                        return Ok((writes, ()));
-                    }
-                    Some(_) => {}
+        let outcome = Arc::new(outcome);
+        let job_type = cur.job_type.clone();
+        let record = move |snap: &dyn crate::store::Snapshot| {
+            let mut writes = WriteSet {
+                put_local_jobs: jobs.clone(),
+                ..WriteSet::default()
+            };
+            // The schedule may have been deleted with its history while this ran; the jobs
+            // were made all the same. And only this attempt's owner records its outcome:
+            // after a lapsed lease another node took the run over, and its record wins.
+            match snap.execution(id)? {
+                None => return Ok((writes, None)),
+                Some(stored)
+                    if stored.owner_node != cur.owner_node || stored.attempt != cur.attempt =>
+                {
+                    tracing::warn!(execution = %id, "not recording an outcome: the run was taken over");
+                    return Ok((writes, None));
                 }
-                let mut cur = cur.clone();
-                cur.completed_at = Some(done);
-                match &outcome {
-                    Ok(out) => {
-                        cur.status = ExecutionStatus::Completed;
-                        cur.job_id = out.job_id.clone();
-                        cur.result_summary = Some(out.summary.clone());
-                        cur.error_message = None;
-                    }
-                    Err(err) => {
-                        cur.status = ExecutionStatus::Failed;
-                        cur.error_message = Some(err.to_string());
-                    }
+                Some(_) => {}
+            }
+            let mut cur = cur.clone();
+            cur.completed_at = Some(done);
+            match &*outcome {
+                Ok(out) => {
+                    cur.status = ExecutionStatus::Completed;
+                    cur.job_id = out.job_id.clone();
+                    cur.result_summary = Some(out.summary.clone());
+                    cur.error_message = None;
                 }
-                // The schedule's counters move in the same transaction as the outcome.
-                if let Some(mut s) = snap.schedule(cur.schedule_id)? {
-                    let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
-                    s.stats
-                        .record(cur.status, duration, cur.error_message.as_deref());
-                    writes.put_schedules.push(s);
+                Err(err) => {
+                    cur.status = ExecutionStatus::Failed;
+                    cur.error_message = Some(err.to_string());
                 }
-                // A series moves on (or re-plans a failed episode) in the same transaction.
-                crate::service::on_finished(&calendars, snap, &cur, done, &mut writes)?;
-                crate::metrics::execution_finished(&cur.job_type, cur.status.as_str());
-                writes.put_executions.push(cur);
-                Ok((writes, ()))
-            })
-            .await
+            }
+            // The schedule's counters move in the same transaction as the outcome.
+            if let Some(mut s) = snap.schedule(cur.schedule_id)? {
+                let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
+                s.stats
+                    .record(cur.status, duration, cur.error_message.as_deref());
+                writes.put_schedules.push(s);
+            }
+            // A series moves on (or re-plans a failed episode) in the same transaction.
+            crate::service::on_finished(&calendars, snap, &cur, done, &mut writes)?;
+            let status = cur.status;
+            writes.put_executions.push(cur);
+            Ok((writes, Some(status)))
+        };
+        // The outcome is known now: a commit that fails (the database away) is tried again,
+        // or the run would stay `running` on a live node for good.
+        let mut wait = Duration::from_millis(200);
+        loop {
+            match self.sched.commit(record.clone()).await {
+                Ok(recorded) => {
+                    if let Some(status) = recorded {
+                        crate::metrics::execution_finished(&job_type, status.as_str());
+                    }
+                    return Ok(());
+                }
+                Err(ServiceError::Store(e)) if e.is_transient() => {
+                    tracing::warn!(execution = %id, error = %e, "recording an outcome failed; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }

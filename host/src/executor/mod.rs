@@ -10,7 +10,7 @@ pub mod queue;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::model::ExecutionStatus;
+use crate::model::{Execution, ExecutionStatus};
 use crate::service::{Scheduler, ServiceError};
 use crate::store::{WriteSet, write_with};
 pub use claim::claim_due;
@@ -245,6 +245,9 @@ async fn cluster_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "reading the nodes failed"),
             }
+            if let Err(e) = reclaim_orphans(&sched, &config.node_id, &dispatcher).await {
+                tracing::warn!(error = %e, "looking for this node's orphaned runs failed");
+            }
             match storage.rescue_lapsed().await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(count = n, "took over running executions of lapsed nodes"),
@@ -259,6 +262,63 @@ async fn cluster_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<
             Err(e) => tracing::warn!(error = %e, "reading pending executions failed"),
         }
     }
+}
+
+/// How long a run may be marked as this node's without this node running it before it is
+/// taken for an orphan (longer than any mark's commit takes to be acknowledged).
+const ORPHAN_AGE: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
+/// Runs marked as this node's that this node does not hold: a mark whose commit succeeded
+/// though its acknowledgement was lost (the connection dropped). Its lease is live, so no
+/// other node takes them over: this node puts them back to pending itself.
+async fn reclaim_orphans(
+    sched: &Scheduler,
+    node: &str,
+    dispatcher: &Dispatcher,
+) -> Result<(), ServiceError> {
+    let now = sched.now();
+    let orphans: Vec<Execution> = sched
+        .storage()
+        .executions_with_status(ExecutionStatus::Running, 10_000)
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.owner_node.as_deref() == Some(node)
+                && !dispatcher.holds(e.id)
+                && e.started_at.is_some_and(|at| now - at > ORPHAN_AGE)
+        })
+        .collect();
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(
+        count = orphans.len(),
+        "re-dispatching runs this node marked but does not hold"
+    );
+    write_with(&**sched.storage(), move |snap| {
+        let mut put_executions = Vec::new();
+        for e in &orphans {
+            // Still as it was read: running, this node's, the same attempt.
+            if let Some(mut cur) = snap.execution(e.id)?
+                && cur.status == ExecutionStatus::Running
+                && cur.owner_node == e.owner_node
+                && cur.attempt == e.attempt
+            {
+                cur.status = ExecutionStatus::Pending;
+                cur.owner_node = None;
+                put_executions.push(cur);
+            }
+        }
+        Ok::<_, ServiceError>((
+            WriteSet {
+                put_executions,
+                ..WriteSet::default()
+            },
+            (),
+        ))
+    })
+    .await??;
+    Ok(())
 }
 
 async fn dispatch_loop(dispatcher: Arc<Dispatcher>) {

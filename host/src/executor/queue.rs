@@ -64,6 +64,11 @@ impl Queue {
         self.running.len()
     }
 
+    /// Whether `id` is queued or running here.
+    pub fn holds(&self, id: ExecutionId) -> bool {
+        self.keys.contains_key(&id) || self.running.contains_key(&id)
+    }
+
     /// The first execution in queue order that the limits allow to start now, for which
     /// `admit` (the rate limiters) also says yes. It is moved to the running set.
     pub fn take_next(

@@ -76,6 +76,17 @@ pub enum StoreError {
     Task(String),
 }
 
+impl StoreError {
+    /// A failure that trying again later may not meet (the database away, a failed commit),
+    /// unlike a corrupt record or a bug.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable(_) | StoreError::Postgres(_) | StoreError::Db(_)
+        )
+    }
+}
+
 macro_rules! db_err {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
