@@ -6,22 +6,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{self, Api, Server, once_body, weekly_body};
+use crate::common::{self, Api, Server, db_token, once_body, weekly_body};
 use serde_json::{Value, json};
-
-/// A token made with `sgsched token create --database-url`.
-fn db_token(url: &str, user: &str) -> String {
-    let out = Command::new(common::binary())
-        .args(["token", "create", "--user-id", user, "--database-url", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "token create failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 fn node(dir: &tempfile::TempDir, url: &str) -> Server {
     Server::start(dir.path(), &["--database-url", url])
@@ -301,13 +287,11 @@ async fn a_killed_nodes_run_is_taken_over_with_the_same_execution_id() {
         return;
     };
     let url = cluster.database();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let stub_url = format!("http://{}", listener.local_addr().unwrap());
-    let stub = job_system_stub::Stub::new(job_system_stub::StubConfig {
+    let (stub, stub_url) = common::stub_server(job_system_stub::StubConfig {
         complete_after: Duration::from_secs(8),
         ..Default::default()
-    });
-    tokio::spawn(stub.clone().serve(listener, std::future::pending()));
+    })
+    .await;
     let args = |node: &str| {
         vec![
             "--database-url".to_string(),
@@ -501,13 +485,11 @@ async fn the_concurrency_limit_holds_across_nodes() {
         return;
     };
     let url = cluster.database();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let stub_url = format!("http://{}", listener.local_addr().unwrap());
-    let stub = job_system_stub::Stub::new(job_system_stub::StubConfig {
+    let (stub, stub_url) = common::stub_server(job_system_stub::StubConfig {
         complete_after: Duration::from_secs(2),
         ..Default::default()
-    });
-    tokio::spawn(stub.clone().serve(listener, std::future::pending()));
+    })
+    .await;
     let args = [
         "--database-url",
         url.as_str(),

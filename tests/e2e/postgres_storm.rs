@@ -25,19 +25,6 @@ impl Lcg {
     }
 }
 
-fn token(url: &str, user: &str) -> String {
-    let out = std::process::Command::new(common::binary())
-        .args(["token", "create", "--user-id", user, "--database-url", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 /// POST a create, answering the schedule id when it was acknowledged (201); a 503 while the
 /// database restarts or a refused connection while the node is down is not.
 async fn try_create(
@@ -76,49 +63,28 @@ async fn three_nodes_run_every_due_run_exactly_once_through_kills_and_a_database
     eprintln!("storm seed {seed} (SGSCHED_STORM_SEED replays it)");
     let mut rng = Lcg(seed);
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let stub_url = format!("http://{}", listener.local_addr().unwrap());
-    let stub = job_system_stub::Stub::new(job_system_stub::StubConfig {
+    let (stub, stub_url) = common::stub_server(job_system_stub::StubConfig {
         complete_after: Duration::from_millis(400),
         ..Default::default()
-    });
-    tokio::spawn(stub.clone().serve(listener, std::future::pending()));
+    })
+    .await;
+    // Limits out of the way (a run delayed by a kill is late, not missed: every one must run).
     let args = |node: usize| -> Vec<String> {
-        [
-            "--database-url",
-            &url,
-            "--job-system-url",
-            &stub_url,
-            "--node-id",
-            &format!("node-{node}"),
-            "--max-concurrent",
-            "300",
-            "--max-concurrent-per-user",
-            "300",
-            "--user-rate-per-minute",
-            "1000000",
-            "--global-rate-per-minute",
-            "1000000",
-            "--api-rate-per-minute",
-            "0",
-            // Runs delayed by a kill are late, not missed: every one must still run.
-            "--grace-secs",
-            "3600",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        let mut a = common::unlimited_args(Some(&stub_url));
+        a.extend([
+            "--database-url".into(),
+            url.clone(),
+            "--node-id".into(),
+            format!("node-{node}"),
+        ]);
+        a
     };
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let start = |node: usize| {
-        let a = args(node);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        tokio::task::block_in_place(|| Server::start(dirs[node].path(), &a))
-    };
+    let start = |node: usize| common::start_blocking(dirs[node].path(), &args(node));
     let mut nodes: Vec<Server> = (0..3).map(start).collect();
     let mut bases: Vec<String> = nodes.iter().map(|n| n.url("")).collect();
     let user = uuid::Uuid::new_v4().to_string();
-    let token = token(&url, &user);
+    let token = common::db_token(&url, &user);
     let http = reqwest::Client::new();
 
     // Creates in waves over ~12 s, each due 2-6 s after it is made; every tenth recurring

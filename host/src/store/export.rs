@@ -133,38 +133,31 @@ impl PgStore {
 
     /// Write every record of `c`, in chunks.
     pub async fn import(&self, c: Contents) -> Result<(), StoreError> {
-        for chunk in c.schedules.chunks(CHUNK) {
-            self.put(WriteSet {
-                put_schedules: chunk.to_vec(),
-                ..WriteSet::default()
-            })
-            .await?;
-        }
-        for chunk in c.executions.chunks(CHUNK) {
-            self.put(WriteSet {
-                put_executions: chunk.to_vec(),
-                ..WriteSet::default()
-            })
-            .await?;
-        }
-        for chunk in c.series.chunks(CHUNK) {
-            self.put(WriteSet {
-                put_series: chunk.to_vec(),
-                ..WriteSet::default()
-            })
-            .await?;
-        }
-        for chunk in c.jobs.chunks(CHUNK) {
-            self.put(WriteSet {
-                put_local_jobs: chunk.to_vec(),
-                ..WriteSet::default()
-            })
-            .await?;
+        let mut sets = Vec::new();
+        chunked(&mut sets, c.schedules, |w, v| w.put_schedules = v);
+        chunked(&mut sets, c.executions, |w, v| w.put_executions = v);
+        chunked(&mut sets, c.series, |w, v| w.put_series = v);
+        chunked(&mut sets, c.jobs, |w, v| w.put_local_jobs = v);
+        for writes in sets {
+            self.put(writes).await?;
         }
         for (hash, user) in c.tokens {
             self.put_token(hash, user).await?;
         }
         Ok(())
+    }
+}
+
+/// One write set per `CHUNK` of `records`, each made by `fill`.
+fn chunked<T: Clone>(
+    sets: &mut Vec<WriteSet>,
+    records: Vec<T>,
+    fill: impl Fn(&mut WriteSet, Vec<T>),
+) {
+    for chunk in records.chunks(CHUNK) {
+        let mut w = WriteSet::default();
+        fill(&mut w, chunk.to_vec());
+        sets.push(w);
     }
 }
 

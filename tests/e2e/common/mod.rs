@@ -126,23 +126,7 @@ impl Server {
 
     /// A new bearer token for `user`, made with `sgsched token create` while the server runs.
     pub fn token(&self, user: &str) -> String {
-        let out = Command::new(binary())
-            .args(["token", "create", "--user-id", user, "--data-dir"])
-            .arg(&self.data_dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "token create failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let token = String::from_utf8(out.stdout).unwrap();
-        assert_eq!(
-            token.lines().count(),
-            1,
-            "token create prints the token and nothing else"
-        );
-        token.trim().to_string()
+        create_token(user, &["--data-dir".as_ref(), self.data_dir.as_os_str()])
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -594,6 +578,42 @@ pub fn unlimited_args(job_system_url: Option<&str>) -> Vec<String> {
         args.extend(["--job-system-url".to_string(), url.to_string()]);
     }
     args
+}
+
+/// A job-system stub serving on a port of its own, and its URL.
+pub async fn stub_server(config: job_system_stub::StubConfig) -> (job_system_stub::Stub, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let stub = job_system_stub::Stub::new(config);
+    tokio::spawn(stub.clone().serve(listener, std::future::pending()));
+    (stub, url)
+}
+
+/// A bearer token made with `sgsched token create --database-url` (nodes on PostgreSQL).
+pub fn db_token(database_url: &str, user: &str) -> String {
+    create_token(user, &["--database-url".as_ref(), database_url.as_ref()])
+}
+
+/// `sgsched token create --user-id USER` with `target` (where the token is kept): its output,
+/// which is the token and nothing else.
+fn create_token(user: &str, target: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new(binary())
+        .args(["token", "create", "--user-id", user])
+        .args(target)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "token create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        token.lines().count(),
+        1,
+        "token create prints the token and nothing else"
+    );
+    token.trim().to_string()
 }
 
 /// Start a server from within a multi-threaded tokio test (starting blocks on its stdout).
