@@ -479,28 +479,30 @@ async fn migrate_moves_an_embedded_install_exactly_and_refuses_a_full_target() {
     assert_eq!(everything(Api::new(&on_pg, Some(token))).await, before);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_concurrency_limit_holds_across_nodes() {
-    let Some(cluster) = sgsched_pgtest::cluster() else {
-        return;
-    };
+/// Two runs asked of two nodes at once, each with `limit` as its `--max-concurrent`: the
+/// executions of `first` and `second` (schedules of one user), settled.
+async fn two_runs_on_two_nodes(limit: &str, same_schedule: bool) -> (Value, Value, u64) {
+    let cluster = sgsched_pgtest::cluster().expect("checked by the caller");
     let url = cluster.database();
     let (stub, stub_url) = common::stub_server(job_system_stub::StubConfig {
         complete_after: Duration::from_secs(2),
         ..Default::default()
     })
     .await;
-    let args = [
+    let args: Vec<String> = [
         "--database-url",
         url.as_str(),
         "--job-system-url",
         stub_url.as_str(),
         "--max-concurrent",
-        "1",
-    ];
+        limit,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = tokio::task::block_in_place(|| Server::start(dir_a.path(), &args));
-    let b = tokio::task::block_in_place(|| Server::start(dir_b.path(), &args));
+    let a = common::start_blocking(dir_a.path(), &args);
+    let b = common::start_blocking(dir_b.path(), &args);
     let token = db_token(&url, &uuid::Uuid::new_v4().to_string());
     let (on_a, on_b) = (Api::new(&a, Some(token.clone())), Api::new(&b, Some(token)));
     let first = Api::id(
@@ -508,13 +510,15 @@ async fn the_concurrency_limit_holds_across_nodes() {
             .create(&once_body("first", "2031-01-15T13:00:00Z"))
             .await,
     );
-    let second = Api::id(
-        &on_b
-            .create(&once_body("second", "2031-01-15T13:00:00Z"))
-            .await,
-    );
-    // One run asked of each node at once: the limit of one running execution is the
-    // cluster's, so one waits for the other.
+    let second = if same_schedule {
+        first.clone()
+    } else {
+        Api::id(
+            &on_b
+                .create(&once_body("second", "2031-01-15T13:00:00Z"))
+                .await,
+        )
+    };
     let (empty, run1, run2) = (
         json!({}),
         format!("/v1/schedules/{first}/run"),
@@ -523,22 +527,54 @@ async fn the_concurrency_limit_holds_across_nodes() {
     let (r1, r2) = tokio::join!(on_a.post(&run1, &empty), on_b.post(&run2, &empty));
     r1.expect(201);
     r2.expect(201);
-    let one = settled(&on_a, &first, 1).await.remove(0);
-    let two = settled(&on_a, &second, 1).await.remove(0);
+    let (one, two) = if same_schedule {
+        let mut runs = settled(&on_a, &first, 2).await;
+        (runs.remove(0), runs.remove(0))
+    } else {
+        (
+            settled(&on_a, &first, 1).await.remove(0),
+            settled(&on_a, &second, 1).await.remove(0),
+        )
+    };
+    (one, two, stub.stats().jobs)
+}
+
+/// The two runs completed, one after the other.
+fn one_after_the_other(one: &Value, two: &Value) {
     assert_eq!(
         (one["status"].as_str(), two["status"].as_str()),
         (Some("completed"), Some("completed"))
     );
     let at =
         |e: &Value, f: &str| chrono::DateTime::parse_from_rfc3339(e[f].as_str().unwrap()).unwrap();
-    let (earlier, later) = if at(&one, "started_at") <= at(&two, "started_at") {
-        (&one, &two)
+    let (earlier, later) = if at(one, "started_at") <= at(two, "started_at") {
+        (one, two)
     } else {
-        (&two, &one)
+        (two, one)
     };
     assert!(
         at(later, "started_at") >= at(earlier, "completed_at"),
         "the runs did not overlap: {earlier} / {later}"
     );
-    assert_eq!(stub.stats().jobs, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_concurrency_limit_holds_across_nodes() {
+    if sgsched_pgtest::cluster().is_none() {
+        return;
+    }
+    // A limit of one running execution is the cluster's: one run waits for the other.
+    let (one, two, jobs) = two_runs_on_two_nodes("1", false).await;
+    one_after_the_other(&one, &two);
+    assert_eq!(jobs, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_run_of_a_schedule_at_a_time_holds_across_nodes() {
+    if sgsched_pgtest::cluster().is_none() {
+        return;
+    }
+    let (one, two, jobs) = two_runs_on_two_nodes("16", true).await;
+    one_after_the_other(&one, &two);
+    assert_eq!(jobs, 2);
 }

@@ -196,6 +196,14 @@ impl Dispatcher {
                     {
                         continue;
                     }
+                    // One run of a schedule at a time holds across nodes too (the queue
+                    // keeps it within one): another node may be running this schedule.
+                    if !snap
+                        .executions_of(cur.schedule_id, Some(ExecutionStatus::Running), 1)?
+                        .is_empty()
+                    {
+                        continue;
+                    }
                     *mine += 1;
                     c.all += 1;
                 }
