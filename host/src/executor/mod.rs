@@ -124,25 +124,7 @@ async fn recover(
             count = running.len(),
             "re-dispatching executions left running by a previous process"
         );
-        write_with(&**sched.storage(), move |_| {
-            let put_executions = running
-                .iter()
-                .cloned()
-                .map(|mut e| {
-                    e.status = ExecutionStatus::Pending;
-                    e.owner_node = None;
-                    e
-                })
-                .collect();
-            Ok::<_, ServiceError>((
-                WriteSet {
-                    put_executions,
-                    ..WriteSet::default()
-                },
-                (),
-            ))
-        })
-        .await??;
+        requeue(sched, running).await?;
         if shared {
             break;
         }
@@ -295,10 +277,17 @@ async fn reclaim_orphans(
         count = orphans.len(),
         "re-dispatching runs this node marked but does not hold"
     );
+    requeue(sched, orphans).await
+}
+
+/// Put `runs` (read as running) back to pending with the same id, so the same idempotency
+/// key, and no owner: after a crash at start, or for a node's orphans. Each is changed only
+/// if it is still as read (running, the same owner and attempt): a run taken over or finished
+/// meanwhile is left alone.
+async fn requeue(sched: &Scheduler, runs: Vec<Execution>) -> Result<(), ServiceError> {
     write_with(&**sched.storage(), move |snap| {
         let mut put_executions = Vec::new();
-        for e in &orphans {
-            // Still as it was read: running, this node's, the same attempt.
+        for e in &runs {
             if let Some(mut cur) = snap.execution(e.id)?
                 && cur.status == ExecutionStatus::Running
                 && cur.owner_node == e.owner_node
