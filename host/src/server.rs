@@ -127,7 +127,20 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, job_system = services.state.job_system_kind, "sgsched listening");
     println!("listening on {addr}");
+    let storage = services.state.scheduler.storage().clone();
+    let node = services
+        .state
+        .dispatcher
+        .as_ref()
+        .map(|d| d.node_id().to_string());
     api::run(listener, services.state, config.header_timeout, shutdown).await?;
+    // A node that stops cleanly gives up its lease, so another takes its unfinished runs at
+    // once rather than after the lease lapses.
+    if let Some(node) = node.filter(|_| storage.shared())
+        && let Err(e) = storage.leave(&node).await
+    {
+        tracing::warn!(error = %e, "giving up this node's lease failed");
+    }
     tracing::info!("sgsched stopped");
     Ok(())
 }

@@ -141,3 +141,93 @@ async fn another_nodes_commit_of_pending_work_wakes_this_one() {
         .expect("pending work is told")
         .unwrap();
 }
+
+fn pending(s: &Schedule, minute: i64, owner: Option<&str>) -> Execution {
+    let mut e = execution(s, t(minute), ExecutionStatus::Pending);
+    e.owner_node = owner.map(str::to_string);
+    e
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_is_offered_pending_work_nobody_live_holds_and_its_own() {
+    let Some((a, _b)) = two_nodes().await else {
+        return;
+    };
+    a.renew_lease("me", Duration::from_secs(60)).await.unwrap();
+    a.renew_lease("busy", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let s = active(Uuid::now_v7(), 0);
+    let (free, mine, busy, gone) = (
+        pending(&s, 1, None),
+        pending(&s, 2, Some("me")),
+        pending(&s, 3, Some("busy")),
+        pending(&s, 4, Some("gone")),
+    );
+    a.put(WriteSet {
+        put_schedules: vec![s.clone()],
+        put_executions: vec![gone.clone(), busy.clone(), mine.clone(), free.clone()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let offered = a.pending_for("me", 10).await.unwrap();
+    assert_eq!(
+        ids(&offered, |e| e.id),
+        [free.id, mine.id, gone.id],
+        "oldest first; a live node's claimed run is left to it"
+    );
+    assert_eq!(
+        ids(&a.pending_for("me", 2).await.unwrap(), |e| e.id),
+        [free.id, mine.id]
+    );
+    // Once "busy" leaves, its claimed run is anyone's.
+    a.leave("busy").await.unwrap();
+    assert_eq!(
+        ids(&a.pending_for("me", 10).await.unwrap(), |e| e.id),
+        [free.id, mine.id, busy.id, gone.id]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_transactions_taking_due_work_at_once_get_different_schedules() {
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let user = Uuid::now_v7();
+    let due: Vec<Schedule> = (0..4).map(|i| active(user, i)).collect();
+    put_schedules(&a, &due).await;
+    // A holds its take open until B has taken too.
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let done_rx = std::sync::Mutex::new(done_rx);
+    let first = tokio::spawn(async move {
+        sgsched::store::write_with(&a, move |snap| {
+            let taken = snap.take_due(t(10), 2).map_err(|_| ())?.unwrap();
+            let _ = held_tx.send(());
+            let _ = done_rx.lock().unwrap().recv();
+            Ok::<_, ()>((WriteSet::default(), ids(&taken, |s| s.id)))
+        })
+        .await
+        .unwrap()
+        .unwrap()
+    });
+    tokio::task::spawn_blocking(move || held_rx.recv().unwrap())
+        .await
+        .unwrap();
+    let second = sgsched::store::write_with(&b, move |snap| {
+        let taken = snap.take_due(t(10), 10).map_err(|_| ())?.unwrap();
+        Ok::<_, ()>((WriteSet::default(), ids(&taken, |s| s.id)))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    done_tx.send(()).unwrap();
+    let first = first.await.unwrap();
+    assert_eq!(first, [due[0].id, due[1].id]);
+    assert_eq!(
+        second,
+        [due[2].id, due[3].id],
+        "held schedules are skipped, not waited for"
+    );
+}

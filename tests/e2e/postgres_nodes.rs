@@ -392,6 +392,38 @@ async fn a_killed_nodes_run_is_taken_over_with_the_same_execution_id() {
     assert_eq!(names, ["node-b"], "the dead node is forgotten: {view}");
 }
 
+/// The nodes `view` (a `/v1/cluster` answer) shows alive.
+fn alive(view: &Value) -> Vec<String> {
+    view["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["alive"] == true)
+        .map(|n| n["node_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_that_stops_cleanly_gives_up_its_lease_at_once() {
+    let Some(cluster) = sgsched_pgtest::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let start = |dir: &tempfile::TempDir, name: &str| {
+        Server::start(dir.path(), &["--database-url", &url, "--node-id", name])
+    };
+    let mut a = start(&dir_a, "node-a");
+    let b = start(&dir_b, "node-b");
+    let on_b = Api::new(&b, Some(db_token(&url, &uuid::Uuid::new_v4().to_string())));
+    let view = on_b.get("/v1/cluster").await.expect(200);
+    assert_eq!(alive(&view), ["node-a", "node-b"], "{view}");
+    assert!(a.terminate(Duration::from_secs(20)), "node A stops cleanly");
+    // Its lease ran for ten seconds more; given up, it is over as A exits.
+    let view = on_b.get("/v1/cluster").await.expect(200);
+    assert_eq!(alive(&view), ["node-b"], "{view}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_moves_an_embedded_install_exactly_and_refuses_a_full_target() {
     let Some(cluster) = sgsched_pgtest::cluster() else {

@@ -18,6 +18,7 @@ pub struct Cluster {
     dir: PathBuf,
     port: u16,
     as_postgres: bool,
+    durable: bool,
     next_db: AtomicU32,
 }
 
@@ -37,7 +38,7 @@ pub fn cluster() -> Option<&'static Cluster> {
                 eprintln!("PostgreSQL is not installed: skipping the PostgreSQL part of this test");
                 return None;
             };
-            match Cluster::start(bin) {
+            match Cluster::start(bin, false) {
                 Ok(c) => Some(c),
                 Err(e) => panic!("cannot start a PostgreSQL server for the tests: {e}"),
             }
@@ -50,7 +51,20 @@ pub fn cluster() -> Option<&'static Cluster> {
 pub fn private() -> Option<Cluster> {
     cluster()?;
     let bin = find_bin()?;
-    Some(Cluster::start(bin).unwrap_or_else(|e| panic!("cannot start a PostgreSQL server: {e}")))
+    Some(
+        Cluster::start(bin, false)
+            .unwrap_or_else(|e| panic!("cannot start a PostgreSQL server: {e}")),
+    )
+}
+
+/// A server of the caller's own that syncs every commit to disk, as an operator's does (for
+/// benchmarks: the tests' servers skip it); `None` when PostgreSQL is missing.
+pub fn durable() -> Option<Cluster> {
+    let bin = find_bin()?;
+    Some(
+        Cluster::start(bin, true)
+            .unwrap_or_else(|e| panic!("cannot start a PostgreSQL server: {e}")),
+    )
 }
 
 /// The directory holding `initdb` and `pg_ctl`: `SGSCHED_PG_BIN`, else the newest
@@ -91,7 +105,7 @@ fn free_port() -> std::io::Result<u16> {
 }
 
 impl Cluster {
-    fn start(bin: PathBuf) -> Result<Self, String> {
+    fn start(bin: PathBuf, durable: bool) -> Result<Self, String> {
         let as_postgres = is_root();
         static STARTED: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -112,6 +126,7 @@ impl Cluster {
             dir,
             port,
             as_postgres,
+            durable,
             next_db: AtomicU32::new(0),
         };
         run(c
@@ -232,9 +247,13 @@ impl Cluster {
     /// Start the server (again, after [`Cluster::stop`]), on its port.
     pub fn restart(&self) -> Result<(), String> {
         // Tests need no durability across a machine crash: without fsync they run faster.
+        let sync = if self.durable {
+            ""
+        } else {
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=300",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 {sync} -c max_connections=300",
             self.port,
             self.dir.join("socket").display()
         );

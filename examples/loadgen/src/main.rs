@@ -11,11 +11,8 @@
 //! `raw.rs`, a minimal keep-alive client, so the tool's own CPU (it shares the cores with the
 //! server) does not cap the figures.
 
-mod raw;
-
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use loadgen::{Node, cpu_time, raw};
+use std::ffi::OsStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,17 +47,6 @@ struct Outcome {
     /// Server CPU time (user + system) per request: steadier than requests/s on a machine
     /// whose cores are shared with other work.
     cpu_per_request: Option<Duration>,
-}
-
-/// CPU time the process `pid` has used so far (Linux `/proc`; `None` elsewhere).
-fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // USER_HZ is 100 on every Linux this runs on.
-    Some(Duration::from_millis(ticks * 10))
 }
 
 /// Send `make(i)` requests on `conns` keep-alive connections to `addr` for `secs`.
@@ -145,16 +131,6 @@ fn report(name: &str, o: &Outcome, base: &Outcome) {
     );
 }
 
-fn token(bin: &str, dir: &Path, user: &str) -> String {
-    let out = Command::new(bin)
-        .args(["token", "create", "--user-id", user, "--data-dir"])
-        .arg(dir)
-        .output()
-        .unwrap()
-        .stdout;
-    String::from_utf8(out).unwrap().trim().to_string()
-}
-
 /// The read/write scenarios' schedule: daily, at a time spread over the day.
 fn daily(i: usize) -> Value {
     json!({"name": format!("load {i}"), "job_type": "export", "schedule_type": "recurring",
@@ -225,48 +201,25 @@ async fn main() {
     let args = Args::parse();
     let wants = |s: &str| args.scenarios.iter().any(|x| x == s);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(&args.bin)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--api-rate-per-minute",
-            "0",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start sgsched (build it with cargo build --release -p sgsched)");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server output").unwrap();
-        if let Some(a) = line.strip_prefix("listening on ") {
-            break a.to_string();
-        }
-    };
-    let base = format!("http://{addr}");
-    let token_a = token(
+    let node = Node::start(
         &args.bin,
         dir.path(),
-        "0193a1b2-0000-7000-8000-00000000f001",
+        &["--api-rate-per-minute".into(), "0".into()],
     );
-    let token_c = token(
-        &args.bin,
-        dir.path(),
-        "0193a1b2-0000-7000-8000-00000000f002",
-    );
+    let (addr, base) = (node.addr.clone(), node.base());
+    let target = [OsStr::new("--data-dir"), dir.path().as_os_str()];
+    let token_a = loadgen::token(&args.bin, "0193a1b2-0000-7000-8000-00000000f001", &target);
+    let token_c = loadgen::token(&args.bin, "0193a1b2-0000-7000-8000-00000000f002", &target);
     let id = create(&base, &token_a, 1000, daily).await;
     if wants("calendar") {
         create(&base, &token_c, args.calendar_schedules, mixed).await;
     }
     println!(
         "server {addr} (pid {}), {} s per scenario",
-        child.id(),
+        node.pid(),
         args.seconds
     );
-    let (c, s, pid) = (args.connections, args.seconds, child.id());
+    let (c, s, pid) = (args.connections, args.seconds, node.pid());
     let fixed = |req: Vec<u8>| {
         let req: Arc<[u8]> = req.into();
         move |_: usize| req.clone()
@@ -329,6 +282,4 @@ async fn main() {
         }
     }
     println!("targets: GET >= 50,000/s; POST >= 10,000/s; calendar month p99 <= 20 ms");
-    let _ = child.kill();
-    let _ = child.wait();
 }

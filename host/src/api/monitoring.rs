@@ -68,7 +68,7 @@ pub async fn cluster(
         nodes: nodes
             .into_iter()
             .map(|n| NodeView {
-                alive: now.is_none_or(|now| n.lease_until >= now),
+                alive: now.is_none_or(|now| n.alive_at(now)),
                 node_id: n.node_id,
                 started_at: format_utc(n.started_at),
                 renewed_at: format_utc(n.renewed_at),

@@ -10,16 +10,30 @@ use crate::model::{
     Execution, ExecutionStatus, OverlapPolicy, Schedule, ScheduleStatus, SkipReason,
 };
 use crate::service::{Scheduler, ServiceError, claim_gate};
-use crate::store::{Snapshot, WriteSet, write_with};
+use crate::store::{Snapshot, UnderWay, WriteSet, write_with};
 
-/// Claim up to `batch` due schedules; returns the pending executions created.
-pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>, ServiceError> {
+/// Claim up to `batch` due schedules; returns the pending executions created. On shared
+/// storage `claimer` names the node claiming: its runs are marked as that node's, so the
+/// other nodes are not called to them (they may still take them when they look for pending
+/// work).
+pub async fn claim_due(
+    sched: &Scheduler,
+    batch: usize,
+    claimer: Option<&str>,
+) -> Result<Vec<Execution>, ServiceError> {
     let now = sched.now();
-    let due = sched.storage().due(now, batch).await?;
-    if due.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<_> = due.iter().map(|s| s.id).collect();
+    // A shared backend finds and takes due work inside the transaction (`take_due`); the
+    // embedded one looks first, so a claim with nothing due writes nothing.
+    let ids: Vec<_> = if sched.storage().shared() {
+        Vec::new()
+    } else {
+        let due = sched.storage().due(now, batch).await?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        due.iter().map(|s| s.id).collect()
+    };
+    let claimer = claimer.map(str::to_string);
     let this = sched.clone();
     // The claimer is the executor's side of `Scheduler::commit`: it queues what it creates
     // itself, so it writes directly.
@@ -30,13 +44,19 @@ pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>
         let now = snap.now()?.unwrap_or(now);
         // Re-read inside the transaction: a schedule may have been paused, edited or deleted
         // since the index scan, or be held by another node's claim (then it is left to it).
-        for s in snap.lock_due(&ids, now)? {
+        let locked = match snap.take_due(now, batch)? {
+            Some(taken) => taken,
+            None => snap.lock_due(&ids, now)?,
+        };
+        let under_way = snap.runs_under_way(&locked.iter().map(|s| s.id).collect::<Vec<_>>())?;
+        for s in locked {
             let Some(at) = s.next_run_at() else { continue };
+            let under = under_way.get(&s.id).copied().unwrap_or_default();
             // Each schedule is claimed on its own copy: one whose rule can no longer be
             // computed must not fail the batch (and so every later claim) with it.
             let mut mine = WriteSet::default();
             let mut claimed = s.clone();
-            match claim_one(&this, snap, &mut claimed, at, now, &mut mine) {
+            match claim_one(&this, snap, &mut claimed, (at, under), now, &mut mine) {
                 Ok(()) => {
                     writes.put_executions.append(&mut mine.put_executions);
                     writes.put_schedules.append(&mut mine.put_schedules);
@@ -54,6 +74,11 @@ pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>
                 Err(e) => return Err(e),
             }
         }
+        for e in &mut writes.put_executions {
+            if e.status == ExecutionStatus::Pending {
+                e.owner_node.clone_from(&claimer);
+            }
+        }
         let created: Vec<Execution> = writes
             .put_executions
             .iter()
@@ -66,12 +91,13 @@ pub async fn claim_due(sched: &Scheduler, batch: usize) -> Result<Vec<Execution>
     Ok(created)
 }
 
-/// Claim one due schedule (its `next_run_at` is `at`, at or before `now`).
+/// Claim one due schedule (its `next_run_at` is `at`, at or before `now`; `under` its runs
+/// under way when the claim began).
 fn claim_one(
     sched: &Scheduler,
     snap: &dyn Snapshot,
     s: &mut Schedule,
-    at: DateTime<Utc>,
+    (at, under): (DateTime<Utc>, UnderWay),
     now: DateTime<Utc>,
     writes: &mut WriteSet,
 ) -> Result<(), ServiceError> {
@@ -90,10 +116,10 @@ fn claim_one(
             && next <= now
             && s.status() == ScheduleStatus::Active
         {
-            advance(sched, snap, s, next, now, writes)?;
+            advance(sched, s, (next, under), now, writes)?;
         }
     } else {
-        advance(sched, snap, s, at, now, writes)?;
+        advance(sched, s, (at, under), now, writes)?;
     }
     s.touch(now);
     Ok(())
@@ -125,19 +151,12 @@ fn unclaimable(
 /// The on-time run at `at`: record it and move to the next occurrence.
 fn advance(
     sched: &Scheduler,
-    snap: &dyn Snapshot,
     s: &mut Schedule,
-    at: DateTime<Utc>,
+    (at, under): (DateTime<Utc>, UnderWay),
     now: DateTime<Utc>,
     writes: &mut WriteSet,
 ) -> Result<(), ServiceError> {
-    let busy = !snap
-        .executions_of(s.id, Some(ExecutionStatus::Running), 1)?
-        .is_empty()
-        || snap
-            .executions_of(s.id, Some(ExecutionStatus::Pending), 1)?
-            .iter()
-            .any(|e| !e.is_manual);
+    let busy = under.running || under.pending;
     if busy && s.overlap_policy == OverlapPolicy::Skip {
         writes
             .put_executions

@@ -2,8 +2,9 @@
 //! rate limits (governor), mark each `running`, call its plugin, and record `completed` or
 //! `failed` with the job id, summary or error.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,11 +13,15 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use tokio::sync::Notify;
 
 use super::ExecutorConfig;
+use super::outcomes::{Finished, Recorder};
 use super::queue::{Admit, Limits, Queue};
-use crate::model::{Execution, ExecutionId, ExecutionStatus, UserId};
+use crate::model::{Execution, ExecutionId, ExecutionStatus, ScheduleId, UserId};
 use crate::plugins::RunRequest;
 use crate::service::{Scheduler, ServiceError};
 use crate::store::{WriteSet, write_with};
+
+/// How soon a run that did not fit other nodes' running work is tried again.
+const CLUSTER_BUSY_RETRY: Duration = Duration::from_millis(100);
 
 pub struct Dispatcher {
     sched: Scheduler,
@@ -33,6 +38,12 @@ pub struct Dispatcher {
     pub notify: Notify,
     /// Recorded as the owner of every execution this node starts.
     node_id: String,
+    /// Where finished runs' outcomes go to be committed together.
+    recorder: Recorder,
+    /// A running mark is being written. One at a time: what is admitted meanwhile waits for
+    /// the next, so marks gather into batches as slots free up one by one (a mark per freed
+    /// slot cost a transaction per run, and on shared storage they queue on one lock).
+    marking: AtomicBool,
 }
 
 /// Rate limiters for one share of the configured rates.
@@ -60,6 +71,7 @@ fn per_minute(n: u32) -> Quota {
 
 impl Dispatcher {
     pub fn new(sched: Scheduler, config: &ExecutorConfig) -> Self {
+        let sched_for_recorder = sched.clone();
         Self {
             sched,
             queue: Mutex::new(Queue::default()),
@@ -75,6 +87,8 @@ impl Dispatcher {
             global_blocked_until: Mutex::new(None),
             notify: Notify::new(),
             node_id: config.node_id.clone(),
+            recorder: Recorder::start(sched_for_recorder),
+            marking: AtomicBool::new(false),
         }
     }
 
@@ -119,6 +133,10 @@ impl Dispatcher {
     /// Start everything the limits allow; returns how long until work left waiting on a rate
     /// limit may be admitted (`None`: nothing waits on a rate limit, only on a free slot).
     pub fn start_ready(self: &Arc<Self>) -> Option<Duration> {
+        if self.marking.load(Ordering::SeqCst) {
+            // The mark in flight wakes the loop when it is written.
+            return None;
+        }
         let mut wait: Option<Duration> = None;
         let mut note = |d: Duration| wait = Some(wait.map_or(d, |w| w.min(d)));
         {
@@ -164,6 +182,7 @@ impl Dispatcher {
             batch.push(e);
         }
         if !batch.is_empty() {
+            self.marking.store(true, Ordering::SeqCst);
             tokio::spawn(self.clone().start_batch(batch));
         }
         wait.filter(|_| !self.lock().is_empty())
@@ -181,12 +200,24 @@ impl Dispatcher {
             let mut started = Vec::with_capacity(queued.len());
             let users: Vec<UserId> = queued.iter().map(|e| e.user_id).collect();
             // Other nodes' runs count against the limits too; what does not fit stays
-            // pending, and is queued again by the next look for pending work.
+            // pending, and is tried again after `CLUSTER_BUSY_RETRY`.
             let mut counts = snap.running_counts(&users)?;
+            let ids: Vec<ExecutionId> = queued.iter().map(|e| e.id).collect();
+            let statuses = snap.execution_statuses(&ids)?;
+            // Only a shared storage needs it: the queue keeps one run of a schedule at a time
+            // within this node.
+            let mut under_way = match counts {
+                Some(_) => {
+                    let schedules: Vec<ScheduleId> = queued.iter().map(|e| e.schedule_id).collect();
+                    snap.runs_under_way(&schedules)?
+                }
+                None => HashMap::new(),
+            };
+            let mut busy = Vec::new();
             for cur in &queued {
                 // A run deleted or cancelled meanwhile is dropped here. The queued copy is the
                 // stored record otherwise: only the status moves while an execution waits.
-                if snap.execution_status(cur.id)? != Some(ExecutionStatus::Pending) {
+                if statuses.get(&cur.id) != Some(&ExecutionStatus::Pending) {
                     continue;
                 }
                 if let Some(c) = counts.as_mut() {
@@ -194,16 +225,17 @@ impl Dispatcher {
                     if c.all >= limits.max_concurrent as u64
                         || *mine >= limits.max_concurrent_per_user as u64
                     {
+                        busy.push(cur.clone());
                         continue;
                     }
-                    // One run of a schedule at a time holds across nodes too (the queue
-                    // keeps it within one): another node may be running this schedule.
-                    if !snap
-                        .executions_of(cur.schedule_id, Some(ExecutionStatus::Running), 1)?
-                        .is_empty()
-                    {
+                    // One run of a schedule at a time holds across nodes too: another node
+                    // may be running this schedule.
+                    let under = under_way.entry(cur.schedule_id).or_default();
+                    if under.running {
+                        busy.push(cur.clone());
                         continue;
                     }
+                    under.running = true;
                     *mine += 1;
                     c.all += 1;
                 }
@@ -219,14 +251,16 @@ impl Dispatcher {
                     put_executions: started.clone(),
                     ..WriteSet::default()
                 },
-                started,
+                (started, busy),
             ))
         })
         .await
         .map_err(ServiceError::from)
         .and_then(|r| r);
-        let started = match marked {
-            Ok(started) => started,
+        self.marking.store(false, Ordering::SeqCst);
+        self.notify.notify_one();
+        let (started, busy) = match marked {
+            Ok(marked) => marked,
             Err(err) => {
                 // Nothing was written: the runs are still pending. Put them back after a pause
                 // rather than spin on a store that refuses writes.
@@ -250,6 +284,15 @@ impl Dispatcher {
             }
         }
         self.notify.notify_one();
+        if !busy.is_empty() {
+            // Other nodes' runs fill the limits (or run the schedule): nothing here tells when
+            // they finish, so try again shortly.
+            let this = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(CLUSTER_BUSY_RETRY).await;
+                this.enqueue(busy);
+            });
+        }
         for cur in started {
             let this = self.clone();
             tokio::spawn(async move {
@@ -286,78 +329,15 @@ impl Dispatcher {
             episode: cur.episode,
         };
         let outcome = self.sched.plugins().run(request).await;
-        let done = self.sched.now();
-        let calendars = self.sched.calendars().clone();
-        // Jobs the run submitted and the embedded job system left to this commit: they become
-        // durable with the outcome, or (a crash first) not at all and are made again by the
-        // re-dispatch. Through `commit`: a failed series episode re-plans later ones, which
-        // may now be due before the claimer planned to look.
-        let jobs = self.sched.plugins().take_deferred_jobs(&id.to_string());
-        let outcome = Arc::new(outcome);
-        let job_type = cur.job_type.clone();
-        let record = move |snap: &dyn crate::store::Snapshot| {
-            let mut writes = WriteSet {
-                put_local_jobs: jobs.clone(),
-                ..WriteSet::default()
-            };
-            // The schedule may have been deleted with its history while this ran; the jobs
-            // were made all the same. And only this attempt's owner records its outcome:
-            // after a lapsed lease another node took the run over, and its record wins.
-            match snap.execution(id)? {
-                None => return Ok((writes, None)),
-                Some(stored)
-                    if stored.owner_node != cur.owner_node || stored.attempt != cur.attempt =>
-                {
-                    tracing::warn!(execution = %id, "not recording an outcome: the run was taken over");
-                    return Ok((writes, None));
-                }
-                Some(_) => {}
-            }
-            let mut cur = cur.clone();
-            cur.completed_at = Some(done);
-            match &*outcome {
-                Ok(out) => {
-                    cur.status = ExecutionStatus::Completed;
-                    cur.job_id = out.job_id.clone();
-                    cur.result_summary = Some(out.summary.clone());
-                    cur.error_message = None;
-                }
-                Err(err) => {
-                    cur.status = ExecutionStatus::Failed;
-                    cur.error_message = Some(err.to_string());
-                }
-            }
-            // The schedule's counters move in the same transaction as the outcome.
-            if let Some(mut s) = snap.schedule(cur.schedule_id)? {
-                let duration = cur.started_at.map(|a| (done - a).num_milliseconds());
-                s.stats
-                    .record(cur.status, duration, cur.error_message.as_deref());
-                writes.put_schedules.push(s);
-            }
-            // A series moves on (or re-plans a failed episode) in the same transaction.
-            crate::service::on_finished(&calendars, snap, &cur, done, &mut writes)?;
-            let status = cur.status;
-            writes.put_executions.push(cur);
-            Ok((writes, Some(status)))
+        let finished = Finished {
+            // Jobs the run submitted and the embedded job system left to this commit: they
+            // become durable with the outcome, or (a crash first) not at all and are made
+            // again by the re-dispatch.
+            jobs: self.sched.plugins().take_deferred_jobs(&id.to_string()),
+            done: self.sched.now(),
+            outcome: Arc::new(outcome),
+            running: cur,
         };
-        // The outcome is known now: a commit that fails (the database away) is tried again,
-        // or the run would stay `running` on a live node for good.
-        let mut wait = Duration::from_millis(200);
-        loop {
-            match self.sched.commit(record.clone()).await {
-                Ok(recorded) => {
-                    if let Some(status) = recorded {
-                        crate::metrics::execution_finished(&job_type, status.as_str());
-                    }
-                    return Ok(());
-                }
-                Err(ServiceError::Store(e)) if e.is_transient() => {
-                    tracing::warn!(execution = %id, error = %e, "recording an outcome failed; trying again");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.recorder.record(finished).await.map(drop)
     }
 }

@@ -5,6 +5,7 @@
 
 mod claim;
 mod dispatch;
+mod outcomes;
 pub mod queue;
 
 use std::sync::Arc;
@@ -146,7 +147,8 @@ async fn claim_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<Di
         woken.as_mut().enable();
         sched.wakeup().claimer_looking();
         dispatcher.enqueue(sched.wakeup().take());
-        match claim_due(&sched, config.claim_batch).await {
+        let claimer = sched.storage().shared().then_some(config.node_id.as_str());
+        match claim_due(&sched, config.claim_batch, claimer).await {
             Ok(created) if created.len() >= config.claim_batch => {
                 dispatcher.enqueue(created);
                 continue;
@@ -221,7 +223,7 @@ async fn cluster_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<
             }
             match storage.nodes().await {
                 Ok((nodes, Some(now))) => {
-                    let live = nodes.iter().filter(|n| n.lease_until >= now).count();
+                    let live = nodes.iter().filter(|n| n.alive_at(now)).count();
                     dispatcher.share_rates(live as u32);
                 }
                 Ok(_) => {}
@@ -236,10 +238,7 @@ async fn cluster_loop(sched: Scheduler, config: ExecutorConfig, dispatcher: Arc<
                 Err(e) => tracing::warn!(error = %e, "looking for lapsed nodes failed"),
             }
         }
-        match storage
-            .executions_with_status(ExecutionStatus::Pending, 1000)
-            .await
-        {
+        match storage.pending_for(&config.node_id, 1000).await {
             Ok(pending) => dispatcher.enqueue(pending),
             Err(e) => tracing::warn!(error = %e, "reading pending executions failed"),
         }

@@ -10,6 +10,7 @@
 //! returns the writes to make (or rejects, writing nothing), and its caller is answered only
 //! after the group's durable commit.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -58,6 +59,75 @@ pub trait Snapshot {
         Ok(due)
     }
 
+    /// Those of `ids` that exist (in no particular order). One read for many: a backend across
+    /// a network pays a round trip per read, and the executor reads a batch at a time.
+    fn executions_by_id(&self, ids: &[ExecutionId]) -> Result<Vec<Execution>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for &id in ids {
+            found.extend(self.execution(id)?);
+        }
+        Ok(found)
+    }
+
+    /// Those of `ids` that exist (in no particular order), as `executions_by_id`.
+    fn schedules_by_id(&self, ids: &[ScheduleId]) -> Result<Vec<Schedule>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for &id in ids {
+            found.extend(self.schedule(id)?);
+        }
+        Ok(found)
+    }
+
+    /// The statuses of those of `ids` that exist.
+    fn execution_statuses(
+        &self,
+        ids: &[ExecutionId],
+    ) -> Result<HashMap<ExecutionId, ExecutionStatus>, StoreError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(status) = self.execution_status(id)? {
+                found.insert(id, status);
+            }
+        }
+        Ok(found)
+    }
+
+    /// What of each of `schedules` is under way: whether it has a running execution, and
+    /// whether a pending one of its own timing (not a manual run). Schedules with neither are
+    /// left out.
+    fn runs_under_way(
+        &self,
+        schedules: &[ScheduleId],
+    ) -> Result<HashMap<ScheduleId, UnderWay>, StoreError> {
+        let mut found = HashMap::new();
+        for &id in schedules {
+            let running = !self
+                .executions_of(id, Some(ExecutionStatus::Running), 1)?
+                .is_empty();
+            let pending = self
+                .executions_of(id, Some(ExecutionStatus::Pending), 1024)?
+                .iter()
+                .any(|e| !e.is_manual);
+            if running || pending {
+                found.insert(id, UnderWay { running, pending });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Up to `limit` active schedules due at `now`, in claim order, each locked for this
+    /// transaction, leaving out any another transaction holds: how a shared backend finds and
+    /// takes due work in one read, so nodes claiming at once get different schedules. `None`
+    /// where the backend has no such read: the claimer finds the due ones before its
+    /// transaction and takes them with `lock_due`.
+    fn take_due(
+        &self,
+        _now: DateTime<Utc>,
+        _limit: usize,
+    ) -> Result<Option<Vec<Schedule>>, StoreError> {
+        Ok(None)
+    }
+
     /// Executions running on every node sharing the storage, in all and of each of `users`,
     /// taken under a lock every node's running mark takes (so two nodes never both admit the
     /// last free slot); `None` where this process's own counts are the whole truth.
@@ -72,11 +142,19 @@ pub trait Snapshot {
     }
 }
 
+/// A schedule's runs under way (see `Snapshot::runs_under_way`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnderWay {
+    pub running: bool,
+    /// A pending execution of its own timing (a manual run does not count).
+    pub pending: bool,
+}
+
 /// Running executions of all nodes (see `Snapshot::running_counts`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunningCounts {
     pub all: u64,
-    pub by_user: std::collections::HashMap<UserId, u64>,
+    pub by_user: HashMap<UserId, u64>,
 }
 
 /// What one write closure changes. Applying it cannot fail for a logical reason, only for I/O.
@@ -334,6 +412,14 @@ pub struct NodeLease {
     pub running: u64,
 }
 
+impl NodeLease {
+    /// Whether the node counts as live at `now` (the database's clock): its lease has not
+    /// lapsed, so nobody may take its running executions.
+    pub fn alive_at(&self, now: DateTime<Utc>) -> bool {
+        self.lease_until >= now
+    }
+}
+
 /// The nodes sharing one storage. A backend only one process opens (redb) keeps the
 /// defaults: not shared, no leases. On a shared one each node renews a lease on the
 /// database's clock, and the running executions of a node whose lease lapsed are put back to
@@ -369,6 +455,12 @@ pub trait Nodes: Send + Sync + 'static {
     /// A clean stop: this node's lease ends now.
     async fn leave(&self, _node: &str) -> Result<(), StoreError> {
         Ok(())
+    }
+    /// Up to `limit` pending executions `node` may take, oldest first: those nobody claimed,
+    /// its own, and those of nodes whose lease lapsed. A live node's claimed runs are left to
+    /// it, so nodes do not all read and race for the same work.
+    async fn pending_for(&self, _node: &str, _limit: usize) -> Result<Vec<Execution>, StoreError> {
+        Ok(Vec::new())
     }
 }
 

@@ -397,7 +397,7 @@ impl World {
             }
             Op::Advance(seconds) => self.env.set(now + Duration::seconds(*seconds)),
             Op::Claim => {
-                let claimed = claim_due(&sched, 10_000)
+                let claimed = claim_due(&sched, 10_000, None)
                     .await
                     .map_err(|e| format!("claim: {e:?}"))?;
                 let got: BTreeSet<_> = claimed
@@ -423,7 +423,7 @@ impl World {
                     return Err(format!("claimed {got:?}, the model {want:?}"));
                 }
                 // Everything due was claimed: a second look finds nothing.
-                let again = claim_due(&sched, 10_000)
+                let again = claim_due(&sched, 10_000, None)
                     .await
                     .map_err(|e| format!("claim: {e:?}"))?;
                 if !again.is_empty() {

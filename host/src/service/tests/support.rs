@@ -99,7 +99,7 @@ impl Env {
 
     /// What the executor's claimer does when it wakes: claim everything due now.
     pub async fn claim(&self) -> Vec<Execution> {
-        claim_due(&self.sched, 10_000).await.expect("claim")
+        claim_due(&self.sched, 10_000, None).await.expect("claim")
     }
 
     /// Every execution of a schedule, oldest `scheduled_for` first.

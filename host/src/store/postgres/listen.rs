@@ -13,12 +13,14 @@ use crate::store::storage::WriteSet;
 
 pub const CHANNEL: &str = "sgsched_work";
 
-/// Whether other nodes should hear of `w`: it holds pending work or a schedule that may
-/// now be due sooner than they planned to look.
+/// Whether other nodes should hear of `w`: it holds pending work nobody has taken or a
+/// schedule that may now be due sooner than they planned to look. A claim's runs are its
+/// node's (it queues them itself), so a claim tells only of its schedules' next runs, and those
+/// are seldom sooner than the others' next look.
 pub fn worth_telling(w: &WriteSet) -> bool {
     w.put_executions
         .iter()
-        .any(|e| e.status == crate::model::ExecutionStatus::Pending)
+        .any(|e| e.status == crate::model::ExecutionStatus::Pending && e.owner_node.is_none())
         || w.put_schedules.iter().any(|s| {
             s.status() == crate::model::ScheduleStatus::Active && s.next_run_at().is_some()
         })

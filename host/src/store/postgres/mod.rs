@@ -181,7 +181,6 @@ impl Writes for PgStore {
     async fn write(&self, f: WriteFn) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let rt = tokio::runtime::Handle::current();
-        let versions = self.versions.clone();
         tokio::task::spawn_blocking(move || {
             let mut f = f;
             let mut attempt = 0;
@@ -192,10 +191,7 @@ impl Writes for PgStore {
                         tracing::debug!(attempt, error = %e, "retrying a write transaction");
                         std::thread::sleep(Duration::from_millis(2 << attempt.min(6)));
                     }
-                    Ok(Ok(())) => {
-                        versions.fetch_add(1, Ordering::Relaxed);
-                        return Ok(());
-                    }
+                    Ok(Ok(())) => return Ok(()),
                     Ok(Err(Rejected)) => return Ok(()),
                     Err(e) => return Err(e),
                 }

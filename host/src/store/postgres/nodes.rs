@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::rows::decode_all;
 use super::{PgStore, pg_err};
+use crate::model::Execution;
 use crate::store::StoreError;
 use crate::store::storage::{NodeLease, Nodes};
 
@@ -102,6 +104,22 @@ impl Nodes for PgStore {
             })
             .collect();
         Ok((nodes, now))
+    }
+
+    async fn pending_for(&self, node: &str, limit: usize) -> Result<Vec<Execution>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT to_jsonb(e) FROM executions e WHERE status = 'pending' \
+                 AND (owner_node IS NULL OR owner_node = $1 OR NOT EXISTS \
+                     (SELECT 1 FROM nodes n WHERE n.node_id = e.owner_node \
+                      AND n.lease_until >= now())) \
+                 ORDER BY scheduled_for, id LIMIT $2",
+                &[&node, &(limit as i64)],
+            )
+            .await
+            .map_err(pg_err)?;
+        decode_all(&rows)
     }
 
     async fn leave(&self, node: &str) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! writes are applied in the redb writer's order (schedules, executions, schedule deletes
 //! with their history, series, series deletes, local jobs), then it commits.
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use chrono::{DateTime, Utc};
@@ -17,7 +18,7 @@ use crate::model::{
     SeriesId, UserId,
 };
 use crate::store::StoreError;
-use crate::store::storage::{Rejected, RunningCounts, Snapshot, WriteFn, WriteSet};
+use crate::store::storage::{Rejected, RunningCounts, Snapshot, UnderWay, WriteFn, WriteSet};
 
 /// Run `f` once in a new transaction and commit what it returns. `Ok(Err(Rejected))`: the
 /// closure wrote nothing.
@@ -149,6 +150,80 @@ impl Snapshot for PgSnapshot<'_, '_> {
             "SELECT to_jsonb(s) FROM series s WHERE id = $1 FOR UPDATE",
             &[&id],
         )
+    }
+
+    // The batch reads lock in id order, so two transactions locking overlapping batches
+    // queue behind each other instead of deadlocking.
+    fn executions_by_id(&self, ids: &[ExecutionId]) -> Result<Vec<Execution>, StoreError> {
+        let rows = self.query(
+            "SELECT to_jsonb(e) FROM executions e WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&ids],
+        )?;
+        decode_all(&rows)
+    }
+
+    fn schedules_by_id(&self, ids: &[ScheduleId]) -> Result<Vec<Schedule>, StoreError> {
+        let rows = self.query(
+            "SELECT to_jsonb(s) FROM schedules s WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&ids],
+        )?;
+        decode_all(&rows)
+    }
+
+    fn execution_statuses(
+        &self,
+        ids: &[ExecutionId],
+    ) -> Result<HashMap<ExecutionId, ExecutionStatus>, StoreError> {
+        let rows = self.query(
+            "SELECT id, status FROM executions WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&ids],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let s: &str = r.get(1);
+                let status = ExecutionStatus::parse(s)
+                    .ok_or_else(|| StoreError::Corrupt(format!("execution status {s:?}")))?;
+                Ok((r.get(0), status))
+            })
+            .collect()
+    }
+
+    fn runs_under_way(
+        &self,
+        schedules: &[ScheduleId],
+    ) -> Result<HashMap<ScheduleId, UnderWay>, StoreError> {
+        let rows = self.query(
+            "SELECT schedule_id, bool_or(status = 'running'), \
+             bool_or(status = 'pending' AND NOT is_manual) FROM executions \
+             WHERE schedule_id = ANY($1) AND status IN ('running', 'pending') \
+             GROUP BY schedule_id HAVING bool_or(status = 'running') \
+             OR bool_or(status = 'pending' AND NOT is_manual)",
+            &[&schedules],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let under = UnderWay {
+                    running: r.get(1),
+                    pending: r.get(2),
+                };
+                (r.get(0), under)
+            })
+            .collect())
+    }
+
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Option<Vec<Schedule>>, StoreError> {
+        let rows = self.query(
+            "SELECT to_jsonb(s) FROM schedules s WHERE status = 'active' \
+             AND next_run_at IS NOT NULL AND next_run_at <= $1 \
+             ORDER BY next_run_at, priority_rank, id LIMIT $2 FOR UPDATE SKIP LOCKED",
+            &[&now, &(limit as i64)],
+        )?;
+        decode_all(&rows).map(Some)
     }
 
     fn lock_due(
