@@ -21,6 +21,7 @@ mod plugin_configs;
 mod plugin_sandbox;
 mod postgres_nodes;
 mod postgres_storm;
+mod preview_api;
 mod python_plugin;
 mod resource_bounds;
 mod schedules_isolation;

@@ -23,6 +23,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/schedules"),
     ("get", "/v1/schedules/patterns"),
     ("get", "/v1/schedules/upcoming"),
+    ("post", "/v1/schedules/preview"),
     ("get", "/v1/schedules/calendar"),
     ("post", "/v1/schedules/bulk"),
     ("post", "/v1/schedules/bulk/update"),

@@ -96,6 +96,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reference::patterns))
         .routes(routes!(reference::timezones))
         .routes(routes!(s::planned::upcoming))
+        .routes(routes!(s::planned::preview))
         .routes(routes!(calendar::calendar))
         .routes(routes!(bulk::create))
         .routes(routes!(bulk::update))

@@ -16,12 +16,19 @@ impl Timing {
     /// Stored schedules were validated when written, so a failure here means the rule engine
     /// changed under them; the caller reports it rather than guessing.
     pub fn of(schedule: &Schedule, calendars: &HolidayCalendars) -> Result<Timing, RuleError> {
-        match &schedule.kind {
+        Self::of_kind(&schedule.kind, schedule.timezone, calendars)
+    }
+
+    /// The timing of `kind` in `tz`, for a schedule or one not yet made (a preview).
+    pub fn of_kind(
+        kind: &ScheduleKind,
+        tz: chrono_tz::Tz,
+        calendars: &HolidayCalendars,
+    ) -> Result<Timing, RuleError> {
+        match kind {
             ScheduleKind::Once { at } => Ok(Timing::Once(*at)),
             ScheduleKind::Recurring { rule } => Ok(Timing::Recurring(Box::new(Recurrence::new(
-                rule,
-                schedule.timezone,
-                calendars,
+                rule, tz, calendars,
             )?))),
         }
     }

@@ -72,6 +72,14 @@ pub struct PatchParts {
 
 pub type SchedulePatch = PatchParts;
 
+/// The timing fields of a create or a preview, as parsed.
+pub(super) struct TimingParts {
+    pub schedule_type: Option<ScheduleType>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub rule: Option<RecurrenceRule>,
+    pub tz: Tz,
+}
+
 fn required(
     parts_failed: &HashSet<String>,
     errors: &mut Vec<FieldError>,
@@ -104,44 +112,17 @@ impl Scheduler {
             self.check_job_type(t, &mut errors);
         }
         let tz = parts.timezone.unwrap_or(chrono_tz::UTC);
-        let mut rule = parts.recurrence_rule.clone();
-        match parts.schedule_type {
-            Some(ScheduleType::Once) => {
-                required(f, &mut errors, "scheduled_at", parts.scheduled_at.is_some());
-                if parts.recurrence_rule.is_some() {
-                    errors.push(FieldError::new(
-                        "recurrence_rule",
-                        "only for schedule_type recurring",
-                    ));
-                }
-                if let Some(at) = parts.scheduled_at
-                    && at < now - PAST_GRACE
-                {
-                    errors.push(FieldError::new("scheduled_at", "is in the past"));
-                }
-            }
-            Some(ScheduleType::Recurring) => {
-                required(
-                    f,
-                    &mut errors,
-                    "recurrence_rule",
-                    parts.recurrence_rule.is_some(),
-                );
-                if parts.scheduled_at.is_some() {
-                    errors.push(FieldError::new(
-                        "scheduled_at",
-                        "only for schedule_type once",
-                    ));
-                }
-                if let Some(r) = rule.as_mut() {
-                    // Without a start date the rule starts on the local date of its creation.
-                    r.start_date
-                        .get_or_insert(now.with_timezone(&tz).date_naive());
-                    self.check_rule(r, tz, now, &mut errors);
-                }
-            }
-            None => {}
-        }
+        let kind = self.check_timing(
+            TimingParts {
+                schedule_type: parts.schedule_type,
+                scheduled_at: parts.scheduled_at,
+                rule: parts.recurrence_rule.clone(),
+                tz,
+            },
+            f,
+            now,
+            &mut errors,
+        );
         if parts.max_runs == Some(0) {
             errors.push(FieldError::new("max_runs", "must be at least 1"));
         }
@@ -149,13 +130,6 @@ impl Scheduler {
         if !errors.is_empty() || !parts.failed.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
-        let kind = match (parts.schedule_type, parts.scheduled_at, rule) {
-            (Some(ScheduleType::Once), Some(at), _) => Some(ScheduleKind::Once { at }),
-            (Some(ScheduleType::Recurring), _, Some(rule)) => {
-                Some(ScheduleKind::Recurring { rule })
-            }
-            _ => None,
-        };
         let (Some(name), Some(job_type), Some(job_config), Some(kind)) =
             (parts.name, parts.job_type, parts.job_config, kind)
         else {
@@ -176,6 +150,62 @@ impl Scheduler {
             missed_policy: parts.missed_policy.unwrap_or_default(),
             overlap_policy: parts.overlap_policy.unwrap_or_default(),
         })
+    }
+
+    /// The timing of a create (or a preview): a once schedule's time, or a recurring one's
+    /// rule, which must compile and fire after `now`. Errors go to `errors`; the kind is
+    /// returned only when the timing is whole and right.
+    pub(super) fn check_timing(
+        &self,
+        t: TimingParts,
+        failed: &HashSet<String>,
+        now: DateTime<Utc>,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<ScheduleKind> {
+        let before = errors.len();
+        let mut rule = t.rule;
+        match t.schedule_type {
+            Some(ScheduleType::Once) => {
+                required(failed, errors, "scheduled_at", t.scheduled_at.is_some());
+                if rule.is_some() {
+                    errors.push(FieldError::new(
+                        "recurrence_rule",
+                        "only for schedule_type recurring",
+                    ));
+                }
+                if let Some(at) = t.scheduled_at
+                    && at < now - PAST_GRACE
+                {
+                    errors.push(FieldError::new("scheduled_at", "is in the past"));
+                }
+            }
+            Some(ScheduleType::Recurring) => {
+                required(failed, errors, "recurrence_rule", rule.is_some());
+                if t.scheduled_at.is_some() {
+                    errors.push(FieldError::new(
+                        "scheduled_at",
+                        "only for schedule_type once",
+                    ));
+                }
+                if let Some(r) = rule.as_mut() {
+                    // Without a start date the rule starts on the local date of its creation.
+                    r.start_date
+                        .get_or_insert(now.with_timezone(&t.tz).date_naive());
+                    self.check_rule(r, t.tz, now, errors);
+                }
+            }
+            None => {}
+        }
+        if errors.len() > before {
+            return None;
+        }
+        match (t.schedule_type, t.scheduled_at, rule) {
+            (Some(ScheduleType::Once), Some(at), _) => Some(ScheduleKind::Once { at }),
+            (Some(ScheduleType::Recurring), _, Some(rule)) => {
+                Some(ScheduleKind::Recurring { rule })
+            }
+            _ => None,
+        }
     }
 
     fn check_job_type(&self, job_type: &str, errors: &mut Vec<FieldError>) -> bool {

@@ -7,6 +7,7 @@ mod bulk;
 mod commit;
 mod draft;
 mod ops;
+mod preview;
 mod reads;
 mod series;
 #[cfg(test)]
@@ -24,6 +25,7 @@ pub use bulk::{CreateItem, MAX_ITEMS, Outcome, applies_to, render_name};
 pub use commit::Wakeup;
 pub use draft::{DraftParts, PatchParts, ScheduleDraft, SchedulePatch};
 pub use ops::{CheckedPatch, NewSchedule, RunOptions};
+pub use preview::PreviewParts;
 pub use series::{
     DEFER, MAX_EPISODES, NewSeries, SeriesParts, SeriesWithEpisodes, claim_gate, on_finished,
 };

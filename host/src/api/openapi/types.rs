@@ -273,6 +273,22 @@ pub struct CreateScheduleRequest {
     pub overlap_policy: Option<crate::model::OverlapPolicy>,
 }
 
+/// `POST /v1/schedules/preview` (`schedules::body::preview`): the timing of a schedule not
+/// yet made, checked as a create checks it. Exactly one of `scheduled_at` and
+/// `recurrence_rule`.
+#[derive(ToSchema)]
+#[schema(example = json!({"timezone": "Europe/Berlin", "count": 5,
+    "recurrence_rule": {"frequency": "weekly", "days_of_week": [1, 3], "time_of_day": "18:00"}}))]
+pub struct PreviewRequest {
+    pub scheduled_at: Option<String>,
+    pub recurrence_rule: Option<RecurrenceRuleInput>,
+    /// An IANA timezone name; defaults to UTC.
+    pub timezone: Option<String>,
+    /// Runs to list; default 10.
+    #[schema(minimum = 1, maximum = 1000)]
+    pub count: Option<u32>,
+}
+
 /// `PUT /v1/schedules/{id}` and the overrides of `POST /v1/schedules/{id}/clone`
 /// (`schedules::body::patch`): every field optional; `job_type` and `schedule_type` cannot
 /// change (422); `description` and `max_runs` may be null to clear them.

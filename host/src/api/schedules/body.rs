@@ -6,7 +6,7 @@ use crate::api::fields::Reader;
 use crate::model::limits;
 use crate::model::{MissedPolicy, OverlapPolicy, Priority, ScheduleType};
 use crate::recurrence::FieldError;
-use crate::service::{DraftParts, PatchParts};
+use crate::service::{DraftParts, PatchParts, PreviewParts};
 
 const CREATE_FIELDS: &[&str] = &[
     "name",
@@ -146,4 +146,37 @@ pub fn patch(body: &Value, current_tz: chrono_tz::Tz) -> (PatchParts, Vec<FieldE
         ),
     };
     (parts, r.errors)
+}
+
+const PREVIEW_FIELDS: &[&str] = &["scheduled_at", "recurrence_rule", "timezone", "count"];
+
+/// Runs a preview lists when `count` is not given, and at most.
+pub const PREVIEW_COUNT: (u64, u64) = (10, 1000);
+
+/// A `POST /v1/schedules/preview` body: the timing fields of a create, and how many runs.
+pub fn preview(body: &Value) -> (PreviewParts, usize, Vec<FieldError>) {
+    let mut r = match Reader::new(body, "") {
+        Ok(r) => r,
+        Err(e) => {
+            let failed = PREVIEW_FIELDS.iter().map(|f| f.to_string()).collect();
+            let parts = PreviewParts {
+                failed,
+                ..PreviewParts::default()
+            };
+            return (parts, 0, vec![e]);
+        }
+    };
+    r.deny_unknown(PREVIEW_FIELDS);
+    let timezone = r.timezone("timezone");
+    let tz = timezone.unwrap_or(chrono_tz::UTC);
+    let count = r
+        .uint("count", 1, PREVIEW_COUNT.1)
+        .unwrap_or(PREVIEW_COUNT.0) as usize;
+    let parts = PreviewParts {
+        scheduled_at: r.instant("scheduled_at", tz),
+        recurrence_rule: r.rule("recurrence_rule"),
+        timezone,
+        failed: r.failed.clone(),
+    };
+    (parts, count, r.errors)
 }

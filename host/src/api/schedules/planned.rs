@@ -3,15 +3,18 @@
 //! order). Both honour exceptions, `count`, `end_date`, `max_runs` and pause.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::api::auth::AuthUser;
 use crate::api::extract::{PathId, QueryParams, ScheduleRef};
+use crate::api::schedules::json_body;
 use crate::api::{AppState, Problem};
 use crate::model::timing::Timing;
 use crate::model::{Priority, Schedule, ScheduleStatus};
+use crate::service::with_field_errors;
 use crate::store::ScheduleFilter;
 use crate::timezone::{format_local, format_utc, utc_to_local};
 
@@ -81,6 +84,31 @@ pub async fn next(
     let s = state.scheduler.get(user, id).await?;
     let tz = s.timezone;
     let occurrences = planned(&state, &s, n, None)
+        .into_iter()
+        .map(|t| OccurrenceView {
+            at: format_utc(t),
+            at_local: format_local(utc_to_local(&tz, t)),
+        })
+        .collect();
+    Ok(Json(Occurrences { occurrences }))
+}
+
+#[utoipa::path(post, path = "/v1/schedules/preview", operation_id = "preview", tag = "planning",
+    request_body = crate::api::openapi::types::PreviewRequest,
+    responses(
+        (status = 200, description = "The runs this timing would plan, as /next lists them", body = crate::api::schedules::planned::Occurrences),
+        (status = 422, description = "Field errors", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn preview(
+    State(state): State<AppState>,
+    AuthUser(_): AuthUser,
+    bytes: Bytes,
+) -> Result<Json<Occurrences>, Problem> {
+    let body = json_body(&bytes, false)?;
+    let (parts, count, errors) = super::body::preview(&body);
+    let tz = parts.timezone.unwrap_or(chrono_tz::UTC);
+    let runs = with_field_errors(errors, state.scheduler.preview(parts, count))?;
+    let occurrences = runs
         .into_iter()
         .map(|t| OccurrenceView {
             at: format_utc(t),

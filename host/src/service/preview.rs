@@ -1,0 +1,92 @@
+//! Previewing timing that is not saved: the runs a create with this rule (or time) and zone
+//! would plan, checked exactly as a create checks them (`Scheduler::check_timing`), with
+//! nothing else needed and nothing stored. The schedule form's live preview and API clients
+//! use it.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::draft::TimingParts;
+use super::{Scheduler, ServiceError};
+use crate::model::ScheduleType;
+use crate::model::timing::Timing;
+use crate::recurrence::{FieldError, RecurrenceRule};
+
+/// A preview request as the API parsed it; `failed` names the fields it already reported.
+#[derive(Debug, Default, Clone)]
+pub struct PreviewParts {
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub recurrence_rule: Option<RecurrenceRule>,
+    pub timezone: Option<Tz>,
+    pub failed: HashSet<String>,
+}
+
+impl Scheduler {
+    /// The first `count` runs the timing in `parts` would plan from now (a once time is one
+    /// run), or every field error.
+    pub fn preview(
+        &self,
+        parts: PreviewParts,
+        count: usize,
+    ) -> Result<Vec<DateTime<Utc>>, ServiceError> {
+        let now = self.clock.now();
+        let mut errors = Vec::new();
+        let given = |f: &str, present: bool| present || parts.failed.contains(f);
+        let schedule_type = match (
+            given("scheduled_at", parts.scheduled_at.is_some()),
+            given("recurrence_rule", parts.recurrence_rule.is_some()),
+        ) {
+            (true, true) => {
+                errors.push(FieldError::new(
+                    "scheduled_at",
+                    "give either scheduled_at or recurrence_rule, not both",
+                ));
+                None
+            }
+            (true, false) => Some(ScheduleType::Once),
+            (false, true) => Some(ScheduleType::Recurring),
+            (false, false) => {
+                errors.push(FieldError::new(
+                    "recurrence_rule",
+                    "is required (or scheduled_at)",
+                ));
+                None
+            }
+        };
+        let tz = parts.timezone.unwrap_or(chrono_tz::UTC);
+        let timing = TimingParts {
+            schedule_type,
+            scheduled_at: parts.scheduled_at,
+            rule: parts.recurrence_rule,
+            tz,
+        };
+        let kind = self.check_timing(timing, &parts.failed, now, &mut errors);
+        if !errors.is_empty() || !parts.failed.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let Some(kind) = kind else {
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "",
+                "incomplete request",
+            )]));
+        };
+        let timing = Timing::of_kind(&kind, tz, &self.calendars)
+            .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
+        // As a create plans it: a once time as given, a rule from its first run after now.
+        let mut out = Vec::with_capacity(count.min(1000));
+        let mut cursor = match timing {
+            Timing::Once(at) => Some(at),
+            ref t => t.next_after(now),
+        };
+        while let Some(at) = cursor {
+            if out.len() >= count {
+                break;
+            }
+            out.push(at);
+            cursor = timing.next_after(at);
+        }
+        Ok(out)
+    }
+}
