@@ -20,6 +20,16 @@ use crate::plugins::RunRequest;
 use crate::service::{Scheduler, ServiceError};
 use crate::store::{WriteSet, write_with};
 
+/// The running mark in flight (`Dispatcher::marking`): dropped when it is written.
+struct MarkInFlight<'a>(&'a Dispatcher);
+
+impl Drop for MarkInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.marking.store(false, Ordering::SeqCst);
+        self.0.notify.notify_one();
+    }
+}
+
 /// How soon a run that did not fit other nodes' running work is tried again.
 const CLUSTER_BUSY_RETRY: Duration = Duration::from_millis(100);
 
@@ -196,6 +206,9 @@ impl Dispatcher {
         let queued = batch.clone();
         let owner = self.node_id.clone();
         let limits = self.limits;
+        // Ends the mark in flight however this task ends (a panic included), or dispatching
+        // would wait for it for good.
+        let in_flight = MarkInFlight(&self);
         let marked = write_with(&**self.sched.storage(), move |snap| {
             let mut started = Vec::with_capacity(queued.len());
             let users: Vec<UserId> = queued.iter().map(|e| e.user_id).collect();
@@ -257,8 +270,7 @@ impl Dispatcher {
         .await
         .map_err(ServiceError::from)
         .and_then(|r| r);
-        self.marking.store(false, Ordering::SeqCst);
-        self.notify.notify_one();
+        drop(in_flight);
         let (started, busy) = match marked {
             Ok(marked) => marked,
             Err(err) => {
