@@ -5,6 +5,7 @@ mod common;
 
 mod bulk_api;
 mod calendar_api;
+mod calendar_why_not;
 mod crash_loop;
 mod crash_safety;
 mod executor_failures;

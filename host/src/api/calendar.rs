@@ -15,7 +15,7 @@ use super::auth::AuthUser;
 use super::extract::QueryParams;
 use super::{AppState, Problem};
 use crate::calendar::{Calendar, CalendarQuery, Day, GroupBy, ItemKind, MAX_DAYS, week_start};
-use crate::recurrence::FieldError;
+use crate::recurrence::{FieldError, Removal};
 use crate::timezone::{format_local, format_utc, parse_timezone, utc_to_local};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -87,6 +87,50 @@ pub struct ItemView {
     pub priority: &'static str,
     #[schema(value_type = crate::model::ScheduleStatus)]
     pub schedule_status: &'static str,
+    /// Status `removed`: why the rule's occurrence does not run at this time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<RemovedView>,
+}
+
+/// Why an occurrence of a schedule's rule does not run at its own time.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RemovedView {
+    /// `exception_date`, `holiday` (skipped), `rescheduled` or `moved_for_holiday`.
+    #[schema(value_type = crate::api::openapi::types::RemovalReason)]
+    pub reason: &'static str,
+    /// The holiday calendar, for the holiday reasons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    /// Where the run went instead (rescheduled or moved), UTC and in the calendar's zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to_local: Option<String>,
+}
+
+impl RemovedView {
+    fn new(tz: Tz, why: &Removal) -> Self {
+        let moved = |to: &chrono::DateTime<chrono::Utc>| {
+            (
+                Some(format_utc(*to)),
+                Some(format_local(utc_to_local(&tz, *to))),
+            )
+        };
+        let (reason, calendar, (moved_to, moved_to_local)) = match why {
+            Removal::ExceptionDate => ("exception_date", None, (None, None)),
+            Removal::Holiday { calendar } => ("holiday", Some(calendar.clone()), (None, None)),
+            Removal::Rescheduled { to } => ("rescheduled", None, moved(to)),
+            Removal::MovedForHoliday { calendar, to } => {
+                ("moved_for_holiday", Some(calendar.clone()), moved(to))
+            }
+        };
+        RemovedView {
+            reason,
+            calendar,
+            moved_to,
+            moved_to_local,
+        }
+    }
 }
 
 const KNOWN: &[&str] = &[
@@ -261,12 +305,13 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
         .iter()
         .map(|it| {
             let s = &c.schedules[it.schedule];
-            let (status, execution_id) = match it.kind {
+            let (status, execution_id, removed) = match &it.kind {
                 ItemKind::Past {
                     status,
                     execution_id,
-                } => (status.as_str(), Some(execution_id.to_string())),
-                ItemKind::Planned => ("planned", None),
+                } => (status.as_str(), Some(execution_id.to_string()), None),
+                ItemKind::Planned => ("planned", None, None),
+                ItemKind::Removed(why) => ("removed", None, Some(RemovedView::new(q.tz, why))),
             };
             ItemView {
                 at: format_utc(it.at),
@@ -278,6 +323,7 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
                 job_type: s.job_type.clone(),
                 priority: s.priority.as_str(),
                 schedule_status: s.status().as_str(),
+                removed,
             }
         })
         .collect();

@@ -24,6 +24,7 @@ pub use self::gather::{Context, MAX_SCHEDULES, gather};
 use self::planned::{Span, Zones, ceil_div, planned};
 pub use self::plans::{Listed, Plan, Plans};
 use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus};
+use crate::recurrence::Removal;
 use crate::store::WindowRuns;
 use crate::timezone::resolve_local;
 
@@ -112,14 +113,16 @@ impl CalendarQuery {
     }
 }
 
-/// What an item is: a run from history or one planned by the rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an item is: a run from history, one planned by the rules, or an occurrence of a rule
+/// that its exceptions removed or moved (listed with why, never counted as a run).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemKind {
     Past {
         status: ExecutionStatus,
         execution_id: ExecutionId,
     },
     Planned,
+    Removed(Removal),
 }
 
 #[derive(Debug, Clone)]
@@ -268,8 +271,20 @@ impl Builder {
                 },
             )
         });
+        // Why-not items: in the views that list items, and for a schedule that plans runs.
+        let mut removed = false;
+        if days.lists
+            && s.status() == ScheduleStatus::Active
+            && let Some(timing) = plan.as_deref()
+        {
+            for r in timing.removed_between(lo, hi, MAX_ITEMS_PER_DAY) {
+                let at = r.occurrence.at;
+                days.list(days.day_of(at), at, ItemKind::Removed(r.why));
+                removed = true;
+            }
+        }
         self.out.truncated |= days.truncated || !complete;
-        let mut any = false;
+        let mut any = removed;
         let lists = self.query.group_by.lists_items();
         for (i, n) in self.per_day.iter().enumerate() {
             if *n > 0 {

@@ -70,6 +70,20 @@ impl Compiled {
         Some(Compiled { timing, arithmetic })
     }
 
+    /// The rule's occurrences in `[from, to)` its exceptions removed or moved, with why (a
+    /// once schedule has none).
+    pub fn removed_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Vec<crate::recurrence::Removed> {
+        match &self.timing {
+            Timing::Recurring(r) => r.removed_between(from, to, limit),
+            Timing::Once(_) => Vec::new(),
+        }
+    }
+
     /// Whether planning `s` over any window costs a few operations per day at most, rather
     /// than a step per occurrence (a filtered minutely rule over a year is 500,000 steps).
     pub fn is_light(&self, s: &Schedule) -> bool {

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use super::engine::{Core, Instant};
-use super::exceptions::{Applied, Exceptions};
+use super::exceptions::{Applied, Exceptions, Removal};
 use super::holidays::HolidayCalendars;
 use super::rule::{Exception, HolidayAction, RecurrenceRule};
 use super::validate::{FieldError, validate_rule};
@@ -108,7 +108,11 @@ impl Recurrence {
                                 index,
                                 name: calendar.clone(),
                             })?;
-                    exceptions.add_calendar(cal, *action == HolidayAction::NextBusinessDay);
+                    exceptions.add_calendar(
+                        calendar,
+                        cal,
+                        *action == HolidayAction::NextBusinessDay,
+                    );
                 }
             }
         }
@@ -178,6 +182,48 @@ impl Recurrence {
             .take_while(|o| o.at < to)
             .take(limit)
             .collect()
+    }
+}
+
+/// An occurrence of the rule that its exceptions keep from running at its own time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub occurrence: Occurrence,
+    pub why: Removal,
+}
+
+/// The rule's own occurrences looked at per `removed_between` call, at most: a minutely rule
+/// with a holiday calendar over a long window is cut short rather than stepped for long.
+const REMOVED_SCAN: usize = 100_000;
+
+impl Recurrence {
+    /// The rule's occurrences in `[from, to)` that its exceptions removed or moved, with why,
+    /// at most `limit` (a rule without exceptions has none).
+    pub fn removed_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Vec<Removed> {
+        if self.exceptions.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for instant in self.core.cursor(from.timestamp() - 1).take(REMOVED_SCAN) {
+            let Some(occurrence) = Occurrence::from_instant(instant) else {
+                break;
+            };
+            if occurrence.at >= to || out.len() >= limit {
+                break;
+            }
+            if let Some(why) = self
+                .exceptions
+                .removal(&self.core, occurrence.local.naive_local())
+            {
+                out.push(Removed { occurrence, why });
+            }
+        }
+        out
     }
 }
 

@@ -5,7 +5,7 @@
 //! occurrences, so a skipped one is not replaced by an extra one at the end. A moved or
 //! rescheduled run is final: it is not checked against the exceptions again.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use super::engine::{Core, Cursor, Instant};
 use super::holidays::{HolidayCalendar, MAX_NON_BUSINESS_RUN};
@@ -16,8 +16,22 @@ pub(crate) struct Exceptions {
     skip: Vec<NaiveDate>,
     /// (source date, its replacement run as an instant), sorted by instant.
     reschedules: Vec<(NaiveDate, Instant)>,
-    skip_calendars: Vec<HolidayCalendar>,
-    move_calendars: Vec<HolidayCalendar>,
+    /// (name as the rule gives it, calendar)
+    skip_calendars: Vec<(String, HolidayCalendar)>,
+    move_calendars: Vec<(String, HolidayCalendar)>,
+}
+
+/// Why an occurrence of the rule does not run at its own time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// An exception date of the rule (`skip`).
+    ExceptionDate,
+    /// A holiday of the named calendar (`skip_holidays`).
+    Holiday { calendar: String },
+    /// Moved to another time (`reschedule`); the run is at `to` instead.
+    Rescheduled { to: DateTime<Utc> },
+    /// A holiday of the named calendar moved it to the next business day, at `to`.
+    MovedForHoliday { calendar: String, to: DateTime<Utc> },
 }
 
 enum Disposition {
@@ -38,11 +52,17 @@ impl Exceptions {
         self.skip.push(date);
     }
 
-    pub(crate) fn add_calendar(&mut self, calendar: HolidayCalendar, move_to_business_day: bool) {
+    pub(crate) fn add_calendar(
+        &mut self,
+        name: &str,
+        calendar: HolidayCalendar,
+        move_to_business_day: bool,
+    ) {
+        let named = (name.to_string(), calendar);
         if move_to_business_day {
-            self.move_calendars.push(calendar)
+            self.move_calendars.push(named)
         } else {
-            self.skip_calendars.push(calendar)
+            self.skip_calendars.push(named)
         }
     }
 
@@ -71,11 +91,11 @@ impl Exceptions {
     fn disposition(&self, date: NaiveDate) -> Disposition {
         if self.skip.binary_search(&date).is_ok()
             || self.reschedules.iter().any(|r| r.0 == date)
-            || self.skip_calendars.iter().any(|c| c.is_holiday(date))
+            || self.skip_calendars.iter().any(|(_, c)| c.is_holiday(date))
         {
             return Disposition::Drop;
         }
-        if self.move_calendars.iter().any(|c| c.is_holiday(date)) {
+        if self.move_calendars.iter().any(|(_, c)| c.is_holiday(date)) {
             return match self.next_business_day(date) {
                 Some(d) => Disposition::MoveTo(d),
                 None => Disposition::Drop,
@@ -86,7 +106,9 @@ impl Exceptions {
 
     /// With several calendars to move by, a business day is one in all of them.
     fn is_business_day(&self, date: NaiveDate) -> bool {
-        self.move_calendars.iter().all(|c| c.is_business_day(date))
+        self.move_calendars
+            .iter()
+            .all(|(_, c)| c.is_business_day(date))
     }
 
     fn next_business_day(&self, date: NaiveDate) -> Option<NaiveDate> {
@@ -98,6 +120,38 @@ impl Exceptions {
             }
         }
         None
+    }
+
+    /// Why the rule's occurrence at local `when` (in `core`'s zone) does not run then, or
+    /// `None` when it does: the same checks as the applied stream, in the same order.
+    pub(crate) fn removal(&self, core: &Core, when: NaiveDateTime) -> Option<Removal> {
+        let date = when.date();
+        if self.skip.binary_search(&date).is_ok() {
+            return Some(Removal::ExceptionDate);
+        }
+        if let Some(r) = self.reschedules.iter().find(|r| r.0 == date) {
+            return DateTime::from_timestamp(r.1.0, 0).map(|to| Removal::Rescheduled { to });
+        }
+        if let Some((name, _)) = self.skip_calendars.iter().find(|(_, c)| c.is_holiday(date)) {
+            return Some(Removal::Holiday {
+                calendar: name.clone(),
+            });
+        }
+        let (name, _) = self
+            .move_calendars
+            .iter()
+            .find(|(_, c)| c.is_holiday(date))?;
+        let Some(moved) = self.next_business_day(date) else {
+            // No business day close enough: dropped, as the applied stream drops it.
+            return Some(Removal::Holiday {
+                calendar: name.clone(),
+            });
+        };
+        let (to, _) = resolve_local(&core.tz, moved.and_time(when.time()));
+        Some(Removal::MovedForHoliday {
+            calendar: name.clone(),
+            to,
+        })
     }
 
     /// Where the rule's cursor must start so that runs moved forward onto or past `date`

@@ -12,7 +12,8 @@ mod rule;
 mod spans;
 mod validate;
 
-pub use compiled::{Occurrence, Recurrence, RuleError, compile_with_default_start};
+pub use compiled::{Occurrence, Recurrence, Removed, RuleError, compile_with_default_start};
+pub use exceptions::Removal;
 pub use holidays::{HolidayCalendar, HolidayCalendars, builtin_calendar_names};
 pub use presets::{Preset, presets};
 pub use rrule::{RRuleError, parse_rrule, to_rrule};

@@ -56,6 +56,17 @@ pub enum CalendarItemStatusSchema {
     skipped,
     cancelled,
     planned,
+    removed,
+}
+
+#[derive(ToSchema)]
+#[schema(as = RemovalReason)]
+#[allow(non_camel_case_types)]
+pub enum RemovalReason {
+    exception_date,
+    holiday,
+    rescheduled,
+    moved_for_holiday,
 }
 
 #[derive(ToSchema)]
