@@ -7,6 +7,8 @@
 //! executions stay pending, so the figure is the claim's own cost, the ceiling of a node's
 //! dispatch rate. Where PostgreSQL is not installed, only redb is measured.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,7 +18,7 @@ use sgsched::jobsystem::LocalJobSystem;
 use sgsched::model::*;
 use sgsched::plugins::{PluginHost, PluginHostConfig};
 use sgsched::service::Scheduler;
-use sgsched::store::{Storage, Store, WriteSet, write_with};
+use sgsched::store::{Storage, Store};
 use uuid::Uuid;
 
 /// (batch size, claims of that size measured).
@@ -46,21 +48,7 @@ async fn put_due(storage: &dyn Storage, n: usize) {
                 .build()
         })
         .collect();
-    for chunk in all.chunks(2000) {
-        let put = chunk.to_vec();
-        write_with(storage, move |_| {
-            Ok::<_, ()>((
-                WriteSet {
-                    put_schedules: put.clone(),
-                    ..WriteSet::default()
-                },
-                (),
-            ))
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    }
+    common::put_schedules(storage, all).await;
 }
 
 /// Claims/s at `batch`, over `claims` claims of exactly that size.

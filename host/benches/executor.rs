@@ -10,6 +10,8 @@
 //!
 //! Limits are raised so the figures are the executor's, not the configured rate limits.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +23,7 @@ use sgsched::model::*;
 use sgsched::plugins::{PluginHost, PluginHostConfig};
 use sgsched::service::Scheduler;
 use sgsched::store::prelude::*;
-use sgsched::store::{Store, StoreOptions, WriteSet, write_with};
+use sgsched::store::{Store, StoreOptions};
 use uuid::Uuid;
 
 const DUE: usize = 10_000;
@@ -56,21 +58,7 @@ fn schedule(user: UserId, at: chrono::DateTime<Utc>) -> Schedule {
 }
 
 async fn put_all(store: &Store, schedules: Vec<Schedule>) {
-    for chunk in schedules.chunks(2000) {
-        let put = chunk.to_vec();
-        write_with(store, move |_| {
-            Ok::<_, ()>((
-                WriteSet {
-                    put_schedules: put.clone(),
-                    ..WriteSet::default()
-                },
-                (),
-            ))
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    }
+    common::put_schedules(store, schedules).await;
 }
 
 async fn open(

@@ -266,37 +266,30 @@ async fn failover(bin: &str, cluster: &sgsched_pgtest::Cluster) -> f64 {
     let mut s = setup(bin, &Backend::Postgres(cluster), 2, &extra);
     let client = reqwest::Client::new();
     let (a, b, token) = (s.nodes[0].base(), s.nodes[1].base(), s.tokens[0].clone());
-    let created: Value = client
-        .post(format!("{a}/v1/schedules"))
-        .bearer_auth(&token)
-        .json(&once(0, "2031-01-15T13:00:00Z"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let call = |req: reqwest::RequestBuilder| async {
+        let r = req.bearer_auth(&token).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let (status, created) = call(
+        client
+            .post(format!("{a}/v1/schedules"))
+            .json(&once(0, "2031-01-15T13:00:00Z")),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
     let id = created["schedule_id"].as_str().unwrap().to_string();
     // Run-now runs on the node asked.
-    let r = client
-        .post(format!("{a}/v1/schedules/{id}/run"))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    let (status, _) = call(
+        client
+            .post(format!("{a}/v1/schedules/{id}/run"))
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, 201);
     let deadline = Instant::now() + Duration::from_secs(30);
     let execution = loop {
-        let runs: Value = client
-            .get(format!("{b}/v1/schedules/{id}/executions"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, runs) = call(client.get(format!("{b}/v1/schedules/{id}/executions"))).await;
         if stub.stats().jobs == 1 && runs["items"][0]["status"] == "running" {
             break runs["items"][0]["execution_id"]
                 .as_str()

@@ -29,6 +29,20 @@ pub struct OccurrenceView {
     pub at_local: String,
 }
 
+impl Occurrences {
+    /// `runs` as `/next` shows them: each instant in UTC and in `tz`.
+    fn in_zone(runs: Vec<DateTime<Utc>>, tz: chrono_tz::Tz) -> Self {
+        let occurrences = runs
+            .into_iter()
+            .map(|t| OccurrenceView {
+                at: format_utc(t),
+                at_local: format_local(utc_to_local(&tz, t)),
+            })
+            .collect();
+        Occurrences { occurrences }
+    }
+}
+
 /// The planned runs of `s` from its `next_run_at`, at most `n`, none after `until`. A paused,
 /// completed or cancelled schedule has none; `max_runs` caps what is left.
 fn planned(
@@ -82,15 +96,10 @@ pub async fn next(
         .unwrap_or(10);
     q.finish()?;
     let s = state.scheduler.get(user, id).await?;
-    let tz = s.timezone;
-    let occurrences = planned(&state, &s, n, None)
-        .into_iter()
-        .map(|t| OccurrenceView {
-            at: format_utc(t),
-            at_local: format_local(utc_to_local(&tz, t)),
-        })
-        .collect();
-    Ok(Json(Occurrences { occurrences }))
+    Ok(Json(Occurrences::in_zone(
+        planned(&state, &s, n, None),
+        s.timezone,
+    )))
 }
 
 #[utoipa::path(post, path = "/v1/schedules/preview", operation_id = "preview", tag = "planning",
@@ -108,14 +117,7 @@ pub async fn preview(
     let (parts, count, errors) = super::body::preview(&body);
     let tz = parts.timezone.unwrap_or(chrono_tz::UTC);
     let runs = with_field_errors(errors, state.scheduler.preview(parts, count))?;
-    let occurrences = runs
-        .into_iter()
-        .map(|t| OccurrenceView {
-            at: format_utc(t),
-            at_local: format_local(utc_to_local(&tz, t)),
-        })
-        .collect();
-    Ok(Json(Occurrences { occurrences }))
+    Ok(Json(Occurrences::in_zone(runs, tz)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
