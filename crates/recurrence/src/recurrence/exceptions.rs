@@ -21,6 +21,14 @@ pub(crate) struct Exceptions {
     move_calendars: Vec<(String, HolidayCalendar)>,
 }
 
+/// The name of the first of `calendars` that has a holiday on `date`.
+fn holiday_of(calendars: &[(String, HolidayCalendar)], date: NaiveDate) -> Option<&str> {
+    calendars
+        .iter()
+        .find(|(_, c)| c.is_holiday(date))
+        .map(|(name, _)| name.as_str())
+}
+
 /// Why an occurrence of the rule does not run at its own time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Removal {
@@ -34,10 +42,21 @@ pub enum Removal {
     MovedForHoliday { calendar: String, to: DateTime<Utc> },
 }
 
-enum Disposition {
+/// What the exceptions do with the rule's occurrence on one date, and why (the calendar
+/// names borrowed: the applied stream asks this for every occurrence).
+enum Disposition<'a> {
     Keep,
-    Drop,
-    MoveTo(NaiveDate),
+    Drop(Dropped<'a>),
+    /// To this date, for a holiday of the named calendar.
+    MoveTo(NaiveDate, &'a str),
+}
+
+enum Dropped<'a> {
+    ExceptionDate,
+    /// Replaced by the run at this instant.
+    Rescheduled(Instant),
+    /// A holiday of the named calendar (skipped, or with no business day close enough).
+    Holiday(&'a str),
 }
 
 impl Exceptions {
@@ -88,17 +107,20 @@ impl Exceptions {
         self.reschedules.sort_by_key(|r| r.1.0);
     }
 
-    fn disposition(&self, date: NaiveDate) -> Disposition {
-        if self.skip.binary_search(&date).is_ok()
-            || self.reschedules.iter().any(|r| r.0 == date)
-            || self.skip_calendars.iter().any(|(_, c)| c.is_holiday(date))
-        {
-            return Disposition::Drop;
+    fn disposition(&self, date: NaiveDate) -> Disposition<'_> {
+        if self.skip.binary_search(&date).is_ok() {
+            return Disposition::Drop(Dropped::ExceptionDate);
         }
-        if self.move_calendars.iter().any(|(_, c)| c.is_holiday(date)) {
+        if let Some(r) = self.reschedules.iter().find(|r| r.0 == date) {
+            return Disposition::Drop(Dropped::Rescheduled(r.1));
+        }
+        if let Some(name) = holiday_of(&self.skip_calendars, date) {
+            return Disposition::Drop(Dropped::Holiday(name));
+        }
+        if let Some(name) = holiday_of(&self.move_calendars, date) {
             return match self.next_business_day(date) {
-                Some(d) => Disposition::MoveTo(d),
-                None => Disposition::Drop,
+                Some(d) => Disposition::MoveTo(d, name),
+                None => Disposition::Drop(Dropped::Holiday(name)),
             };
         }
         Disposition::Keep
@@ -123,34 +145,21 @@ impl Exceptions {
     }
 
     /// Why the rule's occurrence at local `when` (in `core`'s zone) does not run then, or
-    /// `None` when it does: the same checks as the applied stream, in the same order.
+    /// `None` when it does: the applied stream's own disposition, put into words.
     pub(crate) fn removal(&self, core: &Core, when: NaiveDateTime) -> Option<Removal> {
-        let date = when.date();
-        if self.skip.binary_search(&date).is_ok() {
-            return Some(Removal::ExceptionDate);
-        }
-        if let Some(r) = self.reschedules.iter().find(|r| r.0 == date) {
-            return DateTime::from_timestamp(r.1.0, 0).map(|to| Removal::Rescheduled { to });
-        }
-        if let Some((name, _)) = self.skip_calendars.iter().find(|(_, c)| c.is_holiday(date)) {
-            return Some(Removal::Holiday {
-                calendar: name.clone(),
-            });
-        }
-        let (name, _) = self
-            .move_calendars
-            .iter()
-            .find(|(_, c)| c.is_holiday(date))?;
-        let Some(moved) = self.next_business_day(date) else {
-            // No business day close enough: dropped, as the applied stream drops it.
-            return Some(Removal::Holiday {
-                calendar: name.clone(),
-            });
-        };
-        let (to, _) = resolve_local(&core.tz, moved.and_time(when.time()));
-        Some(Removal::MovedForHoliday {
-            calendar: name.clone(),
-            to,
+        Some(match self.disposition(when.date()) {
+            Disposition::Keep => return None,
+            Disposition::Drop(Dropped::ExceptionDate) => Removal::ExceptionDate,
+            Disposition::Drop(Dropped::Rescheduled((secs, _))) => Removal::Rescheduled {
+                to: DateTime::from_timestamp(secs, 0)?,
+            },
+            Disposition::Drop(Dropped::Holiday(name)) => Removal::Holiday {
+                calendar: name.to_string(),
+            },
+            Disposition::MoveTo(date, name) => Removal::MovedForHoliday {
+                calendar: name.to_string(),
+                to: resolve_local(&core.tz, date.and_time(when.time())).0,
+            },
         })
     }
 
@@ -241,8 +250,8 @@ impl Iterator for Applied<'_> {
                 };
                 match self.ex.disposition(local.date()) {
                     Disposition::Keep => b,
-                    Disposition::Drop => continue,
-                    Disposition::MoveTo(d) => {
+                    Disposition::Drop(_) => continue,
+                    Disposition::MoveTo(d, _) => {
                         let (at, off) = resolve_local(&self.core.tz, d.and_time(local.time()));
                         self.push_pending((at.timestamp(), off.local_minus_utc()));
                         continue;
