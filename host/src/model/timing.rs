@@ -41,6 +41,23 @@ impl Timing {
         }
     }
 
+    /// The first run of a schedule that has not run yet, planned at `now`: a once time as
+    /// given (possibly just past: it is then due at once), a rule's first occurrence after now.
+    pub fn first_run(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Timing::Once(at) => Some(*at),
+            t => t.next_after(now),
+        }
+    }
+
+    /// `first` and every occurrence after it, in order.
+    pub fn from_first(
+        &self,
+        first: Option<DateTime<Utc>>,
+    ) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        std::iter::successors(first, |t| self.next_after(*t))
+    }
+
     /// The first occurrence at or after `from`.
     pub fn next_from(&self, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.next_after(from - chrono::Duration::seconds(1))
@@ -55,18 +72,10 @@ impl Timing {
         to: DateTime<Utc>,
         limit: usize,
     ) -> (Vec<DateTime<Utc>>, bool) {
-        let mut out = Vec::new();
-        let mut cursor = self.next_from(from);
-        while let Some(t) = cursor {
-            if t > to {
-                return (out, false);
-            }
-            if out.len() == limit {
-                return (out, true);
-            }
-            out.push(t);
-            cursor = self.next_after(t);
-        }
-        (out, false)
+        let mut inside = self
+            .from_first(self.next_from(from))
+            .take_while(|t| *t <= to);
+        let out = inside.by_ref().take(limit).collect();
+        (out, inside.next().is_some())
     }
 }

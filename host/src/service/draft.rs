@@ -317,8 +317,8 @@ impl Scheduler {
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, ServiceError> {
         Ok(match self.timing(s)? {
-            Timing::Once(at) => (s.run_count() == 0).then_some(at),
-            t => t.next_after(now),
+            Timing::Once(_) if s.run_count() > 0 => None,
+            t => t.first_run(now),
         })
     }
 

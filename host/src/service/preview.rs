@@ -74,19 +74,10 @@ impl Scheduler {
         };
         let timing = Timing::of_kind(&kind, tz, &self.calendars)
             .map_err(|e| ServiceError::Invalid(e.field_errors("recurrence_rule")))?;
-        // As a create plans it: a once time as given, a rule from its first run after now.
-        let mut out = Vec::with_capacity(count.min(1000));
-        let mut cursor = match timing {
-            Timing::Once(at) => Some(at),
-            ref t => t.next_after(now),
-        };
-        while let Some(at) = cursor {
-            if out.len() >= count {
-                break;
-            }
-            out.push(at);
-            cursor = timing.next_after(at);
-        }
-        Ok(out)
+        // As a create plans it.
+        Ok(timing
+            .from_first(timing.first_run(now))
+            .take(count)
+            .collect())
     }
 }

@@ -58,16 +58,11 @@ fn planned(
     let Ok(timing) = Timing::of(s, state.scheduler.calendars()) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    let mut cursor = s.next_run_at();
-    while let Some(t) = cursor {
-        if out.len() >= n.min(left) || until.is_some_and(|u| t > u) {
-            break;
-        }
-        out.push(t);
-        cursor = timing.next_after(t);
-    }
-    out
+    timing
+        .from_first(s.next_run_at())
+        .take_while(|t| until.is_none_or(|u| *t <= u))
+        .take(n.min(left))
+        .collect()
 }
 
 #[utoipa::path(get, path = "/v1/schedules/{id}/next", operation_id = "next", tag = "planning",
