@@ -81,7 +81,7 @@ fn per_minute(n: u32) -> Quota {
 
 impl Dispatcher {
     pub fn new(sched: Scheduler, config: &ExecutorConfig) -> Self {
-        let sched_for_recorder = sched.clone();
+        let recorder = Recorder::start(sched.clone());
         Self {
             sched,
             queue: Mutex::new(Queue::default()),
@@ -97,7 +97,7 @@ impl Dispatcher {
             global_blocked_until: Mutex::new(None),
             notify: Notify::new(),
             node_id: config.node_id.clone(),
-            recorder: Recorder::start(sched_for_recorder),
+            recorder,
             marking: AtomicBool::new(false),
         }
     }

@@ -26,6 +26,7 @@ use crate::store::{Snapshot, StoreError, WriteSet};
 const MAX_BATCH: usize = 512;
 
 /// A run that has finished, as its outcome is recorded.
+#[derive(Clone)]
 pub struct Finished {
     /// The execution as it was marked running.
     pub running: Execution,
@@ -121,17 +122,7 @@ async fn commit_batch(sched: &Scheduler, batch: Vec<Waiting>) {
         }
         Err(e) => {
             tracing::warn!(count = finished.len(), error = %e, "recording outcomes together failed; recording each alone");
-            let finished = Arc::try_unwrap(finished).unwrap_or_else(|a| {
-                a.iter()
-                    .map(|f| Finished {
-                        running: f.running.clone(),
-                        outcome: f.outcome.clone(),
-                        done: f.done,
-                        jobs: f.jobs.clone(),
-                    })
-                    .collect()
-            });
-            for one in finished.into_iter().zip(replies) {
+            for one in Arc::unwrap_or_clone(finished).into_iter().zip(replies) {
                 Box::pin(commit_batch(sched, vec![one])).await;
             }
         }
