@@ -6,7 +6,7 @@ mod store_support;
 use std::collections::{HashMap, HashSet};
 
 use sgsched::model::*;
-use sgsched::store::{Snapshot, UnderWay, WriteSet, write_with};
+use sgsched::store::{Fence, Snapshot, UnderWay, WriteSet, write_with};
 use store_support::*;
 use uuid::Uuid;
 
@@ -103,4 +103,85 @@ async fn batch_reads_answer_what_the_single_reads_do(store: Backend) {
     }
 }
 
-both_backends!(batch_reads_answer_what_the_single_reads_do);
+/// A run's progress and a schedule's counters are written as narrow changes; the fence and
+/// counter reads see them, the rest of each record stands, and a schedule put in the same set
+/// keeps the counters.
+async fn progress_and_counters_change_only_what_they_name(store: Backend) {
+    let user = Uuid::now_v7();
+    let (a, b) = (active(user, 1), active(user, 2));
+    let run = execution(&a, t(1), ExecutionStatus::Pending);
+    put(
+        &*store,
+        WriteSet {
+            put_schedules: vec![a.clone(), b.clone()],
+            put_executions: vec![run.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut started = run.clone();
+    started.status = ExecutionStatus::Running;
+    started.attempt = 1;
+    started.owner_node = Some("node-1".into());
+    started.started_at = Some(t(1));
+    let mut done = started.clone();
+    done.status = ExecutionStatus::Failed;
+    done.completed_at = Some(t(2));
+    done.error_message = Some("render farm said no".into());
+    let mut counted = a.stats.clone();
+    counted.record(
+        ExecutionStatus::Failed,
+        Some(60_000),
+        Some("render farm said no"),
+    );
+    let mut renamed = a.clone();
+    renamed.name = "renamed in the same write".into();
+    let missing = Uuid::now_v7();
+    // The start and the outcome in one set: the last of an id wins, as with whole records.
+    let writes = WriteSet {
+        put_schedules: vec![renamed.clone()],
+        put_execution_progress: vec![started, done.clone()],
+        put_schedule_stats: vec![(a.id, counted.clone()), (missing, counted.clone())],
+        ..Default::default()
+    };
+    let ids = (vec![run.id], vec![a.id, b.id, missing]);
+    let (fences, stats) = write_with(&*store, move |snap: &dyn Snapshot| {
+        let fences = snap.run_fences(&ids.0).map_err(|_| ())?;
+        let stats = snap.schedule_stats(&ids.1).map_err(|_| ())?;
+        Ok::<_, ()>((writes.clone(), (fences, stats)))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(fences, HashMap::from([(run.id, Fence::default())]));
+    assert_eq!(
+        stats,
+        HashMap::from([(a.id, a.stats.clone()), (b.id, b.stats.clone())])
+    );
+    let stored = store.execution(user, run.id).await.unwrap().unwrap();
+    assert_eq!(stored, done);
+    let mut expected = renamed;
+    expected.stats = counted;
+    assert_eq!(store.schedule(user, a.id).await.unwrap().unwrap(), expected);
+    assert_eq!(store.schedule(user, b.id).await.unwrap().unwrap(), b);
+    assert!(store.schedule(user, missing).await.unwrap().is_none());
+    let after = write_with(&*store, move |snap: &dyn Snapshot| {
+        Ok::<_, ()>((
+            WriteSet::default(),
+            snap.run_fences(&[run.id]).map_err(|_| ())?,
+        ))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let fence = Fence {
+        owner_node: Some("node-1".into()),
+        attempt: 1,
+    };
+    assert_eq!(after, HashMap::from([(run.id, fence)]));
+}
+
+both_backends!(
+    batch_reads_answer_what_the_single_reads_do,
+    progress_and_counters_change_only_what_they_name
+);

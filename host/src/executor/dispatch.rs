@@ -261,7 +261,7 @@ impl Dispatcher {
             }
             Ok::<_, ServiceError>((
                 WriteSet {
-                    put_executions: started.clone(),
+                    put_execution_progress: started.clone(),
                     ..WriteSet::default()
                 },
                 (started, busy),

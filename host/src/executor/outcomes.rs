@@ -9,7 +9,7 @@
 //! for the batch. A series episode is recorded alone: moving a series on reads the series,
 //! which another episode's outcome in the same batch would have changed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -136,16 +136,12 @@ fn record_all(
     all: &[Finished],
 ) -> Result<(WriteSet, Vec<Option<ExecutionStatus>>), ServiceError> {
     let ids: Vec<_> = all.iter().map(|f| f.running.id).collect();
-    let stored: HashMap<_, _> = snap
-        .executions_by_id(&ids)?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
+    let fences = snap.run_fences(&ids)?;
     // Only this attempt's owner records its outcome: after a lapsed lease another node took
     // the run over, and its record wins. A deleted execution (its schedule deleted with its
     // history while it ran) has nothing to record; its jobs were made all the same.
     let ours = |f: &Finished| {
-        stored
+        fences
             .get(&f.running.id)
             .is_some_and(|s| s.owner_node == f.running.owner_node && s.attempt == f.running.attempt)
     };
@@ -156,17 +152,13 @@ fn record_all(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut schedules: HashMap<_, _> = snap
-        .schedules_by_id(&schedule_ids)?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let mut stats = snap.schedule_stats(&schedule_ids)?;
     let mut writes = WriteSet::default();
     let mut finals = Vec::with_capacity(all.len());
     for f in all {
         writes.put_local_jobs.extend(f.jobs.iter().cloned());
         if !ours(f) {
-            if stored.contains_key(&f.running.id) {
+            if fences.contains_key(&f.running.id) {
                 tracing::warn!(execution = %f.running.id, "not recording an outcome: the run was taken over");
             }
             finals.push(None);
@@ -174,25 +166,24 @@ fn record_all(
         }
         let cur = final_record(f);
         // The schedule's counters move in the same transaction as the outcome.
-        if let Some(s) = schedules.get_mut(&cur.schedule_id) {
+        if let Some(s) = stats.get_mut(&cur.schedule_id) {
             let duration = cur.started_at.map(|a| (f.done - a).num_milliseconds());
-            s.stats
-                .record(cur.status, duration, cur.error_message.as_deref());
+            s.record(cur.status, duration, cur.error_message.as_deref());
         }
         finals.push(Some(cur));
     }
-    writes.put_schedules.extend(schedules.into_values());
+    writes.put_schedule_stats.extend(stats);
     let mut statuses = Vec::with_capacity(all.len());
     for (f, cur) in all.iter().zip(finals) {
         let Some(cur) = cur else {
             statuses.push(None);
             continue;
         };
-        // A series moves on (or re-plans a failed episode) in the same transaction; its
-        // writes come after the counters', as they read the schedule before them.
+        // A series moves on (or re-plans a failed episode) in the same transaction; the
+        // counters are applied after any schedule it writes, so they stand.
         crate::service::on_finished(calendars, snap, &cur, f.done, &mut writes)?;
         statuses.push(Some(cur.status));
-        writes.put_executions.push(cur);
+        writes.put_execution_progress.push(cur);
     }
     Ok((writes, statuses))
 }

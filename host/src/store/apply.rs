@@ -12,10 +12,11 @@ use uuid::Uuid;
 use super::StoreError;
 use super::codec::encode;
 use super::keys::{self, ExecutionKeys, ScheduleKeys};
-use super::storage::{Snapshot, WriteSet};
+use super::storage::{Fence, Snapshot, WriteSet};
 use super::tables::{self, *};
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, Schedule, ScheduleId, Series, SeriesId, UserId,
+    Execution, ExecutionId, ExecutionStatus, RunStats, Schedule, ScheduleId, Series, SeriesId,
+    UserId,
 };
 
 type RecordTable<'t> = Table<'t, &'static [u8], &'static [u8]>;
@@ -64,14 +65,18 @@ impl<'t> WriteTables<'t> {
         })
     }
 
-    /// Apply one closure's writes: schedules, then executions, then schedule deletes (which
-    /// take their executions along), then series.
+    /// Apply one closure's writes: schedules, then executions, then run counters, then
+    /// schedule deletes (which take their executions along), then series.
     pub fn apply(&mut self, w: &WriteSet) -> Result<(), StoreError> {
         for s in &w.put_schedules {
             self.put_schedule(s)?;
         }
-        for e in &w.put_executions {
+        // A record is one value here: a run's progress is written as the whole record.
+        for e in w.put_executions.iter().chain(&w.put_execution_progress) {
             self.put_execution(e)?;
+        }
+        for (id, stats) in &w.put_schedule_stats {
+            self.put_schedule_stats(*id, stats)?;
         }
         for id in &w.delete_schedules {
             self.delete_schedule(*id)?;
@@ -126,6 +131,14 @@ impl<'t> WriteTables<'t> {
         self.schedules
             .insert(s.id.as_bytes().as_slice(), encode(s).as_slice())?;
         Ok(())
+    }
+
+    fn put_schedule_stats(&mut self, id: ScheduleId, stats: &RunStats) -> Result<(), StoreError> {
+        let Some(mut s) = tables::get::<Schedule, _>(&self.schedules, id)? else {
+            return Ok(());
+        };
+        s.stats = stats.clone();
+        self.put_schedule(&s)
     }
 
     fn delete_schedule(&mut self, id: ScheduleId) -> Result<(), StoreError> {
@@ -284,6 +297,35 @@ impl Snapshot for WriteTables<'_> {
             self.known_executions.borrow_mut().insert(id, k);
         }
         Ok(keys.map(|k| k.status))
+    }
+
+    fn run_fences(&self, ids: &[ExecutionId]) -> Result<HashMap<ExecutionId, Fence>, StoreError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for &id in ids {
+            // serde skips every other field without building it.
+            if let Some(f) = tables::get::<Fence, _>(&self.executions, id)? {
+                found.insert(id, f);
+            }
+        }
+        Ok(found)
+    }
+
+    fn schedule_stats(
+        &self,
+        schedules: &[ScheduleId],
+    ) -> Result<HashMap<ScheduleId, RunStats>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Stats {
+            #[serde(default)]
+            stats: RunStats,
+        }
+        let mut found = HashMap::with_capacity(schedules.len());
+        for &id in schedules {
+            if let Some(s) = tables::get::<Stats, _>(&self.schedules, id)? {
+                found.insert(id, s.stats);
+            }
+        }
+        Ok(found)
     }
 
     fn executions_of(

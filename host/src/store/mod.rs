@@ -36,8 +36,8 @@ use redb::Database;
 pub use format::DB_FORMAT;
 pub use prelude::*;
 pub use storage::{
-    NodeLease, Rejected, RunExtent, RunMark, RunningCounts, ScheduleFilter, Snapshot, UnderWay,
-    WindowRuns, WriteFn, WriteSet, write_with,
+    Fence, NodeLease, Rejected, RunExtent, RunMark, RunningCounts, ScheduleFilter, Snapshot,
+    UnderWay, WindowRuns, WriteFn, WriteSet, write_with,
 };
 
 /// The storage traits (also re-exported here), for code that calls them on a concrete store

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Priority, Schedule, ScheduleId,
-    ScheduleStatus, Series, SeriesId, UserId,
+    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Priority, RunStats, Schedule,
+    ScheduleId, ScheduleStatus, Series, SeriesId, UserId,
 };
 
 /// Reads inside the writer's transaction.
@@ -76,6 +76,35 @@ pub trait Snapshot {
             found.extend(self.schedule(id)?);
         }
         Ok(found)
+    }
+
+    /// Who runs each of those of `ids` that exist, and which attempt: the fence an outcome
+    /// is recorded behind (only the attempt's owner records it).
+    fn run_fences(&self, ids: &[ExecutionId]) -> Result<HashMap<ExecutionId, Fence>, StoreError> {
+        Ok(self
+            .executions_by_id(ids)?
+            .into_iter()
+            .map(|e| {
+                let fence = Fence {
+                    owner_node: e.owner_node,
+                    attempt: e.attempt,
+                };
+                (e.id, fence)
+            })
+            .collect())
+    }
+
+    /// The run counters of those of `schedules` that exist: all an outcome changes in its
+    /// schedule (see `WriteSet::put_schedule_stats`).
+    fn schedule_stats(
+        &self,
+        schedules: &[ScheduleId],
+    ) -> Result<HashMap<ScheduleId, RunStats>, StoreError> {
+        Ok(self
+            .schedules_by_id(schedules)?
+            .into_iter()
+            .map(|s| (s.id, s.stats))
+            .collect())
     }
 
     /// The statuses of those of `ids` that exist.
@@ -150,6 +179,15 @@ pub struct UnderWay {
     pub pending: bool,
 }
 
+/// An execution's current attempt and the node running it (see `Snapshot::run_fences`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Fence {
+    #[serde(default)]
+    pub owner_node: Option<String>,
+    #[serde(default)]
+    pub attempt: u32,
+}
+
 /// Running executions of all nodes (see `Snapshot::running_counts`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunningCounts {
@@ -164,6 +202,14 @@ pub struct WriteSet {
     /// Deletes the schedule and its whole execution history.
     pub delete_schedules: Vec<ScheduleId>,
     pub put_executions: Vec<Execution>,
+    /// Executions that differ from their stored records only in what a run moves (status,
+    /// attempt, owner_node, started_at, completed_at, job_id, error_message, result_summary),
+    /// each of which exists: a backend may write those fields alone. A run's start and its
+    /// outcome are most of the writes, and its config need not be written again for them.
+    pub put_execution_progress: Vec<Execution>,
+    /// New run counters of existing schedules, the rest of each record left as it stands
+    /// (applied after `put_schedules`, so a schedule put in the same set keeps its counters).
+    pub put_schedule_stats: Vec<(ScheduleId, RunStats)>,
     pub put_series: Vec<Series>,
     pub delete_series: Vec<SeriesId>,
     /// Jobs of the embedded job system; one whose idempotency key exists is not written.
@@ -175,6 +221,8 @@ impl WriteSet {
         self.put_schedules.is_empty()
             && self.delete_schedules.is_empty()
             && self.put_executions.is_empty()
+            && self.put_execution_progress.is_empty()
+            && self.put_schedule_stats.is_empty()
             && self.put_series.is_empty()
             && self.put_local_jobs.is_empty()
             && self.delete_series.is_empty()

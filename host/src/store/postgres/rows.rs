@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_postgres::Row;
 
+use crate::model::{Execution, RunStats, ScheduleId};
 use crate::store::StoreError;
 
 pub const SCHEDULE_COLUMNS: &str = "id, user_id, name, description, job_type, job_config, \
@@ -43,6 +44,62 @@ pub static UPSERT_SCHEDULES: LazyLock<String> =
 pub static UPSERT_EXECUTIONS: LazyLock<String> =
     LazyLock::new(|| upsert("executions", EXECUTION_COLUMNS));
 pub static UPSERT_SERIES: LazyLock<String> = LazyLock::new(|| upsert("series", SERIES_COLUMNS));
+/// The fields of `WriteSet::put_execution_progress`.
+const PROGRESS_COLUMNS: [&str; 8] = [
+    "status",
+    "attempt",
+    "owner_node",
+    "started_at",
+    "completed_at",
+    "job_id",
+    "error_message",
+    "result_summary",
+];
+
+/// `UPDATE` of `columns` of the rows named by the `id`s of a JSON array in `$1`.
+fn update(table: &str, columns: &[&str]) -> String {
+    let from: Vec<String> = columns.iter().map(|c| format!("u.{c}")).collect();
+    format!(
+        "UPDATE {table} t SET ({}) = ROW({}) \
+         FROM jsonb_populate_recordset(NULL::{table}, $1::jsonb) u WHERE t.id = u.id",
+        columns.join(", "),
+        from.join(", ")
+    )
+}
+
+pub static UPDATE_PROGRESS: LazyLock<String> =
+    LazyLock::new(|| update("executions", &PROGRESS_COLUMNS));
+pub static UPDATE_STATS: LazyLock<String> = LazyLock::new(|| update("schedules", &["stats"]));
+
+/// The executions' progress fields and ids as one JSON array, the last of each id only.
+pub fn progress(records: &[Execution]) -> Result<Value, StoreError> {
+    let Value::Array(mut all) = batch(records, |e| e.id)? else {
+        return Err(StoreError::Corrupt(
+            "executions did not encode as a list".into(),
+        ));
+    };
+    for v in &mut all {
+        if let Value::Object(fields) = v {
+            fields.retain(|k, _| k == "id" || PROGRESS_COLUMNS.contains(&k.as_str()));
+        }
+    }
+    Ok(Value::Array(all))
+}
+
+/// New run counters as one JSON array of `{id, stats}`, the last of each id only.
+pub fn stats(changes: &[(ScheduleId, RunStats)]) -> Result<Value, StoreError> {
+    #[derive(Serialize)]
+    struct Row<'a> {
+        id: ScheduleId,
+        stats: &'a RunStats,
+    }
+    let rows: Vec<Row> = changes
+        .iter()
+        .map(|(id, stats)| Row { id: *id, stats })
+        .collect();
+    batch(&rows, |r| r.id)
+}
+
 /// A job whose id or idempotency key exists is not written (the embedded job system's rule).
 pub static INSERT_LOCAL_JOBS: LazyLock<String> = LazyLock::new(|| {
     format!(

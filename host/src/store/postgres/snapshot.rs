@@ -1,6 +1,7 @@
 //! One write closure in one transaction: its snapshot reads lock what they return, its
-//! writes are applied in the redb writer's order (schedules, executions, schedule deletes
-//! with their history, series, series deletes, local jobs), then it commits.
+//! writes are applied in the redb writer's order (schedules, executions, their progress, run
+//! counters, schedule deletes with their history, series, series deletes, local jobs), then
+//! it commits.
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -14,11 +15,13 @@ use tokio_postgres::types::ToSql;
 use super::pg_err;
 use super::rows::{self, decode, decode_all};
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Schedule, ScheduleId, Series,
-    SeriesId, UserId,
+    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, RunStats, Schedule, ScheduleId,
+    Series, SeriesId, UserId,
 };
 use crate::store::StoreError;
-use crate::store::storage::{Rejected, RunningCounts, Snapshot, UnderWay, WriteFn, WriteSet};
+use crate::store::storage::{
+    Fence, Rejected, RunningCounts, Snapshot, UnderWay, WriteFn, WriteSet,
+};
 
 /// Run `f` once in a new transaction and commit what it returns. `Ok(Err(Rejected))`: the
 /// closure wrote nothing.
@@ -81,6 +84,14 @@ impl PgSnapshot<'_, '_> {
         if !w.put_executions.is_empty() {
             let batch = rows::batch(&w.put_executions, |e| e.id)?;
             self.execute(&rows::UPSERT_EXECUTIONS, &[&batch])?;
+        }
+        if !w.put_execution_progress.is_empty() {
+            let batch = rows::progress(&w.put_execution_progress)?;
+            self.execute(&rows::UPDATE_PROGRESS, &[&batch])?;
+        }
+        if !w.put_schedule_stats.is_empty() {
+            let batch = rows::stats(&w.put_schedule_stats)?;
+            self.execute(&rows::UPDATE_STATS, &[&batch])?;
         }
         if !w.delete_schedules.is_empty() {
             let ids = &w.delete_schedules;
@@ -168,6 +179,43 @@ impl Snapshot for PgSnapshot<'_, '_> {
             &[&ids],
         )?;
         decode_all(&rows)
+    }
+
+    fn run_fences(&self, ids: &[ExecutionId]) -> Result<HashMap<ExecutionId, Fence>, StoreError> {
+        let rows = self.query(
+            "SELECT id, owner_node, attempt FROM executions WHERE id = ANY($1) \
+             ORDER BY id FOR UPDATE",
+            &[&ids],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let attempt: i64 = r.get(2);
+                let fence = Fence {
+                    owner_node: r.get(1),
+                    attempt: u32::try_from(attempt)
+                        .map_err(|_| StoreError::Corrupt(format!("attempt {attempt}")))?,
+                };
+                Ok((r.get(0), fence))
+            })
+            .collect()
+    }
+
+    fn schedule_stats(
+        &self,
+        schedules: &[ScheduleId],
+    ) -> Result<HashMap<ScheduleId, RunStats>, StoreError> {
+        let rows = self.query(
+            "SELECT id, stats FROM schedules WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&schedules],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let stats: serde_json::Value = r.get(1);
+                let stats = serde_json::from_value(stats)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((r.get(0), stats))
+            })
+            .collect()
     }
 
     fn execution_statuses(
