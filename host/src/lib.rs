@@ -14,6 +14,7 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod tokens;
+pub mod web;
 
 // The engine and timezone rules live in their own crate (it builds without wasmtime, so the
 // fuzz targets can use it); re-exported so `crate::recurrence::…` paths stay as they were.

@@ -105,6 +105,7 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
             api_rate,
             calendar_cache: Default::default(),
             calendar: Default::default(),
+            sessions: Default::default(),
         }),
     })
 }

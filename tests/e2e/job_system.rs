@@ -126,6 +126,7 @@ async fn local_job_system_records_jobs_idempotently_and_lists_them() {
         api_rate: None,
         calendar_cache: Default::default(),
         calendar: Default::default(),
+        sessions: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -17,6 +17,7 @@ mod job_system;
 mod job_system_faults;
 mod next_cli;
 mod openapi;
+mod pages;
 mod planning_api;
 mod plugin_configs;
 mod plugin_sandbox;

@@ -35,7 +35,11 @@ impl TokenCache {
         }
     }
 
-    async fn user(&self, sched: &Scheduler, token: &str) -> Result<Option<UserId>, Problem> {
+    pub(crate) async fn user(
+        &self,
+        sched: &Scheduler,
+        token: &str,
+    ) -> Result<Option<UserId>, Problem> {
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(u) = self
             .known

@@ -67,6 +67,8 @@ pub struct AppParts {
     pub calendar_cache: CalendarCache,
     /// What computing calendars keeps across requests (schedules, timings, a gate).
     pub calendar: crate::calendar::Context,
+    /// The pages' signed-in browsers.
+    pub sessions: crate::web::Sessions,
 }
 
 /// A per-user API rate limiter allowing `per_minute` requests a minute (with that burst).
@@ -116,6 +118,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 pub fn router(state: AppState) -> Router {
     let (router, _) = routes().split_for_parts();
     router
+        .merge(crate::web::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

@@ -1,7 +1,7 @@
 //! Previewing timing that is not saved: the runs a create with this rule (or time) and zone
 //! would plan, checked exactly as a create checks them (`Scheduler::check_timing`), with
 //! nothing else needed and nothing stored. The schedule form's live preview and API clients
-//! use it.
+//! use it. And a saved schedule's planned runs (`/next`, the schedule page).
 
 use std::collections::HashSet;
 
@@ -10,8 +10,8 @@ use chrono_tz::Tz;
 
 use super::draft::TimingParts;
 use super::{Scheduler, ServiceError};
-use crate::model::ScheduleType;
 use crate::model::timing::Timing;
+use crate::model::{Schedule, ScheduleStatus, ScheduleType};
 use crate::recurrence::{FieldError, RecurrenceRule};
 
 /// A preview request as the API parsed it; `failed` names the fields it already reported.
@@ -24,6 +24,28 @@ pub struct PreviewParts {
 }
 
 impl Scheduler {
+    /// The planned runs of `s` from its `next_run_at`, at most `n`, none after `until`. A
+    /// paused, completed or cancelled schedule has none; `max_runs` caps what is left.
+    pub fn planned(
+        &self,
+        s: &Schedule,
+        n: usize,
+        until: Option<DateTime<Utc>>,
+    ) -> Vec<DateTime<Utc>> {
+        if s.status() != ScheduleStatus::Active {
+            return Vec::new();
+        }
+        let left = s.runs_left().map_or(usize::MAX, |n| n as usize);
+        let Ok(timing) = Timing::of(s, self.calendars()) else {
+            return Vec::new();
+        };
+        timing
+            .from_first(s.next_run_at())
+            .take_while(|t| until.is_none_or(|u| *t <= u))
+            .take(n.min(left))
+            .collect()
+    }
+
     /// The first `count` runs the timing in `parts` would plan from now (a once time is one
     /// run), or every field error.
     pub fn preview(

@@ -2,6 +2,7 @@
 //! RRULE text, presets and holiday calendars. Knows nothing of storage or HTTP.
 
 mod compiled;
+mod describe;
 mod engine;
 mod exceptions;
 mod filter;

@@ -12,7 +12,6 @@ use crate::api::auth::AuthUser;
 use crate::api::extract::{PathId, QueryParams, ScheduleRef};
 use crate::api::schedules::json_body;
 use crate::api::{AppState, Problem};
-use crate::model::timing::Timing;
 use crate::model::{Priority, Schedule, ScheduleStatus};
 use crate::service::with_field_errors;
 use crate::store::ScheduleFilter;
@@ -43,26 +42,13 @@ impl Occurrences {
     }
 }
 
-/// The planned runs of `s` from its `next_run_at`, at most `n`, none after `until`. A paused,
-/// completed or cancelled schedule has none; `max_runs` caps what is left.
 fn planned(
     state: &AppState,
     s: &Schedule,
     n: usize,
     until: Option<DateTime<Utc>>,
 ) -> Vec<DateTime<Utc>> {
-    if s.status() != ScheduleStatus::Active {
-        return Vec::new();
-    }
-    let left = s.runs_left().map_or(usize::MAX, |n| n as usize);
-    let Ok(timing) = Timing::of(s, state.scheduler.calendars()) else {
-        return Vec::new();
-    };
-    timing
-        .from_first(s.next_run_at())
-        .take_while(|t| until.is_none_or(|u| *t <= u))
-        .take(n.min(left))
-        .collect()
+    state.scheduler.planned(s, n, until)
 }
 
 #[utoipa::path(get, path = "/v1/schedules/{id}/next", operation_id = "next", tag = "planning",

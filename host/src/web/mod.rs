@@ -1,0 +1,91 @@
+//! The pages for people, served beside `/v1`: sign-in, the calendar, schedules with their
+//! actions. Server-rendered with askama (templates checked and compiled with the binary, every
+//! value escaped unless a template says otherwise, which ours never do), plain CSS embedded in
+//! the binary, no script: every page reads and acts without JavaScript.
+//!
+//! Pages call the same service as the API, so a page shows and changes exactly what the API
+//! would; `guard` decides who may, `session` remembers who signed in.
+
+mod calendar;
+mod error;
+mod guard;
+mod login;
+mod schedules;
+pub mod session;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::api::AppState;
+pub use session::Sessions;
+
+/// What every signed-in page's frame needs: the sign-out form's token and where we are.
+pub struct Nav {
+    pub csrf: String,
+    pub section: &'static str,
+}
+
+impl Nav {
+    fn new(viewer: &guard::Viewer, section: &'static str) -> Self {
+        Nav {
+            csrf: viewer.session.csrf.clone(),
+            section,
+        }
+    }
+}
+
+const STYLE: &str = include_str!("../../assets/app.css");
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// The pages' routes; `api::router` mounts them beside `/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(login::home))
+        .route("/login", get(login::form).post(login::sign_in))
+        .route("/logout", post(login::sign_out))
+        .route("/calendar", get(calendar::page))
+        .route("/schedules", get(schedules::list))
+        .route("/schedules/{id}", get(schedules::page))
+        .route(
+            "/schedules/{id}/cancel",
+            get(schedules::confirm_cancel).post(schedules::cancel),
+        )
+        .route("/schedules/{id}/{action}", post(schedules::act))
+        .route("/assets/app.css", get(style))
+        .layer(axum::middleware::from_fn(headers))
+}
+
+/// What a browser is told about every page: no framing, no other origin's scripts, styles or
+/// form targets, no sniffing, no caching of pages that show one user's data.
+async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "same-origin");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+    resp
+}
