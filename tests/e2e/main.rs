@@ -18,6 +18,7 @@ mod job_system_faults;
 mod next_cli;
 mod openapi;
 mod pages;
+mod pages_browser;
 mod planning_api;
 mod plugin_configs;
 mod plugin_sandbox;

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 /// The in-process executor harness (ManualClock, recording job system).
 pub mod harness;
+/// A WebDriver client for the page tests (headless Chromium).
+pub mod webdriver;
 
 /// Path of the sgsched binary built for these tests.
 pub fn binary() -> PathBuf {

@@ -1,0 +1,208 @@
+//! The pages in a real browser (Debian's headless Chromium): a creator signs in through the
+//! form, reads the calendar in each view, finds a schedule, pauses and cancels it with the
+//! page's own buttons; a schedule whose name is markup stays text; a form on another origin
+//! cannot act; every control has a label. Screenshots of each page at a wide and a phone
+//! width land in `target/screenshots/` for people to look at.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::common;
+
+use common::webdriver::Browser;
+use common::{Api, Server, export_config};
+use serde_json::json;
+
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")
+}
+
+/// Poll until the page's `css` text is `want` (a click's navigation takes a moment).
+async fn wait_text(b: &Browser, css: &str, want: &str) {
+    for _ in 0..100 {
+        if b.count(css).await > 0 && b.text(css).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{css} never read {want:?}; it reads {:?}",
+        b.text(css).await
+    );
+}
+
+async fn wait_url(b: &Browser, part: &str) {
+    for _ in 0..100 {
+        if b.url().await.contains(part) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the browser never reached {part}; it is at {}",
+        b.url().await
+    );
+}
+
+/// Controls without a label a screen reader would read.
+async fn unlabelled(b: &Browser) -> i64 {
+    b.script(
+        "return [...document.querySelectorAll('input:not([type=hidden]), select, button')]\
+         .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') \
+         && !e.textContent.trim()).length;",
+    )
+    .await
+    .as_i64()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_creator_signs_in_reads_the_calendar_and_pauses_and_cancels_a_schedule() {
+    let Some(b) = Browser::start(1280).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let token = server.token(&uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&server, Some(token.clone()));
+    let evil = "<img src=x onerror=\"document.body.dataset.owned='yes'\">";
+    let s = api
+        .create(&json!({
+            "name": evil, "job_type": "export", "job_config": export_config(),
+            "schedule_type": "recurring", "timezone": "Europe/Berlin",
+            "recurrence_rule": {"frequency": "weekly", "days_of_week": [1,2,3,4,5], "time_of_day": "18:00"}
+        }))
+        .await;
+    let id = Api::id(&s);
+    api.create(&json!({
+        "name": "Caption pass", "job_type": "export", "job_config": export_config(),
+        "schedule_type": "recurring", "timezone": "America/New_York",
+        "recurrence_rule": {"frequency": "daily", "time_of_day": "07:15"}
+    }))
+    .await;
+    let base = format!("http://{}", server.addr);
+    b.goto(&format!("{base}/calendar")).await;
+    wait_url(&b, "/login?next=%2Fcalendar").await;
+    b.screenshot(&shots().join("login.png")).await;
+    b.type_into("#token", "sgs_wrong").await;
+    b.click("button[type=submit]").await;
+    wait_text(
+        &b,
+        "#login-error",
+        "That token is not valid. Paste the whole token, starting with sgs_.",
+    )
+    .await;
+    b.type_into("#token", &token).await;
+    b.click("button[type=submit]").await;
+    wait_url(&b, "/calendar").await;
+    let month = chrono::Utc::now().format("%B %Y").to_string();
+    wait_text(&b, "#cal-heading", &month).await;
+    assert_eq!(unlabelled(&b).await, 0, "every control has a label");
+    b.screenshot(&shots().join("calendar-month.png")).await;
+    b.click("nav.views a:nth-child(2)").await;
+    wait_url(&b, "view=week").await;
+    let this_week = b.text("#cal-heading").await;
+    assert!(this_week.starts_with("Week of "), "{this_week}");
+    // Next week is wholly ahead: the daily run each day and the weekday run five times.
+    b.click("#next").await;
+    for _ in 0..100 {
+        if b.text("#cal-heading").await != this_week {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(b.count(".entry").await, 12);
+    assert_eq!(b.count(".entry.s-planned").await, 12);
+    b.screenshot(&shots().join("calendar-week.png")).await;
+    b.click("nav.views a:nth-child(3)").await;
+    wait_url(&b, "view=day").await;
+    b.screenshot(&shots().join("calendar-day.png")).await;
+    // The markup in the name was drawn as text: its handler never ran.
+    assert_eq!(
+        b.script("return document.body.dataset.owned || '';").await,
+        ""
+    );
+    b.goto(&format!("{base}/schedules")).await;
+    assert_eq!(b.count("table.list tbody tr").await, 2);
+    b.screenshot(&shots().join("schedules.png")).await;
+    b.click(&format!("a[href='/schedules/{id}']")).await;
+    wait_text(&b, "#schedule-status", "active").await;
+    assert_eq!(b.text("#schedule-name").await, evil);
+    assert_eq!(b.count("#next-runs li").await, 10);
+    assert_eq!(unlabelled(&b).await, 0);
+    b.screenshot(&shots().join("schedule.png")).await;
+    b.click("#pause").await;
+    wait_text(&b, "#schedule-status", "paused").await;
+    assert_eq!(api.schedule(&id).await["status"], "paused");
+    b.click("#resume").await;
+    wait_text(&b, "#schedule-status", "active").await;
+    b.click("#cancel").await;
+    wait_url(&b, "/cancel").await;
+    b.screenshot(&shots().join("confirm-cancel.png")).await;
+    assert_eq!(
+        api.schedule(&id).await["status"],
+        "active",
+        "asking changes nothing"
+    );
+    b.click("#confirm-cancel").await;
+    wait_text(&b, "#schedule-status", "cancelled").await;
+    assert_eq!(api.schedule(&id).await["status"], "cancelled");
+    assert_eq!(
+        b.script("return document.body.dataset.owned || '';").await,
+        ""
+    );
+    // A phone's width: the pages still fit and read.
+    b.resize(390, 844).await;
+    b.goto(&format!("{base}/calendar?view=week")).await;
+    let overflow = b
+        .script("return document.documentElement.scrollWidth > window.innerWidth + 1;")
+        .await;
+    assert_eq!(overflow, false, "the week view fits a phone");
+    b.screenshot(&shots().join("calendar-week-phone.png")).await;
+    b.goto(&format!("{base}/schedules/{id}")).await;
+    b.screenshot(&shots().join("schedule-phone.png")).await;
+}
+
+#[tokio::test]
+async fn a_form_on_another_origin_cannot_act_through_the_signed_in_browser() {
+    let Some(b) = Browser::start(1024).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let token = server.token(&uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&server, Some(token.clone()));
+    let s = api
+        .create(&json!({
+            "name": "Target", "job_type": "export", "job_config": export_config(),
+            "schedule_type": "recurring", "timezone": "UTC",
+            "recurrence_rule": {"frequency": "daily", "time_of_day": "09:00"}
+        }))
+        .await;
+    let id = Api::id(&s);
+    let base = format!("http://{}", server.addr);
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("#token", &token).await;
+    b.click("button[type=submit]").await;
+    wait_url(&b, "/calendar").await;
+    // Another origin's page with a form aimed at the pause button's address.
+    let evil = format!(
+        "<!doctype html><form method=post action='{base}/schedules/{id}/pause'>\
+         <input type=hidden name=csrf value=guess><button id=go>Win a prize</button></form>"
+    );
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let evil = evil.clone();
+            async move { axum::response::Html(evil) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    b.goto(&format!("http://localhost:{}/", other.port())).await;
+    b.click("#go").await;
+    wait_url(&b, &format!("/schedules/{id}/pause")).await;
+    wait_text(&b, "h1", "Forbidden").await;
+    assert_eq!(api.schedule(&id).await["status"], "active");
+}
