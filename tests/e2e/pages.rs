@@ -451,3 +451,130 @@ async fn the_calendar_shows_local_times_across_dst_changes_and_remembers_the_zon
         assert!(bad.body.contains(field), "{field} missing: {}", bad.body);
     }
 }
+
+#[tokio::test]
+async fn a_series_page_lists_its_episodes_in_order() {
+    let (_d, server, api, token) = start();
+    let made = api
+        .post(
+            "/v1/schedules/series",
+            &json!({
+                "name": "Season <b>2</b>", "episode_count": 3, "job_type": "export",
+                "job_config": export_config(), "timezone": "Europe/Berlin",
+                "schedule_rule": {"frequency": "weekly", "days_of_week": [5], "time_of_day": "18:00",
+                                  "start_date": "2027-03-19"}
+            }),
+        )
+        .await
+        .expect(201);
+    let id = made["series_id"].as_str().unwrap().to_string();
+    let first = made["episodes"][0]["schedule_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut b = Browser::new(&server);
+    b.sign_in(&token).await;
+    let page = b.get(&format!("/series/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Season &#60;b&#62;2&#60;/b&#62;")
+            || page.body.contains("Season &lt;b&gt;2&lt;/b&gt;")
+    );
+    assert_eq!(
+        all_between(&page.body, "<span class=\"time\">", "<"),
+        ["Episode 1", "Episode 2", "Episode 3"]
+    );
+    assert_eq!(
+        all_between(&page.body, "<span class=\"badge s-", "<"),
+        [
+            "active\">active",
+            "pending\">Next",
+            "planned\">Planned",
+            "planned\">Planned"
+        ]
+    );
+    // Fridays at 18:00 in Berlin, the third after the change to summer time.
+    assert_eq!(
+        all_between(&page.body, "<span class=\"muted\">", "<")
+            .into_iter()
+            .filter(|t| t.starts_with("Fri"))
+            .collect::<Vec<_>>(),
+        [
+            "Fri 19 Mar 2027, 18:00 CET",
+            "Fri 26 Mar 2027, 18:00 CET",
+            "Fri 2 Apr 2027, 18:00 CEST"
+        ]
+    );
+    assert!(page.body.contains("0 of 3 episodes done"));
+    let episode = b.get(&format!("/schedules/{first}")).await;
+    assert!(episode.body.contains(&format!("href=\"/series/{id}\"")));
+    // Another user's series is as missing.
+    let other = server.token(&uuid::Uuid::new_v4().to_string());
+    let mut b2 = Browser::new(&server);
+    b2.sign_in(&other).await;
+    assert_eq!(b2.get(&format!("/series/{id}")).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_operators_page_shows_the_queue_plugins_and_failing_schedules() {
+    let dir = tempfile::tempdir().unwrap();
+    // A job system nobody listens on: every run fails.
+    let server = Server::start(dir.path(), &["--job-system-url", "http://127.0.0.1:9"]);
+    let token = server.token(&uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&server, Some(token.clone()));
+    let s = api
+        .create(&json!({
+            "name": "Doomed export", "job_type": "export", "job_config": export_config(),
+            "schedule_type": "recurring", "timezone": "UTC",
+            "recurrence_rule": {"frequency": "daily", "time_of_day": "09:00"}
+        }))
+        .await;
+    let id = Api::id(&s);
+    api.post_empty(&format!("/v1/schedules/{id}/run"))
+        .await
+        .expect(201);
+    let mut failed = false;
+    for _ in 0..200 {
+        let runs = api
+            .get(&format!("/v1/schedules/{id}/executions"))
+            .await
+            .expect(200);
+        if runs["items"][0]["status"] == "failed" {
+            failed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(failed, "the run failed");
+    let mut b = Browser::new(&server);
+    b.sign_in(&token).await;
+    let page = b.get("/operators").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(all_between(&page.body, "id=\"queue-depth\">", "<"), ["0"]);
+    assert_eq!(all_between(&page.body, "id=\"running\">", "<"), ["0"]);
+    assert!(page.body.contains("embedded (redb)"));
+    let plugins = all_between(&page.body, "<tr><td>", "</td>");
+    for job_type in [
+        "video_generation",
+        "batch_generation",
+        "script_generation",
+        "caption_generation",
+        "thumbnail_generation",
+        "export",
+    ] {
+        assert!(
+            plugins.iter().any(|p| p == job_type),
+            "{job_type} missing: {plugins:?}"
+        );
+    }
+    assert_eq!(page.body.matches("<td>built-in</td>").count(), 6);
+    let failing = page
+        .body
+        .split("id=\"failing\"")
+        .nth(1)
+        .expect("a failing table");
+    assert!(failing.contains(&format!(
+        "<a href=\"/schedules/{id}\">Doomed export</a></td><td>1</td>"
+    )));
+    assert!(failing.contains("job system unreachable"), "{failing}");
+}

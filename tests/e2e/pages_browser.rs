@@ -151,6 +151,26 @@ async fn a_creator_signs_in_reads_the_calendar_and_pauses_and_cancels_a_schedule
         b.script("return document.body.dataset.owned || '';").await,
         ""
     );
+    let series = api
+        .post(
+            "/v1/schedules/series",
+            &json!({"name": "Season 2", "episode_count": 4, "job_type": "export",
+                    "job_config": export_config(), "timezone": "Europe/Berlin",
+                    "schedule_rule": {"frequency": "weekly", "days_of_week": [5], "time_of_day": "18:00"}}),
+        )
+        .await
+        .expect(201);
+    b.goto(&format!(
+        "{base}/series/{}",
+        series["series_id"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(b.count("#episodes li").await, 4);
+    b.screenshot(&shots().join("series.png")).await;
+    b.click("nav a[href='/operators']").await;
+    wait_url(&b, "/operators").await;
+    assert_eq!(b.count("#plugins tbody tr").await, 6);
+    b.screenshot(&shots().join("operators.png")).await;
     // A phone's width: the pages still fit and read.
     b.resize(390, 844).await;
     b.goto(&format!("{base}/calendar?view=week")).await;

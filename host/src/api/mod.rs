@@ -8,7 +8,7 @@ mod calendar;
 mod calendar_cache;
 pub mod extract;
 mod jobs;
-mod monitoring;
+pub(crate) mod monitoring;
 mod openapi;
 mod plugins;
 mod problem;

@@ -82,7 +82,15 @@ pub async fn cluster(
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "monitoring", security(()),
     responses((status = 200, description = "Prometheus metrics, OpenMetrics text format", body = String, content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let gauges = match &state.dispatcher {
+    (
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        crate::metrics::render(&gauges(&state)),
+    )
+}
+
+/// This node's queue as `/metrics` and the operators' page show it.
+pub(crate) fn gauges(state: &AppState) -> crate::metrics::Gauges {
+    match &state.dispatcher {
         Some(d) => {
             let q = d.queue.lock().unwrap_or_else(|p| p.into_inner());
             crate::metrics::Gauges {
@@ -94,9 +102,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             queue_depth: 0,
             running: 0,
         },
-    };
-    (
-        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
-        crate::metrics::render(&gauges),
-    )
+    }
 }

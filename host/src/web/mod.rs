@@ -1,5 +1,5 @@
 //! The pages for people, served beside `/v1`: sign-in, the calendar, schedules with their
-//! actions. Server-rendered with askama (templates checked and compiled with the binary, every
+//! actions, series, and the operators' overview. Server-rendered with askama (templates checked and compiled with the binary, every
 //! value escaped unless a template says otherwise, which ours never do), plain CSS embedded in
 //! the binary, no script: every page reads and acts without JavaScript.
 //!
@@ -10,7 +10,9 @@ mod calendar;
 mod error;
 mod guard;
 mod login;
+mod operators;
 mod schedules;
+mod series;
 pub mod session;
 
 use axum::Router;
@@ -63,6 +65,8 @@ pub fn routes() -> Router<AppState> {
             get(schedules::confirm_cancel).post(schedules::cancel),
         )
         .route("/schedules/{id}/{action}", post(schedules::act))
+        .route("/series/{id}", get(series::page))
+        .route("/operators", get(operators::page))
         .route("/assets/app.css", get(style))
         .layer(axum::middleware::from_fn(headers))
 }
