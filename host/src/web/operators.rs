@@ -89,7 +89,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             name: s.name,
         })
         .collect();
-    failing.sort_by(|a, b| b.streak.cmp(&a.streak));
+    failing.sort_by_key(|f| std::cmp::Reverse(f.streak));
     let plugins = state
         .plugins
         .plugins()
