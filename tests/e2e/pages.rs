@@ -578,3 +578,208 @@ async fn the_operators_page_shows_the_queue_plugins_and_failing_schedules() {
     )));
     assert!(failing.contains("job system unreachable"), "{failing}");
 }
+
+#[tokio::test]
+async fn the_schedule_form_creates_previews_and_edits_and_names_every_bad_field() {
+    let (_d, server, api, token) = start();
+    let mut b = Browser::new(&server);
+    b.sign_in(&token).await;
+    let form = b.get("/schedules/new").await;
+    assert_eq!(form.status, 200);
+    let csrf = Browser::csrf(&form);
+    let config = export_config().to_string();
+    // Without the token nothing is created.
+    let refused = b
+        .post(
+            "/schedules/new",
+            &[
+                ("name", "x"),
+                ("job_type", "export"),
+                ("job_config", &config),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    // Every bad field at once, each beside its input; nothing saved.
+    let bad = b
+        .post(
+            "/schedules/new",
+            &[
+                ("csrf", &csrf),
+                ("name", ""),
+                ("job_type", "export"),
+                ("job_config", "{\"format\": \"mp4\""),
+                ("schedule_type", "recurring"),
+                ("timezone", "Mars/Olympus"),
+                ("recurrence_rule", "FREQ=FORTNIGHTLY"),
+                ("max_runs", "many"),
+                ("priority", "normal"),
+                ("missed_policy", "run_latest"),
+                ("overlap_policy", "skip"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("Nothing was saved"));
+    for id in [
+        "name-error",
+        "job_config-error",
+        "timezone-error",
+        "recurrence_rule-error",
+    ] {
+        assert!(bad.body.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
+    assert!(bad.body.contains("must be a whole number"));
+    assert!(api.list_all("").await.is_empty());
+    // The plugin's own check of the config is reported on the config.
+    let wrong_config = b
+        .post(
+            "/schedules/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "Export"),
+                ("job_type", "export"),
+                ("job_config", "{\"format\": \"mp4\"}"),
+                ("schedule_type", "recurring"),
+                ("timezone", "UTC"),
+                ("pattern", "daily_9am"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_config.status, 422);
+    assert!(
+        wrong_config
+            .body
+            .contains("id=\"job_config-error\">job_config.project_id: is required<"),
+        "{}",
+        wrong_config.body
+    );
+    // Preview: the next ten Mondays at 09:00 in Berlin, nothing saved.
+    let rule = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0";
+    let fields = |intent: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Monday <cut>".to_string()),
+            ("job_type", "export".to_string()),
+            ("job_config", config.clone()),
+            ("schedule_type", "recurring".to_string()),
+            ("timezone", "Europe/Berlin".to_string()),
+            ("recurrence_rule", rule.to_string()),
+            ("priority", "high".to_string()),
+            ("missed_policy", "skip".to_string()),
+            ("overlap_policy", "queue".to_string()),
+            ("intent", intent.to_string()),
+        ]
+    };
+    let as_refs = |v: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { v.clone() };
+    let send = |v: Vec<(&'static str, String)>| {
+        let b = &b;
+        async move {
+            let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post("/schedules/new", &pairs).await
+        }
+    };
+    let preview = send(as_refs(&fields("preview"))).await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    let runs = all_between(&preview.body, "<li>", "</li>");
+    let expected = api
+        .post(
+            "/v1/schedules/preview",
+            &json!({"recurrence_rule": rule, "timezone": "Europe/Berlin", "count": 10}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(runs.len(), 10);
+    for (shown, want) in runs.iter().zip(expected["occurrences"].as_array().unwrap()) {
+        let local = want["at_local"].as_str().unwrap();
+        // "2026-12-07T09:00:00+01:00" is shown as "Mon 7 Dec 2026, 09:00 CET".
+        let date = chrono::NaiveDate::parse_from_str(&local[..10], "%Y-%m-%d").unwrap();
+        assert_eq!(
+            shown,
+            &format!("{}, 09:00 CET", date.format("%a %-d %b %Y"))
+        );
+    }
+    assert!(api.list_all("").await.is_empty(), "a preview saves nothing");
+    let made = send(as_refs(&fields("save"))).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let id = made
+        .location
+        .trim_start_matches("/schedules/")
+        .trim_end_matches("?did=create")
+        .to_string();
+    let s = api.schedule(&id).await;
+    assert_eq!(
+        (
+            s["name"].as_str(),
+            s["priority"].as_str(),
+            s["missed_policy"].as_str(),
+            s["overlap_policy"].as_str()
+        ),
+        (
+            Some("Monday <cut>"),
+            Some("high"),
+            Some("skip"),
+            Some("queue")
+        )
+    );
+    assert_eq!(s["timezone"], "Europe/Berlin");
+    let next = api
+        .get(&format!("/v1/schedules/{id}/next?count=10"))
+        .await
+        .expect(200);
+    assert_eq!(next["occurrences"], expected["occurrences"]);
+    // Edit: the form comes back filled in; a bad zone changes nothing; a good edit saves.
+    let edit = b.get(&format!("/schedules/{id}/edit")).await;
+    assert_eq!(edit.status, 200);
+    assert!(
+        edit.body.contains("value=\"Monday &#60;cut&#62;\"")
+            || edit.body.contains("value=\"Monday &lt;cut&gt;\"")
+    );
+    let path = format!("/schedules/{id}/edit");
+    let edited = |name: &'static str, tz: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", name.to_string()),
+            ("job_config", config.clone()),
+            ("timezone", tz.to_string()),
+            (
+                "recurrence_rule",
+                "FREQ=DAILY;BYHOUR=7;BYMINUTE=30".to_string(),
+            ),
+            ("priority", "low".to_string()),
+            ("missed_policy", "skip".to_string()),
+            ("overlap_policy", "skip".to_string()),
+        ]
+    };
+    let post_to = |path: String, v: Vec<(&'static str, String)>| {
+        let b = &b;
+        async move {
+            let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post(&path, &pairs).await
+        }
+    };
+    let refused = post_to(path.clone(), edited("Renamed", "Nowhere/Else")).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(api.schedule(&id).await["name"], "Monday <cut>");
+    let saved = post_to(path.clone(), edited("Renamed", "America/New_York")).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let s = api.schedule(&id).await;
+    assert_eq!(
+        (
+            s["name"].as_str(),
+            s["timezone"].as_str(),
+            s["priority"].as_str()
+        ),
+        (Some("Renamed"), Some("America/New_York"), Some("low"))
+    );
+    let next = api
+        .get(&format!("/v1/schedules/{id}/next?count=1"))
+        .await
+        .expect(200);
+    assert!(
+        next["occurrences"][0]["at_local"]
+            .as_str()
+            .unwrap()
+            .contains("T07:30:00-05:00")
+    );
+}

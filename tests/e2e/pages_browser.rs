@@ -226,3 +226,74 @@ async fn a_form_on_another_origin_cannot_act_through_the_signed_in_browser() {
     wait_text(&b, "h1", "Forbidden").await;
     assert_eq!(api.schedule(&id).await["status"], "active");
 }
+
+#[tokio::test]
+async fn the_schedule_forms_preview_follows_the_rule_as_it_is_typed() {
+    let Some(b) = Browser::start(1280).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let token = server.token(&uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&server, Some(token.clone()));
+    let base = format!("http://{}", server.addr);
+    b.goto(&format!("{base}/schedules/new")).await;
+    b.type_into("#token", &token).await;
+    b.click("button[type=submit]").await;
+    wait_url(&b, "/schedules/new").await;
+    assert_eq!(unlabelled(&b).await, 0, "every control has a label");
+    b.type_into("#name", "Friday wrap").await;
+    b.click("#job_type option[value=export]").await;
+    b.clear("#job_config").await;
+    b.type_into("#job_config", &export_config().to_string())
+        .await;
+    b.clear("#timezone").await;
+    b.type_into("#timezone", "Australia/Lord_Howe").await;
+    b.type_into(
+        "#recurrence_rule",
+        "FREQ=WEEKLY;BYDAY=FR;BYHOUR=17;BYMINUTE=0",
+    )
+    .await;
+    // No button pressed: the script asks for the preview as the fields change.
+    for _ in 0..100 {
+        if b.count("#preview-runs li").await == 10
+            && b.text("#preview-runs li:first-child")
+                .await
+                .starts_with("Fri")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(b.count("#preview-runs li").await, 10);
+    assert_eq!(b.text("#schema summary").await, "Fields of export");
+    let first = b.text("#preview-runs li:first-child").await;
+    // Lord Howe keeps summer time (+11, half an hour ahead of standard time) until April.
+    assert!(
+        first.starts_with("Fri") && first.ends_with("17:00 +11"),
+        "{first}"
+    );
+    b.screenshot(&shots().join("schedule-form.png")).await;
+    assert!(api.list_all("").await.is_empty(), "previews save nothing");
+    b.click("#save").await;
+    for _ in 0..100 {
+        if b.url().await.contains("?did=create") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let errors = b
+        .script("return [...document.querySelectorAll('.field-error, .error')].map(e => e.textContent).join(' | ');")
+        .await;
+    assert_eq!(errors, "", "the form was refused");
+    wait_url(&b, "?did=create").await;
+    assert_eq!(
+        b.text("#schedule-when").await,
+        format!(
+            "Every Friday at 17:00 from {}, Australia/Lord_Howe",
+            api.list_all("").await[0]["recurrence_rule"]["start_date"]
+                .as_str()
+                .unwrap()
+        )
+    );
+}

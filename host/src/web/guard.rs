@@ -77,6 +77,19 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 /// A form post from a signed-in browser on one of this site's pages.
 pub struct Posted {
     pub viewer: Viewer,
+    body: axum::body::Bytes,
+}
+
+impl Posted {
+    /// The form's fields (the CSRF token among them) as `T`.
+    pub fn form<T: serde::de::DeserializeOwned>(&self) -> Result<T, PageError> {
+        serde_urlencoded::from_bytes(&self.body).map_err(|e| {
+            PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("The form is malformed: {e}"),
+            )
+        })
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -115,6 +128,7 @@ impl FromRequest<AppState> for Posted {
         }
         Ok(Posted {
             viewer: Viewer { session, id },
+            body,
         })
     }
 }

@@ -1,12 +1,14 @@
 //! The pages for people, served beside `/v1`: sign-in, the calendar, schedules with their
 //! actions, series, and the operators' overview. Server-rendered with askama (templates checked and compiled with the binary, every
 //! value escaped unless a template says otherwise, which ours never do), plain CSS embedded in
-//! the binary, no script: every page reads and acts without JavaScript.
+//! the binary, and one small script for the schedule form's live preview: every page reads and
+//! acts without JavaScript.
 //!
 //! Pages call the same service as the API, so a page shows and changes exactly what the API
 //! would; `guard` decides who may, `session` remembers who signed in.
 
 mod calendar;
+mod editor;
 mod error;
 mod guard;
 mod login;
@@ -39,16 +41,25 @@ impl Nav {
 }
 
 const STYLE: &str = include_str!("../../assets/app.css");
+const SCRIPT: &str = include_str!("../../assets/app.js");
 
-async fn style() -> Response {
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        STYLE,
+        body,
     )
         .into_response()
+}
+
+async fn style() -> Response {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
 }
 
 /// The pages' routes; `api::router` mounts them beside `/v1`.
@@ -59,7 +70,12 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::sign_out))
         .route("/calendar", get(calendar::page))
         .route("/schedules", get(schedules::list))
+        .route("/schedules/new", get(editor::new_form).post(editor::create))
         .route("/schedules/{id}", get(schedules::page))
+        .route(
+            "/schedules/{id}/edit",
+            get(editor::edit_form).post(editor::save),
+        )
         .route(
             "/schedules/{id}/cancel",
             get(schedules::confirm_cancel).post(schedules::cancel),
@@ -68,6 +84,7 @@ pub fn routes() -> Router<AppState> {
         .route("/series/{id}", get(series::page))
         .route("/operators", get(operators::page))
         .route("/assets/app.css", get(style))
+        .route("/assets/app.js", get(script))
         .layer(axum::middleware::from_fn(headers))
 }
 
@@ -82,8 +99,8 @@ async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> R
     set(
         h,
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
+         img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "same-origin");

@@ -253,6 +253,8 @@ fn notice(did: Option<&str>) -> Option<&'static str> {
         "cancel" => Some("Cancelled. It will not run again."),
         "run" => Some("A run was started; it appears below once it is recorded."),
         "clone" => Some("This is the new copy."),
+        "create" => Some("Created."),
+        "edit" => Some("Saved."),
         _ => None,
     }
 }

@@ -159,6 +159,12 @@ impl Browser {
         .await;
     }
 
+    pub async fn clear(&self, css: &str) {
+        let e = self.find(css).await;
+        self.call("POST", &format!("/element/{e}/clear"), None)
+            .await;
+    }
+
     pub async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
         let v = self.call("GET", &format!("/element/{e}/text"), None).await;
