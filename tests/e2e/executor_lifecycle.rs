@@ -80,6 +80,46 @@ async fn overlap_skip_records_a_skipped_execution() {
         2,
         "a skipped occurrence is not a run"
     );
+    // The calendar lists the skipped run with why it did not run.
+    let query = sgsched::calendar::CalendarQuery {
+        start: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        end: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        tz: chrono_tz::UTC,
+        group_by: sgsched::calendar::GroupBy::Day,
+        include_completed: false,
+        include_cancelled: false,
+        job_type: None,
+    };
+    let version = h.sched.data_version(h.user);
+    let cal = h
+        .sched
+        .calendar(h.user, version, query, &Default::default())
+        .await
+        .unwrap();
+    let past: Vec<_> = cal.days[0]
+        .items
+        .iter()
+        .filter_map(|it| match &it.kind {
+            sgsched::calendar::ItemKind::Past {
+                status,
+                skip_reason,
+                ..
+            } => Some((it.at, *status, *skip_reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        past,
+        [
+            (utc(2026, 3, 2, 9, 1), ExecutionStatus::Completed, None),
+            (
+                utc(2026, 3, 2, 9, 2),
+                ExecutionStatus::Skipped,
+                Some(sgsched::model::SkipReason::Overlap)
+            ),
+            (utc(2026, 3, 2, 9, 3), ExecutionStatus::Completed, None),
+        ]
+    );
 }
 
 #[tokio::test]

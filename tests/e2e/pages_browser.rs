@@ -131,6 +131,17 @@ async fn a_creator_signs_in_reads_the_calendar_and_pauses_and_cancels_a_schedule
     assert_eq!(b.count("#next-runs li").await, 10);
     assert_eq!(unlabelled(&b).await, 0);
     b.screenshot(&shots().join("schedule.png")).await;
+    // Run now: the run shows in the page's executions once recorded.
+    b.click("#run-now").await;
+    wait_url(&b, "?did=run").await;
+    for _ in 0..100 {
+        if b.count("#executions tbody tr").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        b.goto(&format!("{base}/schedules/{id}")).await;
+    }
+    assert_eq!(b.count("#executions tbody tr").await, 1);
     b.click("#pause").await;
     wait_text(&b, "#schedule-status", "paused").await;
     assert_eq!(api.schedule(&id).await["status"], "paused");
@@ -181,6 +192,100 @@ async fn a_creator_signs_in_reads_the_calendar_and_pauses_and_cancels_a_schedule
     b.screenshot(&shots().join("calendar-week-phone.png")).await;
     b.goto(&format!("{base}/schedules/{id}")).await;
     b.screenshot(&shots().join("schedule-phone.png")).await;
+    // Signing out ends the session: the pages ask to sign in again.
+    b.click(".signout button").await;
+    wait_url(&b, "/login").await;
+    b.goto(&format!("{base}/calendar")).await;
+    wait_url(&b, "/login?next=").await;
+}
+
+#[tokio::test]
+async fn the_calendar_shows_why_not_and_local_times_across_dst_in_two_zones() {
+    let Some(b) = Browser::start(1280).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let token = server.token(&uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&server, Some(token.clone()));
+    // 10:00 in Berlin every day: Good Friday (26 March 2027) and Easter Monday (29th) are
+    // German holidays, the 27th an exception; Berlin moves to summer time on the 28th, New York did on the 14th.
+    api.create(&json!({
+        "name": "Morning cut", "job_type": "export", "job_config": export_config(),
+        "schedule_type": "recurring", "timezone": "Europe/Berlin",
+        "recurrence_rule": {"frequency": "daily", "time_of_day": "10:00", "start_date": "2027-03-22",
+            "exceptions": ["2027-03-27", {"holiday_calendar": "DE", "action": "skip"}]}
+    }))
+    .await;
+    let base = format!("http://{}", server.addr);
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("#token", &token).await;
+    b.click("button[type=submit]").await;
+    wait_url(&b, "/calendar").await;
+    let week = |zone: &str| format!("{base}/calendar?view=week&date=2027-03-24&timezone={zone}");
+    let times = "return [...document.querySelectorAll('.entry')].map(e => \
+                 e.querySelector('.time').textContent + ' ' + e.querySelector('.badge').textContent);";
+    b.goto(&week("Europe%2FBerlin")).await;
+    assert_eq!(
+        b.script(times).await,
+        json!([
+            "10:00 CET planned",
+            "10:00 CET planned",
+            "10:00 CET planned",
+            "10:00 CET planned",
+            "10:00 CET removed",
+            "10:00 CET removed",
+            "10:00 CEST planned"
+        ])
+    );
+    let why = "return [...document.querySelectorAll('.why')].map(e => e.textContent);";
+    assert_eq!(
+        b.script(why).await,
+        json!([
+            "Not run: a holiday in the DE calendar.",
+            "Not run: an exception date of the schedule."
+        ])
+    );
+    b.screenshot(&shots().join("calendar-why-not.png")).await;
+    b.goto(&week("America%2FNew_York")).await;
+    assert_eq!(
+        b.script(times).await,
+        json!([
+            "05:00 EDT planned",
+            "05:00 EDT planned",
+            "05:00 EDT planned",
+            "05:00 EDT planned",
+            "05:00 EDT removed",
+            "05:00 EDT removed",
+            "04:00 EDT planned"
+        ])
+    );
+    b.goto(&format!(
+        "{base}/calendar?view=month&date=2027-03-01&timezone=Europe%2FBerlin"
+    ))
+    .await;
+    let counts = "return [...document.querySelectorAll('td[data-date]')]\
+                  .filter(td => td.querySelector('.count'))\
+                  .map(td => td.dataset.date + ' ' + td.querySelector('.count').textContent.trim());";
+    assert_eq!(
+        b.script(counts).await,
+        json!([
+            "2027-03-22 1 run",
+            "2027-03-23 1 run",
+            "2027-03-24 1 run",
+            "2027-03-25 1 run",
+            "2027-03-28 1 run",
+            "2027-03-30 1 run",
+            "2027-03-31 1 run",
+            "2027-04-01 1 run",
+            "2027-04-02 1 run",
+            "2027-04-03 1 run",
+            "2027-04-04 1 run"
+        ])
+    );
+    b.click("td[data-date='2027-03-28'] a").await;
+    wait_url(&b, "view=day").await;
+    assert_eq!(b.script(times).await, json!(["10:00 CEST planned"]));
 }
 
 #[tokio::test]
@@ -249,6 +354,31 @@ async fn the_schedule_forms_preview_follows_the_rule_as_it_is_typed() {
         .await;
     b.clear("#timezone").await;
     b.type_into("#timezone", "Australia/Lord_Howe").await;
+    // A pattern first: its runs are previewed as soon as it is chosen.
+    b.click("#pattern option[value=first_of_month]").await;
+    for _ in 0..100 {
+        if b.count("#preview-runs li").await == 10
+            && b.text("#preview-runs li:first-child")
+                .await
+                .starts_with("Fri 1 Jan 2027, 12:00")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        b.text("#preview-runs li:first-child").await,
+        "Fri 1 Jan 2027, 12:00 +11"
+    );
+    assert_eq!(
+        b.text("#preview-runs li:nth-child(4)").await,
+        "Thu 1 Apr 2027, 12:00 +11"
+    );
+    assert_eq!(
+        b.text("#preview-runs li:nth-child(5)").await,
+        "Sat 1 May 2027, 12:00 +1030"
+    );
+    // Then a rule by hand, which the pattern gives way to.
     b.type_into(
         "#recurrence_rule",
         "FREQ=WEEKLY;BYDAY=FR;BYHOUR=17;BYMINUTE=0",
@@ -259,7 +389,7 @@ async fn the_schedule_forms_preview_follows_the_rule_as_it_is_typed() {
         if b.count("#preview-runs li").await == 10
             && b.text("#preview-runs li:first-child")
                 .await
-                .starts_with("Fri")
+                .ends_with("17:00 +11")
         {
             break;
         }

@@ -90,6 +90,10 @@ pub struct ItemView {
     /// Status `removed`: why the rule's occurrence does not run at this time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed: Option<RemovedView>,
+    /// Status `skipped`: why the run did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::model::SkipReason>)]
+    pub skip_reason: Option<&'static str>,
 }
 
 /// Why an occurrence of a schedule's rule does not run at its own time.
@@ -305,13 +309,21 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
         .iter()
         .map(|it| {
             let s = &c.schedules[it.schedule];
-            let (status, execution_id, removed) = match &it.kind {
+            let (status, execution_id, removed, skip_reason) = match &it.kind {
                 ItemKind::Past {
                     status,
                     execution_id,
-                } => (status.as_str(), Some(execution_id.to_string()), None),
-                ItemKind::Planned => ("planned", None, None),
-                ItemKind::Removed(why) => ("removed", None, Some(RemovedView::new(q.tz, why))),
+                    skip_reason,
+                } => (
+                    status.as_str(),
+                    Some(execution_id.to_string()),
+                    None,
+                    skip_reason.map(|r| r.as_str()),
+                ),
+                ItemKind::Planned => ("planned", None, None, None),
+                ItemKind::Removed(why) => {
+                    ("removed", None, Some(RemovedView::new(q.tz, why)), None)
+                }
             };
             ItemView {
                 at: format_utc(it.at),
@@ -324,6 +336,7 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
                 priority: s.priority.as_str(),
                 schedule_status: s.status().as_str(),
                 removed,
+                skip_reason,
             }
         })
         .collect();

@@ -23,7 +23,7 @@ use chrono_tz::Tz;
 pub use self::gather::{Context, MAX_SCHEDULES, gather};
 use self::planned::{Span, Zones, ceil_div, planned};
 pub use self::plans::{Listed, Plan, Plans};
-use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus};
+use crate::model::{ExecutionId, ExecutionStatus, Schedule, ScheduleStatus, SkipReason};
 use crate::recurrence::Removal;
 use crate::store::WindowRuns;
 use crate::timezone::resolve_local;
@@ -120,6 +120,8 @@ pub enum ItemKind {
     Past {
         status: ExecutionStatus,
         execution_id: ExecutionId,
+        /// Why a skipped run did not run.
+        skip_reason: Option<SkipReason>,
     },
     Planned,
     Removed(Removal),
@@ -248,6 +250,7 @@ impl Builder {
                 let kind = ItemKind::Past {
                     status: run.status,
                     execution_id: run.id,
+                    skip_reason: run.skip_reason,
                 };
                 days.list(days.day_of(run.at), run.at, kind);
             }

@@ -166,6 +166,7 @@ fn max_runs_pause_and_status_filters() {
         at: Utc.with_ymd_and_hms(2027, 1, 3, 5, 0, 0).unwrap(),
         id: uuid::Uuid::now_v7(),
         status: ExecutionStatus::Pending,
+        skip_reason: None,
     };
     let past = WindowRuns {
         counts: vec![0, 1],
@@ -185,7 +186,8 @@ fn max_runs_pause_and_status_filters() {
         c.days[1].items[0].kind,
         ItemKind::Past {
             status: ExecutionStatus::Pending,
-            execution_id: run.id
+            execution_id: run.id,
+            skip_reason: None,
         }
     );
 }
@@ -200,7 +202,8 @@ fn past_runs_are_counted_and_only_the_listed_ones_shown() {
         listed: vec![RunMark {
             at: Utc.with_ymd_and_hms(2027, 1, 2, 1, 0, 0).unwrap(),
             id: uuid::Uuid::now_v7(),
-            status: ExecutionStatus::Completed,
+            status: ExecutionStatus::Skipped,
+            skip_reason: Some(SkipReason::Overlap),
         }],
     };
     let mut b = Builder::new(q);
@@ -208,6 +211,15 @@ fn past_runs_are_counted_and_only_the_listed_ones_shown() {
     let c = b.finish();
     assert_eq!(counts(&c), [2]);
     assert_eq!(c.days[0].items.len(), 1);
+    // A skipped run is listed with why it did not run.
+    assert!(matches!(
+        c.days[0].items[0].kind,
+        ItemKind::Past {
+            status: ExecutionStatus::Skipped,
+            skip_reason: Some(SkipReason::Overlap),
+            ..
+        }
+    ));
     assert!(c.days[0].truncated);
 }
 

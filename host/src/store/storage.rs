@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use super::StoreError;
 use crate::model::{
     Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Priority, RunStats, Schedule,
-    ScheduleId, ScheduleStatus, Series, SeriesId, UserId,
+    ScheduleId, ScheduleStatus, Series, SeriesId, SkipReason, UserId,
 };
 
 /// Reads inside the writer's transaction.
@@ -253,6 +253,8 @@ pub struct RunMark {
     pub at: DateTime<Utc>,
     pub id: ExecutionId,
     pub status: ExecutionStatus,
+    /// Why a skipped run did not run.
+    pub skip_reason: Option<SkipReason>,
 }
 
 /// One schedule's runs inside a window cut into buckets (a calendar's days).
@@ -411,6 +413,7 @@ pub trait ViewReads: ScheduleReads + ExecutionReads {
                         at: e.scheduled_for,
                         id: e.id,
                         status: e.status,
+                        skip_reason: e.skip_reason,
                     });
                 }
             }

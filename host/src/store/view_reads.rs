@@ -42,6 +42,8 @@ pub(super) fn schedule_with_recent(
 #[derive(Deserialize)]
 struct StatusOnly {
     status: ExecutionStatus,
+    #[serde(default)]
+    skip_reason: Option<crate::model::SkipReason>,
 }
 
 pub(super) fn runs_in_window(
@@ -82,8 +84,16 @@ pub(super) fn runs_in_window(
                 let bytes = records.get(id.as_bytes().as_slice())?.ok_or_else(|| {
                     StoreError::Corrupt(format!("index names missing execution {id}"))
                 })?;
-                let status = decode::<StatusOnly>(bytes.value())?.status;
-                window.listed.push(RunMark { at, id, status });
+                let StatusOnly {
+                    status,
+                    skip_reason,
+                } = decode(bytes.value())?;
+                window.listed.push(RunMark {
+                    at,
+                    id,
+                    status,
+                    skip_reason,
+                });
             }
         }
         out.push(window);

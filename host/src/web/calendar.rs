@@ -382,7 +382,11 @@ fn day_column(
         .map(|it| {
             let s = &cal.schedules[it.schedule];
             let (status, why) = match &it.kind {
-                ItemKind::Past { status, .. } => (status.as_str(), None),
+                ItemKind::Past {
+                    status,
+                    skip_reason,
+                    ..
+                } => (status.as_str(), skip_reason.map(|r| sentence(r.message()))),
                 ItemKind::Planned if s.status() == ScheduleStatus::Paused => (
                     "paused",
                     Some(
@@ -426,5 +430,14 @@ fn day_column(
         count: d.total_count,
         entries,
         truncated: d.truncated,
+    }
+}
+
+/// `text` as a sentence: a capital first letter and a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
     }
 }

@@ -18,6 +18,7 @@ fn first(paths: &[&str]) -> Option<PathBuf> {
 
 pub struct Browser {
     driver: Child,
+    _profile: tempfile::TempDir,
     http: reqwest::Client,
     session: String,
     base: String,
@@ -66,16 +67,22 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // A fresh profile per browser, gone with it.
+        let profile = tempfile::tempdir().unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--no-first-run",
+                         format!("--user-data-dir={}", profile.path().display()),
                          format!("--window-size={width},1000"), "--lang=en-GB"]
             }
         }}});
         let mut browser = Browser {
             driver: child,
+            _profile: profile,
             http,
             session: String::new(),
             base,
