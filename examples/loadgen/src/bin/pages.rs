@@ -1,5 +1,5 @@
 //! `cargo run --release -p loadgen --bin pages -- [--bin target/release/sgsched]
-//! [--schedules 1000] [--requests 200]`
+//! [--schedules 1000] [--requests 1000]`
 //!
 //! The month page against the JSON calendar for the same query, through a real `sgsched
 //! serve`: one user with `--schedules` schedules (daily, weekday, twice-monthly and six-hourly
@@ -21,7 +21,8 @@ struct Args {
     bin: String,
     #[arg(long, default_value_t = 1000)]
     schedules: usize,
-    #[arg(long, default_value_t = 200)]
+    /// Rounds; a p99 needs some hundreds to be more than the worst few.
+    #[arg(long, default_value_t = 1000)]
     requests: usize,
 }
 
