@@ -130,10 +130,11 @@ pub fn json<T: Serialize>(records: &[T]) -> Result<Value, StoreError> {
 
 /// A record from the first column of `row`, which holds `to_jsonb(…)` of a table row.
 pub fn decode<T: DeserializeOwned>(row: &Row) -> Result<T, StoreError> {
-    let v: Value = row
+    // Straight from the jsonb bytes into the record, without a `Value` tree between.
+    let tokio_postgres::types::Json(record) = row
         .try_get(0)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    serde_json::from_value(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(record)
 }
 
 pub fn decode_all<T: DeserializeOwned>(rows: &[Row]) -> Result<Vec<T>, StoreError> {
