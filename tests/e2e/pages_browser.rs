@@ -20,7 +20,7 @@ fn shots() -> PathBuf {
 /// Poll until the page's `css` text is `want` (a click's navigation takes a moment).
 async fn wait_text(b: &Browser, css: &str, want: &str) {
     for _ in 0..100 {
-        if b.count(css).await > 0 && b.text(css).await == want {
+        if b.try_text(css).await.as_deref() == Some(want) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -44,6 +44,35 @@ async fn wait_url(b: &Browser, part: &str) {
     );
 }
 
+/// A server with one user: its data dir, the server, an API client and the user's token.
+fn server() -> (tempfile::TempDir, Server, Api, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let token = server.token(&uuid::Uuid::new_v4().to_string());
+    let api = Api::new(&server, Some(token.clone()));
+    (dir, server, api, token)
+}
+
+/// Sign in through the login form at `base`.
+async fn sign_in(b: &Browser, base: &str, token: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("#token", token).await;
+    b.click("button[type=submit]").await;
+    wait_url(b, "/calendar").await;
+}
+
+/// Poll until the form's preview lists ten runs and its first one is as `want` says (the
+/// script fetches it after a change).
+async fn wait_preview(b: &Browser, want: impl Fn(&str) -> bool) {
+    for _ in 0..100 {
+        let first = b.try_text("#preview-runs li:first-child").await;
+        if b.count("#preview-runs li").await == 10 && first.as_deref().is_some_and(&want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Controls without a label a screen reader would read.
 async fn unlabelled(b: &Browser) -> i64 {
     b.script(
@@ -61,10 +90,7 @@ async fn a_creator_signs_in_reads_the_calendar_and_pauses_and_cancels_a_schedule
     let Some(b) = Browser::start(1280).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
-    let token = server.token(&uuid::Uuid::new_v4().to_string());
-    let api = Api::new(&server, Some(token.clone()));
+    let (_dir, server, api, token) = server();
     let evil = "<img src=x onerror=\"document.body.dataset.owned='yes'\">";
     let s = api
         .create(&json!({
@@ -106,7 +132,10 @@ async fn a_creator_signs_in_reads_the_calendar_and_pauses_and_cancels_a_schedule
     // Next week is wholly ahead: the daily run each day and the weekday run five times.
     b.click("#next").await;
     for _ in 0..100 {
-        if b.text("#cal-heading").await != this_week {
+        if b.try_text("#cal-heading")
+            .await
+            .is_some_and(|h| h != this_week)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -204,10 +233,7 @@ async fn the_calendar_shows_why_not_and_local_times_across_dst_in_two_zones() {
     let Some(b) = Browser::start(1280).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
-    let token = server.token(&uuid::Uuid::new_v4().to_string());
-    let api = Api::new(&server, Some(token.clone()));
+    let (_dir, server, api, token) = server();
     // 10:00 in Berlin every day: Good Friday (26 March 2027) and Easter Monday (29th) are
     // German holidays, the 27th an exception; Berlin moves to summer time on the 28th, New York did on the 14th.
     api.create(&json!({
@@ -218,10 +244,7 @@ async fn the_calendar_shows_why_not_and_local_times_across_dst_in_two_zones() {
     }))
     .await;
     let base = format!("http://{}", server.addr);
-    b.goto(&format!("{base}/login")).await;
-    b.type_into("#token", &token).await;
-    b.click("button[type=submit]").await;
-    wait_url(&b, "/calendar").await;
+    sign_in(&b, &base, &token).await;
     let week = |zone: &str| format!("{base}/calendar?view=week&date=2027-03-24&timezone={zone}");
     let times = "return [...document.querySelectorAll('.entry')].map(e => \
                  e.querySelector('.time').textContent + ' ' + e.querySelector('.badge').textContent);";
@@ -293,10 +316,7 @@ async fn a_form_on_another_origin_cannot_act_through_the_signed_in_browser() {
     let Some(b) = Browser::start(1024).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
-    let token = server.token(&uuid::Uuid::new_v4().to_string());
-    let api = Api::new(&server, Some(token.clone()));
+    let (_dir, server, api, token) = server();
     let s = api
         .create(&json!({
             "name": "Target", "job_type": "export", "job_config": export_config(),
@@ -306,10 +326,7 @@ async fn a_form_on_another_origin_cannot_act_through_the_signed_in_browser() {
         .await;
     let id = Api::id(&s);
     let base = format!("http://{}", server.addr);
-    b.goto(&format!("{base}/login")).await;
-    b.type_into("#token", &token).await;
-    b.click("button[type=submit]").await;
-    wait_url(&b, "/calendar").await;
+    sign_in(&b, &base, &token).await;
     // Another origin's page with a form aimed at the pause button's address.
     let evil = format!(
         "<!doctype html><form method=post action='{base}/schedules/{id}/pause'>\
@@ -337,10 +354,7 @@ async fn the_schedule_forms_preview_follows_the_rule_as_it_is_typed() {
     let Some(b) = Browser::start(1280).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
-    let token = server.token(&uuid::Uuid::new_v4().to_string());
-    let api = Api::new(&server, Some(token.clone()));
+    let (_dir, server, api, token) = server();
     let base = format!("http://{}", server.addr);
     b.goto(&format!("{base}/schedules/new")).await;
     b.type_into("#token", &token).await;
@@ -356,16 +370,7 @@ async fn the_schedule_forms_preview_follows_the_rule_as_it_is_typed() {
     b.type_into("#timezone", "Australia/Lord_Howe").await;
     // A pattern first: its runs are previewed as soon as it is chosen.
     b.click("#pattern option[value=first_of_month]").await;
-    for _ in 0..100 {
-        if b.count("#preview-runs li").await == 10
-            && b.text("#preview-runs li:first-child")
-                .await
-                .starts_with("Fri 1 Jan 2027, 12:00")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_preview(&b, |first| first.starts_with("Fri 1 Jan 2027, 12:00")).await;
     assert_eq!(
         b.text("#preview-runs li:first-child").await,
         "Fri 1 Jan 2027, 12:00 +11"
@@ -385,16 +390,7 @@ async fn the_schedule_forms_preview_follows_the_rule_as_it_is_typed() {
     )
     .await;
     // No button pressed: the script asks for the preview as the fields change.
-    for _ in 0..100 {
-        if b.count("#preview-runs li").await == 10
-            && b.text("#preview-runs li:first-child")
-                .await
-                .ends_with("17:00 +11")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_preview(&b, |first| first.ends_with("17:00 +11")).await;
     assert_eq!(b.count("#preview-runs li").await, 10);
     assert_eq!(b.text("#schema summary").await, "Fields of export");
     let first = b.text("#preview-runs li:first-child").await;

@@ -162,6 +162,13 @@ impl ScheduleForm {
     }
 }
 
+/// Whether an error at `path` belongs to the form's `field` (it or anything inside it, as
+/// `job_config.format` or `recurrence_rule.days_of_week[0]`).
+fn within(field: &str, path: &str) -> bool {
+    path.strip_prefix(field)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+}
+
 struct SchemaField {
     name: String,
     kind: String,
@@ -191,15 +198,10 @@ struct FormPage {
 impl FormPage {
     /// The errors of `field` and of anything inside it (`job_config.format`), joined.
     fn error_for(&self, field: &str) -> String {
-        let inside = |f: &str| {
-            f == field
-                || f.strip_prefix(field)
-                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-        };
         let all: Vec<String> = self
             .errors
             .iter()
-            .filter(|e| inside(&e.field))
+            .filter(|e| within(field, &e.field))
             .map(|e| {
                 if e.field == field {
                     e.message.clone()
@@ -213,28 +215,12 @@ impl FormPage {
 
     /// Errors of fields the form has no place for (the body as a whole).
     fn other_errors(&self) -> Vec<String> {
-        const PLACED: &[&str] = &[
-            "name",
-            "description",
-            "job_type",
-            "job_config",
-            "schedule_type",
-            "scheduled_at",
-            "timezone",
-            "recurrence_rule",
-            "priority",
-            "max_runs",
-            "missed_policy",
-            "overlap_policy",
-        ];
         self.errors
             .iter()
             .filter(|e| {
-                !PLACED.iter().any(|p| {
-                    e.field == *p
-                        || e.field.starts_with(&format!("{p}."))
-                        || e.field.starts_with(&format!("{p}["))
-                })
+                !body::CREATE_FIELDS
+                    .iter()
+                    .any(|field| within(field, &e.field))
             })
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect()

@@ -96,6 +96,13 @@ impl Browser {
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let v = self.try_call(method, path, body).await;
+        assert!(v["error"].is_null(), "webdriver {method} {path}: {}", v);
+        v
+    }
+
+    /// The answer's value, an error included (`{"error": …}`).
+    async fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let url = if self.session.is_empty() {
             format!("{}{path}", self.base)
         } else {
@@ -108,11 +115,6 @@ impl Browser {
         };
         let resp = req.send().await.expect("chromedriver answers");
         let v: Value = resp.json().await.expect("chromedriver answers JSON");
-        assert!(
-            v["value"]["error"].is_null(),
-            "webdriver {method} {path}: {}",
-            v["value"]
-        );
         v["value"].clone()
     }
 
@@ -170,6 +172,22 @@ impl Browser {
         let e = self.find(css).await;
         self.call("POST", &format!("/element/{e}/clear"), None)
             .await;
+    }
+
+    /// The text of `css`, or `None` while there is none (a page being replaced, say).
+    pub async fn try_text(&self, css: &str) -> Option<String> {
+        let found = self
+            .try_call(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        let e = found[ELEMENT].as_str()?;
+        let v = self
+            .try_call("GET", &format!("/element/{e}/text"), None)
+            .await;
+        v.as_str().map(str::to_string)
     }
 
     pub async fn text(&self, css: &str) -> String {

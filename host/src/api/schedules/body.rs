@@ -8,7 +8,7 @@ use crate::model::{MissedPolicy, OverlapPolicy, Priority, ScheduleType};
 use crate::recurrence::FieldError;
 use crate::service::{DraftParts, PatchParts, PreviewParts};
 
-const CREATE_FIELDS: &[&str] = &[
+pub const CREATE_FIELDS: &[&str] = &[
     "name",
     "description",
     "job_type",
