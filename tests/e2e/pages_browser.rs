@@ -220,6 +220,10 @@ async fn a_creator_signs_in_reads_the_calendar_and_pauses_and_cancels_a_schedule
     assert_eq!(overflow, false, "the week view fits a phone");
     b.screenshot(&shots().join("calendar-week-phone.png")).await;
     b.goto(&format!("{base}/schedules/{id}")).await;
+    let overflow = b
+        .script("return document.documentElement.scrollWidth > window.innerWidth + 1;")
+        .await;
+    assert_eq!(overflow, false, "a long name wraps on a phone");
     b.screenshot(&shots().join("schedule-phone.png")).await;
     // Signing out ends the session: the pages ask to sign in again.
     b.click(".signout button").await;
@@ -422,4 +426,111 @@ async fn the_schedule_forms_preview_follows_the_rule_as_it_is_typed() {
                 .unwrap()
         )
     );
+}
+
+/// The pages over a harness's scheduler (its clock is a test's), as `serve` would mount them.
+async fn serve_pages(h: &common::harness::Harness) -> (String, String) {
+    use sgsched::api::{self, AppParts, AppState, TokenCache};
+    let token = sgsched::tokens::create(h.dir.path(), h.user).unwrap();
+    let state = AppState::new(AppParts {
+        plugins: h.sched.plugins().clone(),
+        scheduler: h.sched.clone(),
+        tokens: TokenCache::new(sgsched::tokens::inbox(h.dir.path())),
+        job_system_kind: "test",
+        dispatcher: Some(h.dispatcher.clone()),
+        api_rate: None,
+        calendar_cache: Default::default(),
+        calendar: Default::default(),
+        sessions: Default::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(api::run(
+        listener,
+        state,
+        api::HEADER_TIMEOUT,
+        std::future::pending(),
+    ));
+    (format!("http://{addr}"), token)
+}
+
+#[tokio::test]
+async fn the_calendar_says_why_runs_were_skipped_for_overlap_and_while_paused() {
+    use common::harness::*;
+    use sgsched::model::{ExecutionStatus, MissedPolicy, OverlapPolicy, StatusAction};
+    let Some(b) = Browser::start(1280).await else {
+        return;
+    };
+    let jobs = RecordingJobs::new();
+    let h = Harness::start(Setup {
+        executor: wide_limits(),
+        ..Setup::new(jobs.clone())
+    })
+    .await;
+    let rule = json!({"frequency": "minutely", "interval": 1, "time_of_day": "09:01", "start_date": "2026-03-02"});
+    let every_minute = recurring("Every minute", "UTC", rule);
+    let id = h
+        .create(with_missed(
+            with_overlap(every_minute, OverlapPolicy::Skip),
+            MissedPolicy::Skip,
+        ))
+        .await
+        .id;
+    // The 09:01 run holds on at the job system while 09:02 falls due: 09:02 is skipped.
+    jobs.close();
+    h.set(utc(2026, 3, 2, 9, 1));
+    h.until(
+        "the first run is running",
+        Duration::from_secs(10),
+        || async { jobs.log().len() == 1 },
+    )
+    .await;
+    h.set(utc(2026, 3, 2, 9, 2));
+    h.until(
+        "the overlap is recorded",
+        Duration::from_secs(10),
+        || async { h.executions(id).await.len() == 2 },
+    )
+    .await;
+    jobs.open();
+    h.settle().await;
+    // Paused through 09:03 and 09:04; resumed at 09:04:30, 09:03 is recorded as missed while
+    // paused and 09:04, inside the grace window, still runs.
+    h.sched
+        .transition(h.user, id, StatusAction::Pause)
+        .await
+        .unwrap();
+    h.set(utc(2026, 3, 2, 9, 4) + chrono::Duration::seconds(30));
+    h.settle().await;
+    h.sched.resume(h.user, id, false).await.unwrap();
+    h.settle().await;
+    assert_eq!(
+        statuses(&h.executions(id).await),
+        [
+            ExecutionStatus::Completed,
+            ExecutionStatus::Skipped,
+            ExecutionStatus::Skipped,
+            ExecutionStatus::Completed
+        ]
+    );
+    let (base, token) = serve_pages(&h).await;
+    sign_in(&b, &base, &token).await;
+    b.goto(&format!(
+        "{base}/calendar?view=day&date=2026-03-02&timezone=UTC"
+    ))
+    .await;
+    let rows = "return [...document.querySelectorAll('.entry')].slice(0, 5).map(e => \
+                e.querySelector('.time').textContent + ' ' + e.querySelector('.badge').textContent \
+                + ' ' + (e.querySelector('.why') ? e.querySelector('.why').textContent : ''));";
+    assert_eq!(
+        b.script(rows).await,
+        json!([
+            "09:01 UTC completed ",
+            "09:02 UTC skipped Skipped: the previous run was still running (overlap policy skip).",
+            "09:03 UTC skipped Missed while the schedule was paused.",
+            "09:04 UTC completed ",
+            "09:05 UTC planned "
+        ])
+    );
+    b.screenshot(&shots().join("calendar-skipped.png")).await;
 }

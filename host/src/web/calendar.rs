@@ -16,7 +16,6 @@ use super::error::PageError;
 use super::guard::Viewer;
 use crate::api::AppState;
 use crate::calendar::{CalendarQuery, Day, GroupBy, ItemKind, week_start};
-use crate::model::ScheduleStatus;
 use crate::recurrence::Removal;
 use crate::timezone::parse_timezone;
 
@@ -214,7 +213,6 @@ const LEGEND: &[(&str, &str)] = &[
     ("failed", "Failed"),
     ("skipped", "Skipped"),
     ("cancelled", "Cancelled"),
-    ("paused", "Paused (will not run)"),
     ("removed", "Not run (see why)"),
 ];
 
@@ -387,13 +385,6 @@ fn day_column(
                     skip_reason,
                     ..
                 } => (status.as_str(), skip_reason.map(|r| sentence(r.message()))),
-                ItemKind::Planned if s.status() == ScheduleStatus::Paused => (
-                    "paused",
-                    Some(
-                        "The schedule is paused: this run will not happen unless it is resumed."
-                            .to_string(),
-                    ),
-                ),
                 ItemKind::Planned => ("planned", None),
                 ItemKind::Removed(r) => (
                     "removed",
