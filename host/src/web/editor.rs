@@ -12,9 +12,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::Nav;
 use super::error::PageError;
 use super::guard::{Posted, Viewer};
+use super::{Nav, local_time, path_id};
 use crate::api::AppState;
 use crate::api::schedules::body;
 use crate::model::{MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleKind};
@@ -323,13 +323,7 @@ fn preview(state: &AppState, form: &ScheduleForm) -> (Vec<String>, Vec<FieldErro
     let tz = parts.timezone.unwrap_or(chrono_tz::UTC);
     match with_field_errors(errors, state.scheduler.preview(parts, count)) {
         Ok(runs) => (
-            runs.into_iter()
-                .map(|t| {
-                    t.with_timezone(&tz)
-                        .format("%a %-d %b %Y, %H:%M %Z")
-                        .to_string()
-                })
-                .collect(),
+            runs.into_iter().map(|t| local_time(tz, t)).collect(),
             Vec::new(),
         ),
         Err(ServiceError::Invalid(errors)) => (Vec::new(), errors),
@@ -391,10 +385,6 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Result<Res
     Ok(Redirect::to(&format!("/schedules/{}?did=create", s.id)).into_response())
 }
 
-fn parse_id(raw: &str) -> Result<uuid::Uuid, PageError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| PageError::not_found())
-}
-
 pub async fn edit_form(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -402,7 +392,7 @@ pub async fn edit_form(
 ) -> Result<Response, PageError> {
     let s = state
         .scheduler
-        .get(viewer.session.user, parse_id(&raw)?)
+        .get(viewer.session.user, path_id(&raw)?)
         .await?;
     let form = ScheduleForm::of(&s);
     render(&state, &viewer, Some(&s), form, Vec::new(), None)
@@ -416,7 +406,7 @@ pub async fn save(
     let viewer = &posted.viewer;
     let current = state
         .scheduler
-        .get(viewer.session.user, parse_id(&raw)?)
+        .get(viewer.session.user, path_id(&raw)?)
         .await?;
     let mut form: ScheduleForm = posted.form()?;
     // What an update cannot change is shown as it is.

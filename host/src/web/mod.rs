@@ -40,6 +40,18 @@ impl Nav {
     }
 }
 
+/// An instant as the pages show it beside a date: "Fri 4 Dec 2026, 18:00 CET", in `tz`.
+fn local_time(tz: chrono_tz::Tz, at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&tz)
+        .format("%a %-d %b %Y, %H:%M %Z")
+        .to_string()
+}
+
+/// A record id from a page's path; anything else is as missing.
+fn path_id(raw: &str) -> Result<uuid::Uuid, error::PageError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| error::PageError::not_found())
+}
+
 const STYLE: &str = include_str!("../../assets/app.css");
 const SCRIPT: &str = include_str!("../../assets/app.js");
 

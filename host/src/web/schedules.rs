@@ -7,16 +7,14 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::Nav;
 use super::error::PageError;
 use super::guard::{Posted, Viewer};
+use super::{Nav, local_time, path_id};
 use crate::api::AppState;
 use crate::model::{
-    Execution, ExecutionStatus, Schedule, ScheduleId, ScheduleKind, ScheduleStatus, StatusAction,
+    Execution, ExecutionStatus, Schedule, ScheduleKind, ScheduleStatus, StatusAction,
 };
 use crate::service::{PatchParts, RunOptions};
 use crate::store::ScheduleFilter;
@@ -28,22 +26,12 @@ const RECENT: usize = 20;
 /// Planned runs the schedule page lists.
 const NEXT: usize = 10;
 
-fn local(tz: Tz, at: DateTime<Utc>) -> String {
-    at.with_timezone(&tz)
-        .format("%a %-d %b %Y, %H:%M %Z")
-        .to_string()
-}
-
 /// When a schedule runs, in words, with its zone.
 fn when(s: &Schedule) -> String {
     match &s.kind {
-        ScheduleKind::Once { at } => format!("Once, {}", local(s.timezone, *at)),
+        ScheduleKind::Once { at } => format!("Once, {}", local_time(s.timezone, *at)),
         ScheduleKind::Recurring { rule } => format!("{}, {}", rule.describe(), s.timezone.name()),
     }
-}
-
-fn parse_id(raw: &str) -> Result<ScheduleId, PageError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| PageError::not_found())
 }
 
 struct Row {
@@ -140,7 +128,7 @@ pub async fn list(
             next: s
                 .next_run_at()
                 .filter(|_| s.status() == ScheduleStatus::Active)
-                .map_or_else(|| "—".to_string(), |t| local(s.timezone, t)),
+                .map_or_else(|| "—".to_string(), |t| local_time(s.timezone, t)),
         })
         .collect();
     let page = ListPage {
@@ -270,7 +258,7 @@ pub async fn page(
     Path(raw): Path<String>,
     Query(p): Query<PageParams>,
 ) -> Result<Response, PageError> {
-    let id = parse_id(&raw)?;
+    let id = path_id(&raw)?;
     let (s, recent) = state
         .scheduler
         .get_with_recent(viewer.session.user, id, RECENT)
@@ -280,12 +268,12 @@ pub async fn page(
         .scheduler
         .planned(&s, NEXT, None)
         .into_iter()
-        .map(|t| local(tz, t))
+        .map(|t| local_time(tz, t))
         .collect();
     let runs = recent
         .iter()
         .map(|e| Run {
-            when: local(tz, e.scheduled_for),
+            when: local_time(tz, e.scheduled_for),
             status: e.status.as_str(),
             duration: duration_ms(e).map_or_else(String::new, seconds),
             detail: match (e.status, e.skip_reason, &e.error_message) {
@@ -346,7 +334,7 @@ pub async fn confirm_cancel(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = parse_id(&raw)?;
+    let id = path_id(&raw)?;
     let s = state.scheduler.get(viewer.session.user, id).await?;
     let page = ConfirmPage {
         nav: Some(Nav::new(&viewer, "schedules")),
@@ -380,7 +368,7 @@ async fn perform(
     action: &str,
     posted: Posted,
 ) -> Result<Response, PageError> {
-    let id = parse_id(raw)?;
+    let id = path_id(raw)?;
     let user = posted.viewer.session.user;
     let sched = &state.scheduler;
     let target = match action {

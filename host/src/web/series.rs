@@ -5,9 +5,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::Nav;
 use super::error::PageError;
 use super::guard::Viewer;
+use super::{Nav, local_time, path_id};
 use crate::api::AppState;
 use crate::model::{Schedule, ScheduleStatus, Series};
 
@@ -55,7 +55,7 @@ pub async fn page(
     viewer: Viewer,
     Path(raw): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = uuid::Uuid::parse_str(&raw).map_err(|_| PageError::not_found())?;
+    let id = path_id(&raw)?;
     let user = viewer.session.user;
     let found = state_.scheduler.get_series(user, id).await?;
     let series = &found.series;
@@ -84,11 +84,7 @@ pub async fn page(
             name: s.name.clone(),
             state: st,
             words,
-            when: at.map_or_else(String::new, |t| {
-                t.with_timezone(&tz)
-                    .format("%a %-d %b %Y, %H:%M %Z")
-                    .to_string()
-            }),
+            when: at.map_or_else(String::new, |t| local_time(tz, t)),
         });
     }
     let done = episodes.iter().filter(|e| e.state == "completed").count();
