@@ -7,6 +7,8 @@ mod bulk;
 mod calendar;
 mod calendar_cache;
 pub mod extract;
+mod feeds;
+mod ics_import;
 mod jobs;
 pub(crate) mod monitoring;
 mod openapi;
@@ -101,6 +103,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(s::planned::preview))
         .routes(routes!(calendar::calendar))
         .routes(routes!(bulk::create))
+        .routes(routes!(ics_import::import))
         .routes(routes!(bulk::update))
         .routes(routes!(bulk::transition))
         .routes(routes!(s::planned::next))
@@ -113,6 +116,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(s::executions))
         .routes(routes!(series::create))
         .routes(routes!(series::get, series::cancel))
+        .routes(routes!(feeds::create, feeds::list))
+        .routes(routes!(feeds::revoke))
+        .routes(routes!(feeds::calendar))
 }
 
 pub fn router(state: AppState) -> Router {

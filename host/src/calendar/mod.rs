@@ -10,6 +10,7 @@
 //! day; what is still stepped has a per-request budget.
 
 mod gather;
+pub mod ics;
 pub mod planned;
 mod plans;
 #[cfg(test)]

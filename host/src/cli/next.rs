@@ -1,5 +1,6 @@
 //! `sgsched next --rule RULE --tz ZONE [--after INSTANT] [-n N]`: the next N occurrences of a
-//! rule (JSON or RRULE text) strictly after INSTANT, one a line: UTC, a space, local time.
+//! rule (JSON, RRULE text, or a whole iCalendar `VEVENT`) strictly after INSTANT, one a line:
+//! UTC, a space, local time.
 
 use std::process::ExitCode;
 
@@ -7,11 +8,22 @@ use chrono::{DateTime, Utc};
 
 use crate::recurrence::{HolidayCalendars, Recurrence, parse_rrule, parse_rule};
 use crate::timezone::parse_timezone;
+use sgsched_recurrence::ical::{EventTiming, read_events};
+
+/// The timing of the one `VEVENT` in `text`.
+fn one_event(text: &str, floating: Option<chrono_tz::Tz>) -> Result<EventTiming, String> {
+    let mut events = read_events(text, floating).map_err(|e| e.to_string())?;
+    match events.len() {
+        1 => events.remove(0).map(|e| e.timing).map_err(|e| e.to_string()),
+        n => Err(format!("expected one VEVENT, found {n}")),
+    }
+}
 
 #[derive(clap::Args)]
 pub struct NextArgs {
     /// The rule: a JSON recurrence rule (`{"frequency":"daily","time_of_day":"09:00"}`) or
-    /// RFC 5545 RRULE text (`FREQ=WEEKLY;BYDAY=MO,WE`, optionally with a DTSTART line).
+    /// RFC 5545 RRULE text (`FREQ=WEEKLY;BYDAY=MO,WE`, optionally with a DTSTART line), or a
+    /// whole `BEGIN:VEVENT` … `END:VEVENT` (its DTSTART, RRULEs, RDATEs and EXDATEs).
     #[arg(long)]
     rule: String,
     /// IANA timezone; defaults to the RRULE's DTSTART;TZID, else UTC.
@@ -56,7 +68,24 @@ fn occurrences(args: &NextArgs, now: DateTime<Utc>) -> Result<Vec<String>, Vec<S
         },
     };
     let text = args.rule.trim();
-    let (rule, rule_tz) = if text.starts_with('{') {
+    let (rule, rule_tz) = if text.to_ascii_uppercase().starts_with("BEGIN:") {
+        let floating = args.tz.as_deref().and_then(|n| parse_timezone(n).ok());
+        match one_event(text, floating) {
+            Ok(EventTiming::Recurring { rule, tz }) => (Some(rule), Some(tz)),
+            Ok(EventTiming::Once { at, tz }) => {
+                let after = after.ok_or(errors)?;
+                let local = crate::timezone::utc_to_local(&tz, at);
+                return Ok((at > after)
+                    .then(|| crate::timezone::format_occurrence_line(at, local))
+                    .into_iter()
+                    .collect());
+            }
+            Err(e) => {
+                errors.push(format!("--rule: {e}"));
+                (None, None)
+            }
+        }
+    } else if text.starts_with('{') {
         match serde_json::from_str::<serde_json::Value>(text) {
             Err(e) => {
                 errors.push(format!("--rule: not valid JSON: {e}"));

@@ -39,6 +39,7 @@ macro_rules! string_enum {
 }
 
 mod execution;
+mod feed;
 pub mod fixtures;
 mod job;
 pub mod limits;
@@ -46,6 +47,7 @@ mod schedule;
 pub mod timing;
 
 pub use execution::{Execution, RunStats};
+pub use feed::{Feed, FeedFilter, FeedId};
 pub use job::{JobState, LocalJobRecord};
 pub use schedule::{Lifecycle, Schedule, ScheduleKind, Series};
 

@@ -6,6 +6,7 @@
 mod bulk;
 mod commit;
 mod draft;
+mod feeds;
 mod ops;
 mod preview;
 mod reads;

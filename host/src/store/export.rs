@@ -6,10 +6,10 @@ use redb::ReadableTable;
 use super::codec::decode;
 use super::local_jobs::JOBS;
 use super::postgres::PgStore;
-use super::storage::{Tokens, WriteSet, Writes};
+use super::storage::{Feeds, Tokens, WriteSet, Writes};
 use super::tables::{EXECUTIONS, SCHEDULES, SERIES, TOKENS};
 use super::{Store, StoreError};
-use crate::model::{Execution, LocalJobRecord, Schedule, Series, UserId};
+use crate::model::{Execution, Feed, LocalJobRecord, Schedule, Series, UserId};
 
 /// How many of each kind of record a store holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,7 @@ pub struct Counts {
     pub series: u64,
     pub tokens: u64,
     pub jobs: u64,
+    pub feeds: u64,
 }
 
 impl Counts {
@@ -31,8 +32,8 @@ impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} schedules, {} executions, {} series, {} tokens, {} jobs",
-            self.schedules, self.executions, self.series, self.tokens, self.jobs
+            "{} schedules, {} executions, {} series, {} tokens, {} jobs, {} feeds",
+            self.schedules, self.executions, self.series, self.tokens, self.jobs, self.feeds
         )
     }
 }
@@ -45,6 +46,7 @@ pub struct Contents {
     pub series: Vec<Series>,
     pub tokens: Vec<([u8; 32], UserId)>,
     pub jobs: Vec<LocalJobRecord>,
+    pub feeds: Vec<Feed>,
 }
 
 impl Contents {
@@ -55,6 +57,7 @@ impl Contents {
             series: self.series.len() as u64,
             tokens: self.tokens.len() as u64,
             jobs: self.jobs.len() as u64,
+            feeds: self.feeds.len() as u64,
         }
     }
 }
@@ -98,6 +101,7 @@ impl Store {
                 series: all(&tx.open_table(SERIES)?)?,
                 tokens,
                 jobs,
+                feeds: super::feeds::all(&tx)?,
             })
         })
         .await
@@ -116,7 +120,7 @@ impl PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM schedules), (SELECT count(*) FROM executions), \
                  (SELECT count(*) FROM series), (SELECT count(*) FROM tokens), \
-                 (SELECT count(*) FROM local_jobs)",
+                 (SELECT count(*) FROM local_jobs), (SELECT count(*) FROM feeds)",
                 &[],
             )
             .await
@@ -128,6 +132,7 @@ impl PgStore {
             series: n(2),
             tokens: n(3),
             jobs: n(4),
+            feeds: n(5),
         })
     }
 
@@ -143,6 +148,9 @@ impl PgStore {
         }
         for (hash, user) in c.tokens {
             self.put_token(hash, user).await?;
+        }
+        for feed in c.feeds {
+            self.put_feed(feed).await?;
         }
         Ok(())
     }

@@ -37,6 +37,7 @@ pub fn check_and_upgrade(db: &Database) -> Result<(), StoreError> {
     // Creating tables that exist is a no-op, so every open also repairs a missing one.
     local_jobs::init(&tx)?;
     tables::init(&tx)?;
+    super::feeds::init(&tx)?;
     if found < DB_FORMAT {
         tx.open_table(META)?.insert(FORMAT_KEY, DB_FORMAT)?;
         if found > 0 {

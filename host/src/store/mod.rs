@@ -15,6 +15,7 @@ mod codec;
 mod committed_format;
 mod decoded;
 pub mod export;
+mod feeds;
 mod format;
 mod keys;
 mod local_jobs;
@@ -44,8 +45,8 @@ pub use storage::{
 /// (tests, tools): `use sgsched::store::prelude::*`.
 pub mod prelude {
     pub use super::storage::{
-        ExecutionReads, JobRecords, Nodes, ScheduleReads, SeriesReads, Storage, Tokens, ViewReads,
-        Writes,
+        ExecutionReads, Feeds, JobRecords, Nodes, ScheduleReads, SeriesReads, Storage, Tokens,
+        ViewReads, Writes,
     };
 }
 

@@ -1,6 +1,7 @@
 //! The storage interface, one small trait per concern: `Writes` (the one write path),
 //! `ScheduleReads`, `ExecutionReads`, `ViewReads` (one-read views with defaults built on the
-//! plain reads), `SeriesReads`, `Tokens` and `JobRecords` (the embedded job system's jobs).
+//! plain reads), `SeriesReads`, `Tokens`, `Feeds` (calendar feeds) and `JobRecords` (the
+//! embedded job system's jobs).
 //! `Storage` is all of them, the object the service, executor and job system share. redb
 //! (`Store`) is the embedded implementation; nothing above `store/` names it, so a PostgreSQL
 //! backend implements these traits and nothing else changes.
@@ -17,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Priority, RunStats, Schedule,
+    Execution, ExecutionId, ExecutionStatus, Feed, FeedId, LocalJobRecord, Priority, RunStats, Schedule,
     ScheduleId, ScheduleStatus, Series, SeriesId, SkipReason, UserId,
 };
 
@@ -438,6 +439,17 @@ pub trait Tokens: Send + Sync + 'static {
     async fn token_user(&self, token_sha256: [u8; 32]) -> Result<Option<UserId>, StoreError>;
 }
 
+/// Calendar feeds, found by their secret's SHA-256 (hex) and listed per user.
+#[async_trait::async_trait]
+pub trait Feeds: Send + Sync + 'static {
+    async fn put_feed(&self, feed: Feed) -> Result<(), StoreError>;
+    async fn feed_by_secret(&self, secret_sha256: String) -> Result<Option<Feed>, StoreError>;
+    /// The user's feeds in id (creation) order.
+    async fn feeds_of(&self, user: UserId) -> Result<Vec<Feed>, StoreError>;
+    /// Whether the feed existed and was the user's (it is gone now).
+    async fn delete_feed(&self, user: UserId, id: FeedId) -> Result<bool, StoreError>;
+}
+
 /// The embedded job system's jobs (written through `WriteSet::put_local_jobs`).
 #[async_trait::async_trait]
 pub trait JobRecords: Send + Sync + 'static {
@@ -518,7 +530,15 @@ pub trait Nodes: Send + Sync + 'static {
 /// Everything a backend provides, as one object the service, executor and job system share.
 /// Code that needs one concern may take that trait alone.
 pub trait Storage:
-    Writes + ScheduleReads + ExecutionReads + ViewReads + SeriesReads + Tokens + JobRecords + Nodes
+    Writes
+    + ScheduleReads
+    + ExecutionReads
+    + ViewReads
+    + SeriesReads
+    + Tokens
+    + Feeds
+    + JobRecords
+    + Nodes
 {
 }
 
@@ -529,6 +549,7 @@ impl<T> Storage for T where
         + ViewReads
         + SeriesReads
         + Tokens
+        + Feeds
         + JobRecords
         + Nodes
 {

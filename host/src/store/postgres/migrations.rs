@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "schedules, executions, series, tokens, local jobs", V1),
     (2, "node leases, execution owners", V2),
     (3, "room on schedule pages for in-place counter updates", V3),
+    (4, "calendar feeds", V4),
 ];
 
 const V1: &str = r#"
@@ -144,6 +145,17 @@ CREATE TABLE nodes (
 // page PostgreSQL updates the row in place (a HOT update) and touches none of its indexes.
 const V3: &str = r#"
 ALTER TABLE schedules SET (fillfactor = 70);
+"#;
+
+const V4: &str = r#"
+CREATE TABLE feeds (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL,
+    secret_sha256 text NOT NULL UNIQUE,
+    filter jsonb NOT NULL,
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX feeds_by_user ON feeds (user_id, id);
 "#;
 
 /// The newest schema version this build knows.

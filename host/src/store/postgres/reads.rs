@@ -9,12 +9,12 @@ use tokio_postgres::types::ToSql;
 use super::rows::{decode, decode_all};
 use super::{PgStore, pg_err};
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, LocalJobRecord, Schedule, ScheduleId, Series,
+    Execution, ExecutionId, ExecutionStatus, Feed, FeedId, LocalJobRecord, Schedule, ScheduleId, Series,
     SeriesId, UserId,
 };
 use crate::store::StoreError;
 use crate::store::storage::{
-    ExecutionReads, JobRecords, RunExtent, ScheduleFilter, ScheduleReads, SeriesReads, Tokens,
+    ExecutionReads, Feeds, JobRecords, RunExtent, ScheduleFilter, ScheduleReads, SeriesReads, Tokens,
     ViewReads,
 };
 
@@ -205,6 +205,46 @@ impl Tokens for PgStore {
             )
             .await?;
         Ok(rows.first().map(|r| r.get(0)))
+    }
+}
+
+#[async_trait::async_trait]
+impl Feeds for PgStore {
+    async fn put_feed(&self, feed: Feed) -> Result<(), StoreError> {
+        let filter = tokio_postgres::types::Json(&feed.filter);
+        self.rows(
+            "INSERT INTO feeds (id, user_id, secret_sha256, filter, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&feed.id, &feed.user_id, &feed.secret_sha256, &filter, &feed.created_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn feed_by_secret(&self, secret_sha256: String) -> Result<Option<Feed>, StoreError> {
+        self.record(
+            "SELECT to_jsonb(f) FROM feeds f WHERE secret_sha256 = $1",
+            &[&secret_sha256],
+        )
+        .await
+    }
+
+    async fn feeds_of(&self, user: UserId) -> Result<Vec<Feed>, StoreError> {
+        self.records(
+            "SELECT to_jsonb(f) FROM feeds f WHERE user_id = $1 ORDER BY id",
+            &[&user],
+        )
+        .await
+    }
+
+    async fn delete_feed(&self, user: UserId, id: FeedId) -> Result<bool, StoreError> {
+        let rows = self
+            .rows(
+                "DELETE FROM feeds WHERE id = $1 AND user_id = $2 RETURNING id",
+                &[&id, &user],
+            )
+            .await?;
+        Ok(!rows.is_empty())
     }
 }
 
