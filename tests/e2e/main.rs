@@ -5,6 +5,7 @@ mod common;
 
 mod bulk_api;
 mod calendar_api;
+mod calendar_feeds;
 mod calendar_why_not;
 mod crash_loop;
 mod crash_safety;
@@ -13,6 +14,7 @@ mod executor_lifecycle;
 mod executor_missed;
 mod executor_order;
 mod executor_restart;
+mod ics_import;
 mod job_system;
 mod job_system_faults;
 mod next_cli;

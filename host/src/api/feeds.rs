@@ -109,9 +109,15 @@ pub async fn create(
             for (i, item) in items.iter().enumerate() {
                 match item.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) {
                     Some(id) => schedule_ids.push(id),
-                    None => r
-                        .errors
-                        .push(FieldError::new(format!("schedule_ids[{i}]"), "must be a UUID")),
+                    // A placeholder keeps the positions of the ones after it; the request
+                    // fails, so it is never stored.
+                    None => {
+                        schedule_ids.push(uuid::Uuid::nil());
+                        r.errors.push(FieldError::new(
+                            format!("schedule_ids[{i}]"),
+                            "must be a UUID",
+                        ))
+                    }
                 }
             }
         }
@@ -120,15 +126,12 @@ pub async fn create(
             format!("must be a list of at most {MAX_IDS} schedule ids"),
         )),
     }
-    if !r.errors.is_empty() {
-        return Err(Problem::invalid_fields(r.errors));
-    }
     let filter = FeedFilter {
         job_type,
         schedule_ids,
         include_past_runs,
     };
-    let (feed, secret) = state.scheduler.create_feed(user, filter).await?;
+    let (feed, secret) = state.scheduler.create_feed(user, filter, r.errors).await?;
     let v = view(&feed);
     let created = CreatedFeed {
         url: format!("{}/v1/ics/{secret}.ics", origin(&headers)),

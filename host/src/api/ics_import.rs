@@ -61,8 +61,14 @@ pub async fn import(
     r.deny_unknown(FIELDS);
     let job_type = r.string("job_type", 1, limits::JOB_TYPE_MAX);
     let job_config = r.value("job_config").cloned();
-    if job_config.is_none() {
-        r.errors.push(FieldError::new("job_config", "is required"));
+    for (field, present) in [
+        ("job_type", job_type.is_some()),
+        ("job_config", job_config.is_some()),
+        ("calendar", r.has("calendar")),
+    ] {
+        if !present && !r.failed.contains(field) {
+            r.errors.push(FieldError::new(field, "is required"));
+        }
     }
     let priority = r.choice("priority", Priority::parse, Priority::choices());
     let missed_policy = r.choice(

@@ -143,7 +143,11 @@ fn write_common(w: &mut IcsWriter, s: &Schedule, base: &str) {
     description.push_str(&format!("Schedule: {page}"));
     w.text("DESCRIPTION", &description);
     w.raw("URL", &[], &page);
-    w.raw("STATUS", &[], if paused { "TENTATIVE" } else { "CONFIRMED" });
+    w.raw(
+        "STATUS",
+        &[],
+        if paused { "TENTATIVE" } else { "CONFIRMED" },
+    );
     w.text("CATEGORIES", &s.job_type);
 }
 
@@ -275,10 +279,7 @@ fn write_past_run(w: &mut IcsWriter, s: &Schedule, run: &Execution) {
     if let Some(end) = run.completed_at.filter(|e| *e > start) {
         w.raw("DTEND", &[], &utc_text(end));
     }
-    w.text(
-        "SUMMARY",
-        &format!("{}: {}", s.name, run.status.as_str()),
-    );
+    w.text("SUMMARY", &format!("{}: {}", s.name, run.status.as_str()));
     let mut description = format!("Job type: {}\nRun {}", s.job_type, run.id);
     if let Some(e) = &run.error_message {
         description.push_str(&format!("\nError: {e}"));

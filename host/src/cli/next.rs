@@ -14,7 +14,10 @@ use sgsched_recurrence::ical::{EventTiming, read_events};
 fn one_event(text: &str, floating: Option<chrono_tz::Tz>) -> Result<EventTiming, String> {
     let mut events = read_events(text, floating).map_err(|e| e.to_string())?;
     match events.len() {
-        1 => events.remove(0).map(|e| e.timing).map_err(|e| e.to_string()),
+        1 => events
+            .remove(0)
+            .map(|e| e.timing)
+            .map_err(|e| e.to_string()),
         n => Err(format!("expected one VEVENT, found {n}")),
     }
 }

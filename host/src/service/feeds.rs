@@ -36,19 +36,21 @@ pub fn secret_hash(secret: &str) -> String {
 }
 
 impl Scheduler {
-    /// A new feed for `user` and its secret (shown once, never stored).
+    /// A new feed for `user` and its secret (shown once, never stored); `earlier` are the
+    /// request's parse errors, reported with these checks'.
     pub async fn create_feed(
         &self,
         user: UserId,
         filter: FeedFilter,
+        earlier: Vec<FieldError>,
     ) -> Result<(Feed, String), ServiceError> {
-        let mut errors = Vec::new();
+        let mut errors = earlier;
         for (i, id) in filter.schedule_ids.iter().enumerate() {
-            if self.storage.schedule(user, *id).await?.is_none() {
-                errors.push(FieldError::new(
-                    format!("schedule_ids[{i}]"),
-                    "no such schedule",
-                ));
+            let field = format!("schedule_ids[{i}]");
+            if !errors.iter().any(|e| e.field == field)
+                && self.storage.schedule(user, *id).await?.is_none()
+            {
+                errors.push(FieldError::new(field, "no such schedule"));
             }
         }
         if self.storage.feeds_of(user).await?.len() >= MAX_FEEDS {
@@ -61,11 +63,7 @@ impl Scheduler {
             return Err(ServiceError::Invalid(errors));
         }
         // 256 bits from the OS generator (two v4 UUIDs, 244 of them random).
-        let secret = format!(
-            "sgf_{}{}",
-            Uuid::new_v4().simple(),
-            Uuid::new_v4().simple()
-        );
+        let secret = format!("sgf_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         let feed = Feed {
             id: Uuid::now_v7(),
             user_id: user,

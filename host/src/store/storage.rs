@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, Feed, FeedId, LocalJobRecord, Priority, RunStats, Schedule,
-    ScheduleId, ScheduleStatus, Series, SeriesId, SkipReason, UserId,
+    Execution, ExecutionId, ExecutionStatus, Feed, FeedId, LocalJobRecord, Priority, RunStats,
+    Schedule, ScheduleId, ScheduleStatus, Series, SeriesId, SkipReason, UserId,
 };
 
 /// Reads inside the writer's transaction.

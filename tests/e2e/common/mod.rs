@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+/// A signed-in JSON client of a running server.
+pub mod api;
 /// The in-process executor harness (ManualClock, recording job system).
 pub mod harness;
 /// A WebDriver client for the page tests (headless Chromium).

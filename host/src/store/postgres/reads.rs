@@ -9,13 +9,13 @@ use tokio_postgres::types::ToSql;
 use super::rows::{decode, decode_all};
 use super::{PgStore, pg_err};
 use crate::model::{
-    Execution, ExecutionId, ExecutionStatus, Feed, FeedId, LocalJobRecord, Schedule, ScheduleId, Series,
-    SeriesId, UserId,
+    Execution, ExecutionId, ExecutionStatus, Feed, FeedId, LocalJobRecord, Schedule, ScheduleId,
+    Series, SeriesId, UserId,
 };
 use crate::store::StoreError;
 use crate::store::storage::{
-    ExecutionReads, Feeds, JobRecords, RunExtent, ScheduleFilter, ScheduleReads, SeriesReads, Tokens,
-    ViewReads,
+    ExecutionReads, Feeds, JobRecords, RunExtent, ScheduleFilter, ScheduleReads, SeriesReads,
+    Tokens, ViewReads,
 };
 
 impl PgStore {
@@ -215,7 +215,13 @@ impl Feeds for PgStore {
         self.rows(
             "INSERT INTO feeds (id, user_id, secret_sha256, filter, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
-            &[&feed.id, &feed.user_id, &feed.secret_sha256, &filter, &feed.created_at],
+            &[
+                &feed.id,
+                &feed.user_id,
+                &feed.secret_sha256,
+                &filter,
+                &feed.created_at,
+            ],
         )
         .await?;
         Ok(())
