@@ -13,8 +13,8 @@ use chrono::{
 use chrono_tz::Tz;
 
 use super::filter::{CYCLE_DAYS, DateFilter, DayParts, days_in_month};
-use super::rule::{Frequency, RecurrenceRule};
-use crate::timezone::{LocalResolver, resolve_local};
+use super::rule::{DstGap, DstOverlap, DstPolicy, Frequency, RecurrenceRule};
+use crate::timezone::{LocalMapping, LocalResolver, resolve_local};
 
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
 const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
@@ -49,6 +49,8 @@ pub(crate) struct Core {
     /// Minutely/hourly: the first step's instant and the step length in seconds.
     anchor: i64,
     step: i64,
+    /// Daily and longer: what a wall time in a gap or overlap does.
+    dst: DstPolicy,
 }
 
 impl Core {
@@ -112,6 +114,7 @@ impl Core {
             week_start,
             anchor: resolve_local(&tz, start_local).0.timestamp(),
             step: unit * i64::from(rule.interval.max(1)),
+            dst: rule.dst_policy,
         }
     }
 
@@ -142,7 +145,9 @@ impl Core {
         let [tod] = self.time_secs[..] else {
             return None;
         };
-        if self.count.is_some() || !self.set_positions.is_empty() {
+        // A DST policy other than the default drops or doubles the runs of a transition day,
+        // which the spans' one-run-per-transition reading does not know.
+        if self.count.is_some() || !self.set_positions.is_empty() || !self.dst.is_default() {
             return None;
         }
         let weekdays = self.filter.plain_weekdays()?;
@@ -446,17 +451,39 @@ impl Cursor<'_> {
             let chosen: Vec<i64> = picked.into_iter().map(|i| self.scratch[i]).collect();
             self.scratch = chosen;
         }
-        for &local in &self.scratch {
+        for i in 0..self.scratch.len() {
+            let local = self.scratch[i];
             if local < core.start_secs || local >= core.end_secs {
                 continue;
             }
-            if let Some(instant) = self.resolver.resolve_secs(local) {
-                self.buf.push(instant);
-            }
+            self.push_local(local);
         }
         if self.buf.windows(2).any(|w| w[0].0 >= w[1].0) {
             self.buf.sort_unstable_by_key(|x| x.0);
             self.buf.dedup_by_key(|x| x.0);
+        }
+    }
+
+    /// The instants of local seconds `local` under the rule's DST policy, into `buf`.
+    fn push_local(&mut self, local: i64) {
+        if self.core.dst.is_default() {
+            if let Some(instant) = self.resolver.resolve_secs(local) {
+                self.buf.push(instant);
+            }
+            return;
+        }
+        match self.resolver.map_secs(local) {
+            None => {}
+            Some(LocalMapping::Single(at)) => self.buf.push(at),
+            Some(LocalMapping::Gap { shifted }) if self.core.dst.gap == DstGap::ShiftForward => {
+                self.buf.push(shifted)
+            }
+            Some(LocalMapping::Gap { .. }) => {}
+            Some(LocalMapping::Fold { earlier, later }) => match self.core.dst.overlap {
+                DstOverlap::First => self.buf.push(earlier),
+                DstOverlap::Last => self.buf.push(later),
+                DstOverlap::Both => self.buf.extend([earlier, later]),
+            },
         }
     }
 

@@ -18,6 +18,9 @@ pub use exceptions::Removal;
 pub use holidays::{HolidayCalendar, HolidayCalendars, builtin_calendar_names};
 pub use presets::{Preset, presets};
 pub use rrule::{RRuleError, parse_rrule, to_rrule};
-pub use rule::{Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay, WeekdaySpec};
+pub use rule::{
+    DstGap, DstOverlap, DstPolicy, Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay,
+    WeekdaySpec,
+};
 pub use spans::{Span, ZoneOffsets, ceil_div};
 pub use validate::{FieldError, MAX_INTERVAL, parse_rule, validate_rule};

@@ -12,7 +12,10 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
-use super::rule::{Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay, WeekdaySpec};
+use super::rule::{
+    DstGap, DstOverlap, DstPolicy, Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay,
+    WeekdaySpec,
+};
 use super::validate::validate_rule;
 use crate::timezone::{local_to_utc, parse_timezone};
 
@@ -130,6 +133,18 @@ pub fn to_rrule(rule: &RecurrenceRule, tz: Tz) -> String {
     if x_time {
         let _ = write!(out, ";X-SGSCHED-TIME={tod}");
     }
+    if !rule.dst_policy.is_default() {
+        let gap = match rule.dst_policy.gap {
+            DstGap::ShiftForward => "SHIFT-FORWARD",
+            DstGap::Skip => "SKIP",
+        };
+        let overlap = match rule.dst_policy.overlap {
+            DstOverlap::First => "FIRST",
+            DstOverlap::Last => "LAST",
+            DstOverlap::Both => "BOTH",
+        };
+        let _ = write!(out, "\nX-SGSCHED-DST:GAP={gap};OVERLAP={overlap}");
+    }
     for e in &rule.exceptions {
         match e {
             Exception::Skip(date) => {
@@ -183,6 +198,7 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
     let mut start: Option<(NaiveDateTime, Option<Tz>)> = None;
     let mut parts: Option<Parts> = None;
     let mut exceptions = Vec::new();
+    let mut dst_policy: Option<DstPolicy> = None;
     for line in unfolded.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let upper = line.to_ascii_uppercase();
         if upper.starts_with("DTSTART") {
@@ -219,6 +235,11 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
                 date: parse_date_part("X-SGSCHED-RESCHEDULE", date)?,
                 to,
             });
+        } else if let Some(v) = upper.strip_prefix("X-SGSCHED-DST:") {
+            if dst_policy.is_some() {
+                return err("X-SGSCHED-DST", "given twice");
+            }
+            dst_policy = Some(parse_dst(v)?);
         } else if upper.starts_with("X-SGSCHED-HOLIDAYS:") {
             let v = &line["X-SGSCHED-HOLIDAYS:".len()..];
             let (calendar, action) = v.split_once('=').ok_or(()).or_else(|_| {
@@ -266,6 +287,7 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
     rule.set_positions = p.setpos;
     rule.week_start = p.wkst;
     rule.exceptions = exceptions;
+    rule.dst_policy = dst_policy.unwrap_or_default();
     rule.hours = p.hours;
     rule.minutes = p.minutes;
     match (start, p.x_time) {
@@ -357,8 +379,30 @@ fn part_of_field(field: &str) -> &'static str {
         "week_start" => "WKST",
         "exceptions" => "X-SGSCHED-HOLIDAYS",
         "start_date" | "time_of_day" => "DTSTART",
+        "dst_policy" => "X-SGSCHED-DST",
         _ => "RRULE",
     }
+}
+
+/// `GAP=SHIFT-FORWARD|SKIP;OVERLAP=FIRST|LAST|BOTH`, either part optional.
+fn parse_dst(v: &str) -> Result<DstPolicy, RRuleError> {
+    let mut policy = DstPolicy::default();
+    for item in v.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.split_once('=') {
+            Some(("GAP", "SHIFT-FORWARD")) => policy.gap = DstGap::ShiftForward,
+            Some(("GAP", "SKIP")) => policy.gap = DstGap::Skip,
+            Some(("OVERLAP", "FIRST")) => policy.overlap = DstOverlap::First,
+            Some(("OVERLAP", "LAST")) => policy.overlap = DstOverlap::Last,
+            Some(("OVERLAP", "BOTH")) => policy.overlap = DstOverlap::Both,
+            _ => {
+                return err(
+                    "X-SGSCHED-DST",
+                    format!("{item:?}: expected GAP=SHIFT-FORWARD|SKIP or OVERLAP=FIRST|LAST|BOTH"),
+                );
+            }
+        }
+    }
+    Ok(policy)
 }
 
 fn parse_dtstart(line: &str) -> Result<(NaiveDateTime, Option<Tz>), RRuleError> {

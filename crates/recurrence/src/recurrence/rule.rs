@@ -280,6 +280,61 @@ impl<'de> Deserialize<'de> for Exception {
     }
 }
 
+/// What a daily or longer rule does when its wall time falls in a DST transition. The
+/// default is DESIGN.md's rule ("gap: shift forward by the gap; overlap: the earlier
+/// instant"); a rule may ask for another per side. JSON: `{"gap": …, "overlap": …}`, each
+/// key optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DstPolicy {
+    #[serde(skip_serializing_if = "DstGap::is_default")]
+    pub gap: DstGap,
+    #[serde(skip_serializing_if = "DstOverlap::is_default")]
+    pub overlap: DstOverlap,
+}
+
+impl DstPolicy {
+    pub fn is_default(&self) -> bool {
+        *self == DstPolicy::default()
+    }
+}
+
+/// A local time that does not exist that day (spring forward).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DstGap {
+    /// Runs at the same distance past the transition: 02:30 in a 02:00→03:00 gap is 03:30.
+    #[default]
+    ShiftForward,
+    /// No run that day.
+    Skip,
+}
+
+impl DstGap {
+    pub fn is_default(&self) -> bool {
+        *self == DstGap::default()
+    }
+}
+
+/// A local time that happens twice that day (fall back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DstOverlap {
+    /// The earlier instant (the pre-transition offset).
+    #[default]
+    First,
+    /// The later instant.
+    Last,
+    /// Both instants, as two occurrences.
+    Both,
+}
+
+impl DstOverlap {
+    pub fn is_default(&self) -> bool {
+        *self == DstOverlap::default()
+    }
+}
+
 /// The recurrence rule of a recurring schedule, in the API's JSON shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -315,6 +370,9 @@ pub struct RecurrenceRule {
     pub count: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
+    /// Daily and longer only: what a run in a DST gap or overlap does.
+    #[serde(default, skip_serializing_if = "DstPolicy::is_default")]
+    pub dst_policy: DstPolicy,
 }
 
 fn one() -> u32 {
@@ -339,6 +397,7 @@ impl RecurrenceRule {
             end_date: None,
             count: None,
             exceptions: Vec::new(),
+            dst_policy: DstPolicy::default(),
         }
     }
 

@@ -38,7 +38,7 @@ impl std::fmt::Display for FieldError {
 /// arithmetic never overflows.
 pub const MAX_INTERVAL: u32 = 100_000;
 
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
     "frequency",
     "interval",
     "days_of_week",
@@ -53,6 +53,7 @@ const FIELDS: [&str; 14] = [
     "end_date",
     "count",
     "exceptions",
+    "dst_policy",
 ];
 
 struct Collector<'a> {
@@ -231,7 +232,45 @@ fn check_shape(obj: &Map<String, Value>, c: &mut Collector<'_>) -> Map<String, V
     } else if obj.get("exceptions").is_some_and(|v| !v.is_null()) {
         c.push("exceptions", "must be a list");
     }
+    if let Some(v) = obj.get("dst_policy").filter(|v| !v.is_null())
+        && check_dst_policy_shape(v, c)
+    {
+        clean.insert("dst_policy".into(), v.clone());
+    }
     clean
+}
+
+/// `{"gap": "shift_forward"|"skip", "overlap": "first"|"last"|"both"}`, keys optional;
+/// true when well-formed.
+fn check_dst_policy_shape(v: &Value, c: &mut Collector<'_>) -> bool {
+    let Some(o) = v.as_object() else {
+        c.push(
+            "dst_policy",
+            "must be an object {\"gap\": …, \"overlap\": …}",
+        );
+        return false;
+    };
+    let before = c.errors.len();
+    for (k, v) in o {
+        let allowed: &[&str] = match k.as_str() {
+            "gap" => &["shift_forward", "skip"],
+            "overlap" => &["first", "last", "both"],
+            _ => {
+                c.push(
+                    &format!("dst_policy.{k}"),
+                    "unknown field; expected gap or overlap",
+                );
+                continue;
+            }
+        };
+        if !v.as_str().is_some_and(|s| allowed.contains(&s)) {
+            c.push(
+                &format!("dst_policy.{k}"),
+                format!("must be one of {}", allowed.join(", ")),
+            );
+        }
+    }
+    c.errors.len() == before
 }
 
 const WEEKDAY_MESSAGE: &str =
@@ -447,6 +486,12 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
     }
     if rule.week_start.is_some_and(|w| !(1..=7).contains(&w)) {
         c.push("week_start", "must be between 1 (Monday) and 7 (Sunday)");
+    }
+    if freq.is_sub_daily() && !rule.dst_policy.is_default() {
+        c.push(
+            "dst_policy",
+            "applies to daily and longer rules only: minutely and hourly rules step in elapsed time, so no run falls in a gap or repeats in an overlap",
+        );
     }
     for (field, date) in [("start_date", rule.start_date), ("end_date", rule.end_date)] {
         if date.is_some_and(|d| !in_year_range(d)) {
