@@ -404,6 +404,7 @@ impl Cursor<'_> {
         for epoch_day in first_day..first_day + days {
             if core.filter.month_ok(month)
                 && core.filter.parts_match(&DayParts {
+                    year,
                     day,
                     weekday,
                     month_len,

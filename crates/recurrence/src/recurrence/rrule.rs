@@ -1,7 +1,7 @@
 //! RFC 5545 text for a rule, both ways: `DTSTART;TZID=…` + `RRULE:FREQ=…`, and back.
 //!
-//! JSON → RRULE → JSON gives an equal rule. Parts the model cannot hold (BYWEEKNO,
-//! BYYEARDAY, SECONDLY, seconds in DTSTART) are rejected, naming the part. Exceptions,
+//! JSON → RRULE → JSON gives an equal rule. Parts the model cannot hold (SECONDLY, BYSECOND,
+//! seconds in DTSTART, EXRULE) are rejected, naming the part and why. Exceptions,
 //! which RRULE has no words for, travel as `EXDATE;VALUE=DATE` lines and two `X-SGSCHED-`
 //! properties; a rule without `start_date` carries its time in an `X-SGSCHED-TIME` part when
 //! BYHOUR/BYMINUTE cannot. UNTIL is read as a whole local date: the last date whose every
@@ -85,6 +85,12 @@ pub fn to_rrule(rule: &RecurrenceRule, tz: Tz) -> String {
     }
     if !rule.months.is_empty() {
         let _ = write!(out, ";BYMONTH={}", join(&rule.months));
+    }
+    if !rule.weeks_of_year.is_empty() {
+        let _ = write!(out, ";BYWEEKNO={}", join(&rule.weeks_of_year));
+    }
+    if !rule.days_of_year.is_empty() {
+        let _ = write!(out, ";BYYEARDAY={}", join(&rule.days_of_year));
     }
     if !rule.days_of_month.is_empty() {
         let _ = write!(out, ";BYMONTHDAY={}", join(&rule.days_of_month));
@@ -183,6 +189,8 @@ struct Parts {
     hours: Vec<u8>,
     minutes: Vec<u8>,
     setpos: Vec<i16>,
+    ydays: Vec<i16>,
+    weeks: Vec<i8>,
     wkst: Option<u8>,
     x_time: Option<TimeOfDay>,
 }
@@ -285,6 +293,8 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
     rule.days_of_month = p.mdays;
     rule.days_of_week = p.wdays;
     rule.set_positions = p.setpos;
+    rule.days_of_year = p.ydays;
+    rule.weeks_of_year = p.weeks;
     rule.week_start = p.wkst;
     rule.exceptions = exceptions;
     rule.dst_policy = dst_policy.unwrap_or_default();
@@ -376,6 +386,8 @@ fn part_of_field(field: &str) -> &'static str {
         "hours" => "BYHOUR",
         "minutes" => "BYMINUTE",
         "set_positions" => "BYSETPOS",
+        "days_of_year" => "BYYEARDAY",
+        "weeks_of_year" => "BYWEEKNO",
         "week_start" => "WKST",
         "exceptions" => "X-SGSCHED-HOLIDAYS",
         "start_date" | "time_of_day" => "DTSTART",
@@ -490,6 +502,8 @@ fn parse_parts(body: &str) -> Result<Parts, RRuleError> {
             "BYHOUR" => p.hours = list(key, value)?,
             "BYMINUTE" => p.minutes = list(key, value)?,
             "BYSETPOS" => p.setpos = list(key, value)?,
+            "BYYEARDAY" => p.ydays = list(key, value)?,
+            "BYWEEKNO" => p.weeks = list(key, value)?,
             "BYDAY" => {
                 p.wdays = value
                     .split(',')
@@ -505,7 +519,7 @@ fn parse_parts(body: &str) -> Result<Parts, RRuleError> {
                         .or_else(|_| err(key, "expected HH:MM"))?,
                 );
             }
-            "BYSECOND" | "BYWEEKNO" | "BYYEARDAY" | "BYEASTER" | "RSCALE" | "SKIP" => {
+            "BYSECOND" | "BYEASTER" | "RSCALE" | "SKIP" => {
                 return err(key, "not supported by sgsched rules");
             }
             _ => return err(key, "unknown rule part"),

@@ -358,7 +358,16 @@ pub struct RecurrenceRule {
     /// BYSETPOS: which of each period's occurrences to keep (1 = first, -1 = last).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub set_positions: Vec<i16>,
-    /// WKST, 1 = Monday (the default) … 7 = Sunday; matters for weekly rules with interval > 1.
+    /// BYYEARDAY: days of the year, 1..=366 from the start, -1..=-366 from the end (yearly
+    /// expands them; hourly/minutely are limited to them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_of_year: Vec<i16>,
+    /// BYWEEKNO: weeks of the year (yearly only), 1..=53 or -1..=-53; week 1 is the first
+    /// week, starting on `week_start`, with at least four days of the year (RFC 5545).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weeks_of_year: Vec<i8>,
+    /// WKST, 1 = Monday (the default) … 7 = Sunday; matters for weekly rules with interval
+    /// > 1 and for `weeks_of_year`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub week_start: Option<u8>,
     pub time_of_day: TimeOfDay,
@@ -391,6 +400,8 @@ impl RecurrenceRule {
             hours: Vec::new(),
             minutes: Vec::new(),
             set_positions: Vec::new(),
+            days_of_year: Vec::new(),
+            weeks_of_year: Vec::new(),
             week_start: None,
             time_of_day,
             start_date: None,

@@ -38,7 +38,7 @@ impl std::fmt::Display for FieldError {
 /// arithmetic never overflows.
 pub const MAX_INTERVAL: u32 = 100_000;
 
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 17] = [
     "frequency",
     "interval",
     "days_of_week",
@@ -47,6 +47,8 @@ const FIELDS: [&str; 15] = [
     "hours",
     "minutes",
     "set_positions",
+    "days_of_year",
+    "weeks_of_year",
     "week_start",
     "time_of_day",
     "start_date",
@@ -205,6 +207,8 @@ fn check_shape(obj: &Map<String, Value>, c: &mut Collector<'_>) -> Map<String, V
         ("hours", 0, 23, "must be between 0 and 23"),
         ("minutes", 0, 59, "must be between 0 and 59"),
         ("set_positions", -366, 366, "must be 1 to 366 or -366 to -1"),
+        ("days_of_year", -366, 366, DAYS_OF_YEAR_MESSAGE),
+        ("weeks_of_year", -53, 53, WEEKS_OF_YEAR_MESSAGE),
     ] {
         let items = list_items(
             obj,
@@ -272,6 +276,9 @@ fn check_dst_policy_shape(v: &Value, c: &mut Collector<'_>) -> bool {
     }
     c.errors.len() == before
 }
+
+const DAYS_OF_YEAR_MESSAGE: &str = "must be 1 to 366 or -366 to -1 (-1 = last day of the year)";
+const WEEKS_OF_YEAR_MESSAGE: &str = "must be 1 to 53 or -53 to -1 (-1 = last week of the year)";
 
 const WEEKDAY_MESSAGE: &str =
     "must be a weekday number 1-7 (Monday = 1) or {\"day\": 1-7, \"ordinal\": n}";
@@ -483,6 +490,41 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
     }
     if !rule.set_positions.is_empty() && freq.is_sub_daily() {
         c.push("set_positions", "needs a daily or longer frequency");
+    }
+    for (i, d) in rule.days_of_year.iter().enumerate() {
+        if *d == 0 || d.abs() > 366 {
+            c.push(&format!("days_of_year[{i}]"), DAYS_OF_YEAR_MESSAGE);
+        }
+    }
+    if !rule.days_of_year.is_empty()
+        && matches!(
+            freq,
+            Frequency::Daily | Frequency::Weekly | Frequency::Monthly
+        )
+    {
+        c.push(
+            "days_of_year",
+            "cannot be combined with a daily, weekly or monthly frequency (RFC 5545); use yearly, or hourly/minutely to keep only those days",
+        );
+    }
+    for (i, w) in rule.weeks_of_year.iter().enumerate() {
+        if *w == 0 || w.abs() > 53 {
+            c.push(&format!("weeks_of_year[{i}]"), WEEKS_OF_YEAR_MESSAGE);
+        }
+    }
+    if !rule.weeks_of_year.is_empty() {
+        if freq != Frequency::Yearly {
+            c.push(
+                "weeks_of_year",
+                "needs a yearly frequency (RFC 5545 defines BYWEEKNO for FREQ=YEARLY only)",
+            );
+        }
+        if let Some(i) = rule.days_of_week.iter().position(|w| w.ordinal.is_some()) {
+            c.push(
+                &format!("days_of_week[{i}].ordinal"),
+                "cannot be combined with weeks_of_year (RFC 5545: no numbered BYDAY with BYWEEKNO in a yearly rule)",
+            );
+        }
     }
     if rule.week_start.is_some_and(|w| !(1..=7).contains(&w)) {
         c.push("week_start", "must be between 1 (Monday) and 7 (Sunday)");
