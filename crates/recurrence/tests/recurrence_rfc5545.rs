@@ -206,3 +206,80 @@ fn rfc_refusals_for_year_parts() {
         "{e:?}"
     );
 }
+
+#[test]
+fn hourly_byminute_expands_each_hour_from_the_start() {
+    let text = "DTSTART:20260301T091000Z\nRRULE:FREQ=HOURLY;BYMINUTE=6,18";
+    let r = compile_text(text);
+    assert_eq!(
+        utc_runs(&r, 4),
+        [
+            "2026-03-01T09:18Z",
+            "2026-03-01T10:06Z",
+            "2026-03-01T10:18Z",
+            "2026-03-01T11:06Z"
+        ]
+    );
+    // From inside an hour: its later minute is still ahead.
+    let next = r.next_after(utc("2026-03-01T10:10:00Z")).expect("next");
+    assert_eq!(next.at, utc("2026-03-01T10:18:00Z"));
+    let next = r.next_after(utc("2026-03-01T10:18:00Z")).expect("next");
+    assert_eq!(next.at, utc("2026-03-01T11:06:00Z"));
+    assert_eq!(round_trips(text).minutes, [6, 18]);
+    let counted = compile_text("DTSTART:20260301T091000Z\nRRULE:FREQ=HOURLY;BYMINUTE=6,18;COUNT=3");
+    assert_eq!(utc_runs(&counted, 5).len(), 3);
+}
+
+#[test]
+fn hourly_byminute_steps_elapsed_hours_across_dst() {
+    // Every second hour from 00:00 EST on the spring-forward day: 05:00Z, 07:00Z, 09:00Z.
+    let r = compile_text(
+        "DTSTART;TZID=America/New_York:20260308T001000\nRRULE:FREQ=HOURLY;INTERVAL=2;BYMINUTE=6,18",
+    );
+    assert_eq!(
+        local_runs(&r, 5),
+        [
+            "2026-03-08T00:18-05:00",
+            "2026-03-08T03:06-04:00",
+            "2026-03-08T03:18-04:00",
+            "2026-03-08T05:06-04:00",
+            "2026-03-08T05:18-04:00"
+        ]
+    );
+}
+
+#[test]
+fn byhour_limits_hourly_and_both_limit_minutely() {
+    let hourly =
+        compile_text("DTSTART:20260301T080000Z\nRRULE:FREQ=HOURLY;BYHOUR=9,10;BYMINUTE=0,30");
+    assert_eq!(
+        utc_runs(&hourly, 5),
+        [
+            "2026-03-01T09:00Z",
+            "2026-03-01T09:30Z",
+            "2026-03-01T10:00Z",
+            "2026-03-01T10:30Z",
+            "2026-03-02T09:00Z"
+        ]
+    );
+    let minutely = compile_text(
+        "DTSTART:20260301T090000Z\nRRULE:FREQ=MINUTELY;INTERVAL=20;BYHOUR=10;BYMINUTE=0,40",
+    );
+    assert_eq!(
+        utc_runs(&minutely, 3),
+        [
+            "2026-03-01T10:00Z",
+            "2026-03-01T10:40Z",
+            "2026-03-02T10:00Z"
+        ]
+    );
+    // Hourly every 5 hours at minute 30, kept only at 10:xx: the hours counted from 00:00
+    // reach 10 every 5 days (00, 05, 10, 15, 20, 01, …), exactly.
+    let sparse = compile_text(
+        "DTSTART:20260301T000000Z\nRRULE:FREQ=HOURLY;INTERVAL=5;BYHOUR=10;BYMINUTE=30",
+    );
+    assert_eq!(
+        utc_runs(&sparse, 2),
+        ["2026-03-01T10:30Z", "2026-03-06T10:30Z"]
+    );
+}

@@ -5,7 +5,8 @@
 //! search starts at the period holding the instant, never at `start_date` (unless the rule
 //! has a `count`, which RFC 5545 counts from the start). Minutely and hourly rules are an
 //! arithmetic sequence of instants from the anchor `start_date` + `time_of_day`, filtered by
-//! the local date and time. Every search is bounded: a rule that cannot fire again ends.
+//! the local date and time (stepped in [`super::steps`]). Every search is bounded: a rule
+//! that cannot fire again ends.
 
 use chrono::{
     DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday,
@@ -24,33 +25,37 @@ pub(crate) type Instant = (i64, i32);
 
 /// Searches that find nothing for this many steps in a row stop: beyond any real rule
 /// (the date jumps make sparse rules cheap), a bound for impossible ones.
-const MAX_BARREN_STEPS: u32 = 200_000;
+pub(super) const MAX_BARREN_STEPS: u32 = 200_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Core {
     pub(crate) tz: Tz,
-    freq: Frequency,
-    interval: i64,
-    start: NaiveDate,
+    pub(super) freq: Frequency,
+    pub(super) interval: i64,
+    pub(super) start: NaiveDate,
     pub(crate) end: Option<NaiveDate>,
     pub(crate) count: Option<u32>,
-    filter: DateFilter,
+    pub(super) filter: DateFilter,
     /// Daily and longer: the wall-clock times of each matching day, as seconds, sorted.
-    time_secs: Vec<i64>,
+    pub(super) time_secs: Vec<i64>,
     /// Local seconds (wall time read as UTC) of the first run allowed and of the first
     /// moment after `end_date`.
-    start_secs: i64,
-    end_secs: i64,
+    pub(super) start_secs: i64,
+    pub(super) end_secs: i64,
     /// Minutely/hourly: allowed local hours and minutes (0 = any).
-    hour_mask: u32,
-    minute_mask: u64,
-    set_positions: Vec<i16>,
-    week_start: Weekday,
+    pub(super) hour_mask: u32,
+    pub(super) minute_mask: u64,
+    pub(super) set_positions: Vec<i16>,
+    pub(super) week_start: Weekday,
     /// Minutely/hourly: the first step's instant and the step length in seconds.
-    anchor: i64,
-    step: i64,
+    pub(super) anchor: i64,
+    pub(super) step: i64,
+    /// Hourly with `minutes`: each step's runs, as seconds after the step's hour `base +
+    /// k * step`; empty for a plain sequence of steps.
+    pub(super) expand: Vec<i64>,
+    pub(super) base: i64,
     /// Daily and longer: what a wall time in a gap or overlap does.
-    dst: DstPolicy,
+    pub(super) dst: DstPolicy,
 }
 
 impl Core {
@@ -89,6 +94,17 @@ impl Core {
         } else {
             3600
         };
+        let anchor = resolve_local(&tz, start_local).0.timestamp();
+        let mut expand: Vec<i64> = Vec::new();
+        if rule.frequency == Frequency::Hourly {
+            expand = rule
+                .minutes
+                .iter()
+                .map(|m| i64::from(*m % 60) * 60)
+                .collect();
+            expand.sort_unstable();
+            expand.dedup();
+        }
         Core {
             tz,
             freq: rule.frequency,
@@ -109,11 +125,18 @@ impl Core {
                     e.and_time(NaiveTime::MIN).and_utc().timestamp()
                 }),
             hour_mask: rule.hours.iter().fold(0, |m, h| m | 1 << (h % 24)),
-            minute_mask: rule.minutes.iter().fold(0, |m, x| m | 1 << (x % 60)),
+            // Hourly minutes are an expansion, not a filter.
+            minute_mask: if expand.is_empty() {
+                rule.minutes.iter().fold(0, |m, x| m | 1 << (x % 60))
+            } else {
+                0
+            },
             set_positions: rule.set_positions.clone(),
             week_start,
-            anchor: resolve_local(&tz, start_local).0.timestamp(),
+            anchor,
             step: unit * i64::from(rule.interval.max(1)),
+            base: anchor - i64::from(tod.minute) * 60,
+            expand,
             dst: rule.dst_policy,
         }
     }
@@ -282,12 +305,12 @@ impl Core {
 }
 
 pub(crate) struct Cursor<'a> {
-    core: &'a Core,
+    pub(super) core: &'a Core,
     resolver: LocalResolver,
     next_period: i64,
-    next_step: i64,
-    done: bool,
-    buf: Vec<Instant>,
+    pub(super) next_step: i64,
+    pub(super) done: bool,
+    pub(super) buf: Vec<Instant>,
     pos: usize,
     scratch: Vec<i64>,
     /// Last instant produced: occurrences strictly increase even where a gap shift makes
@@ -305,7 +328,12 @@ impl Cursor<'_> {
         self.pos = 0;
         self.after = self.after.max(after);
         if core.freq.is_sub_daily() {
-            let k = (after - core.anchor).div_euclid(core.step) + 1;
+            // An expanding step holding `after` may still have runs after it.
+            let k = if core.expand.is_empty() {
+                (after - core.anchor).div_euclid(core.step) + 1
+            } else {
+                (after - core.base).div_euclid(core.step)
+            };
             self.next_step = self.next_step.max(k);
         } else {
             // Within hours of chrono's end the local time does not exist; the UTC date is
@@ -489,61 +517,11 @@ impl Cursor<'_> {
     }
 
     fn refill_step(&mut self) {
-        let core = self.core;
-        let horizon = CYCLE_DAYS * 86_400 + core.step;
-        let mut origin: Option<i64> = None;
-        for _ in 0..MAX_BARREN_STEPS {
-            let k = self.next_step;
-            let Some(t) = k
-                .checked_mul(core.step)
-                .and_then(|x| x.checked_add(core.anchor))
-            else {
-                break;
-            };
-            if t - *origin.get_or_insert(t) > horizon {
-                break;
-            }
-            let Some((local, off)) = core.local_of(t) else {
-                break;
-            };
-            let date = local.date();
-            if core.end.is_some_and(|e| date > e) {
-                break;
-            }
-            let jump_to = if !core.filter.matches(date) {
-                let cycle = date
-                    .checked_add_days(Days::new(CYCLE_DAYS as u64))
-                    .unwrap_or(NaiveDate::MAX);
-                let limit = core.end.unwrap_or(NaiveDate::MAX).min(cycle);
-                match date
-                    .succ_opt()
-                    .and_then(|d| core.filter.next_match(d, limit))
-                {
-                    Some(d) => resolve_local(&core.tz, d.and_time(NaiveTime::MIN))
-                        .0
-                        .timestamp(),
-                    None => break,
-                }
-            } else if core.hour_mask != 0 && core.hour_mask & (1 << local.hour()) == 0 {
-                t + 3600 - i64::from(local.minute() * 60 + local.second())
-            } else if core.minute_mask != 0 && core.minute_mask & (1 << local.minute()) == 0 {
-                let later = core.minute_mask >> local.minute();
-                let gap = if later != 0 {
-                    i64::from(later.trailing_zeros())
-                } else {
-                    60 - i64::from(local.minute())
-                };
-                t + gap * 60 - i64::from(local.second())
-            } else {
-                self.next_step = k + 1;
-                self.buf.push((t, off));
-                return;
-            };
-            let k_jump = (jump_to - core.anchor).div_euclid(core.step)
-                + i64::from((jump_to - core.anchor).rem_euclid(core.step) != 0);
-            self.next_step = k_jump.max(k + 1);
+        if self.core.expand.is_empty() {
+            self.refill_plain_step()
+        } else {
+            self.refill_expanded_step()
         }
-        self.done = true;
     }
 }
 

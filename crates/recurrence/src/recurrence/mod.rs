@@ -11,6 +11,7 @@ mod presets;
 mod rrule;
 mod rule;
 mod spans;
+mod steps;
 mod validate;
 
 pub use compiled::{Occurrence, Recurrence, Removed, RuleError, compile_with_default_start};

@@ -474,12 +474,6 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
             c.push(&format!("minutes[{i}]"), "must be between 0 and 59");
         }
     }
-    if !rule.minutes.is_empty() && freq == Frequency::Hourly {
-        c.push(
-            "minutes",
-            "cannot be combined with an hourly frequency; use minutely",
-        );
-    }
     for (i, p) in rule.set_positions.iter().enumerate() {
         if *p == 0 || p.abs() > 366 {
             c.push(
