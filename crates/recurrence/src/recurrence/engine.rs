@@ -42,6 +42,9 @@ pub(crate) struct Core {
     /// moment after `end_date`.
     pub(super) start_secs: i64,
     pub(super) end_secs: i64,
+    /// `until` as an instant (the earlier of a repeated one): nothing runs after it, not
+    /// even a run a gap shifts past it.
+    pub(super) until_at: i64,
     /// Minutely/hourly: allowed local hours and minutes (0 = any).
     pub(super) hour_mask: u32,
     pub(super) minute_mask: u64,
@@ -110,7 +113,7 @@ impl Core {
             freq: rule.frequency,
             interval: i64::from(rule.interval.max(1)),
             start,
-            end: rule.end_date,
+            end: rule.end_date.or(rule.until.map(|u| u.date())),
             count: rule.count,
             filter: DateFilter::compile(rule, start),
             time_secs: times
@@ -118,12 +121,16 @@ impl Core {
                 .map(|t| i64::from(t.num_seconds_from_midnight()))
                 .collect(),
             start_secs: start_local.and_utc().timestamp(),
-            end_secs: rule
-                .end_date
-                .and_then(|e| e.succ_opt())
-                .map_or(i64::MAX, |e| {
+            end_secs: match (rule.end_date, rule.until) {
+                (Some(e), _) => e.succ_opt().map_or(i64::MAX, |e| {
                     e.and_time(NaiveTime::MIN).and_utc().timestamp()
                 }),
+                (None, Some(u)) => u.and_utc().timestamp() + 1,
+                (None, None) => i64::MAX,
+            },
+            until_at: rule
+                .until
+                .map_or(i64::MAX, |u| resolve_local(&tz, u).0.timestamp()),
             hour_mask: rule.hours.iter().fold(0, |m, h| m | 1 << (h % 24)),
             // Hourly minutes are an expansion, not a filter.
             minute_mask: if expand.is_empty() {
@@ -170,7 +177,11 @@ impl Core {
         };
         // A DST policy other than the default drops or doubles the runs of a transition day,
         // which the spans' one-run-per-transition reading does not know.
-        if self.count.is_some() || !self.set_positions.is_empty() || !self.dst.is_default() {
+        if self.count.is_some()
+            || !self.set_positions.is_empty()
+            || !self.dst.is_default()
+            || self.until_at != i64::MAX
+        {
             return None;
         }
         let weekdays = self.filter.plain_weekdays()?;
@@ -542,6 +553,12 @@ impl Iterator for Cursor<'_> {
             }
             let item = self.buf[self.pos];
             self.pos += 1;
+            if item.0 > self.core.until_at {
+                self.done = true;
+                self.buf.clear();
+                self.pos = 0;
+                return None;
+            }
             if item.0 <= self.last {
                 continue;
             }

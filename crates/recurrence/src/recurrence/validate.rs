@@ -38,7 +38,7 @@ impl std::fmt::Display for FieldError {
 /// arithmetic never overflows.
 pub const MAX_INTERVAL: u32 = 100_000;
 
-const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 20] = [
     "frequency",
     "interval",
     "days_of_week",
@@ -53,10 +53,38 @@ const FIELDS: [&str; 17] = [
     "time_of_day",
     "start_date",
     "end_date",
+    "until",
     "count",
     "exceptions",
+    "extra_dates",
+    "additional_rules",
     "dst_policy",
 ];
+
+/// The fields of one of `additional_rules`: the per-RRULE parts.
+const PATTERN_FIELDS: [&str; 14] = [
+    "frequency",
+    "interval",
+    "days_of_week",
+    "days_of_month",
+    "months",
+    "hours",
+    "minutes",
+    "set_positions",
+    "days_of_year",
+    "weeks_of_year",
+    "week_start",
+    "end_date",
+    "until",
+    "count",
+];
+
+/// At most this many `extra_dates` (RDATE values): a calendar of explicit dates, not a
+/// store of them; a file with 100,000 is refused at once.
+pub const MAX_EXTRA_DATES: usize = 1_000;
+
+/// At most this many `additional_rules` (RRULE lines beyond the first).
+pub const MAX_ADDITIONAL_RULES: usize = 10;
 
 struct Collector<'a> {
     prefix: &'a str,
@@ -236,12 +264,76 @@ fn check_shape(obj: &Map<String, Value>, c: &mut Collector<'_>) -> Map<String, V
     } else if obj.get("exceptions").is_some_and(|v| !v.is_null()) {
         c.push("exceptions", "must be a list");
     }
+    if let Some(v) = obj.get("until").filter(|v| !v.is_null()) {
+        if v.as_str().and_then(parse_local_datetime).is_some() {
+            clean.insert("until".into(), v.clone());
+        } else {
+            c.push("until", LOCAL_DATETIME_MESSAGE);
+        }
+    }
+    let extra = list_items(
+        obj,
+        "extra_dates",
+        c,
+        |v| v.as_str().and_then(parse_local_datetime).is_some(),
+        LOCAL_DATETIME_MESSAGE,
+    );
+    if let Some(items) = extra {
+        clean.insert("extra_dates".into(), Value::Array(items));
+    }
+    if let Some(Value::Array(items)) = obj.get("additional_rules") {
+        let good = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| check_pattern_shape(item, c, i))
+            .collect();
+        clean.insert("additional_rules".into(), Value::Array(good));
+    } else if obj.get("additional_rules").is_some_and(|v| !v.is_null()) {
+        c.push("additional_rules", "must be a list");
+    }
     if let Some(v) = obj.get("dst_policy").filter(|v| !v.is_null())
         && check_dst_policy_shape(v, c)
     {
         clean.insert("dst_policy".into(), v.clone());
     }
     clean
+}
+
+const LOCAL_DATETIME_MESSAGE: &str = "must be a local date-time \"YYYY-MM-DDTHH:MM\"";
+
+/// One of `additional_rules`, checked as a rule of its own under `additional_rules[i]`;
+/// its well-formed part, or `None` when it is not an object.
+fn check_pattern_shape(v: &Value, c: &mut Collector<'_>, i: usize) -> Option<Value> {
+    let path = format!("additional_rules[{i}]");
+    let Some(o) = v.as_object() else {
+        c.push(&path, "must be an object with a rule's per-RRULE fields");
+        return None;
+    };
+    let mut own = Map::new();
+    for (k, v) in o {
+        if PATTERN_FIELDS.contains(&k.as_str()) {
+            own.insert(k.clone(), v.clone());
+        } else {
+            c.push(
+                &format!("{path}.{k}"),
+                format!(
+                    "unknown field; an additional rule has only {}",
+                    PATTERN_FIELDS.join(", ")
+                ),
+            );
+        }
+    }
+    // The shared time of day stands in for the one the pattern does not have.
+    own.insert("time_of_day".into(), "00:00".into());
+    let prefix = c.path(&path);
+    let mut sub = Collector {
+        prefix: &prefix,
+        errors: Vec::new(),
+    };
+    let mut clean = check_shape(&own, &mut sub);
+    c.errors.append(&mut sub.errors);
+    clean.remove("time_of_day");
+    Some(Value::Object(clean))
 }
 
 /// `{"gap": "shift_forward"|"skip", "overlap": "first"|"last"|"both"}`, keys optional;
@@ -342,7 +434,7 @@ fn check_exception_shape(v: &Value, c: &mut Collector<'_>, path: &str) -> bool {
         return false;
     };
     for k in o.keys() {
-        if !["date", "action", "to", "holiday_calendar"].contains(&k.as_str()) {
+        if !["date", "at", "action", "to", "holiday_calendar"].contains(&k.as_str()) {
             c.push(&format!("{path}.{k}"), "unknown field");
         }
     }
@@ -370,6 +462,20 @@ fn check_exception_shape(v: &Value, c: &mut Collector<'_>, path: &str) -> bool {
             &format!("{path}.action"),
             "must be skip or next_business_day",
         ),
+        (None, Some("skip")) if o.contains_key("at") => {
+            if o.get("at")
+                .and_then(Value::as_str)
+                .is_none_or(|s| parse_local_datetime(s).is_none())
+            {
+                c.push(&format!("{path}.at"), LOCAL_DATETIME_MESSAGE);
+            }
+            if o.contains_key("date") || o.contains_key("to") {
+                c.push(
+                    path,
+                    "a skip of one run has only `at` and `action` (a whole day is `date`)",
+                );
+            }
+        }
         (None, Some("skip")) => {
             if !date_ok {
                 c.push(&format!("{path}.date"), "must be a date \"YYYY-MM-DD\"");
@@ -539,6 +645,76 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
     {
         c.push("end_date", "must be after start_date");
     }
+    if let Some(until) = rule.until {
+        if rule.end_date.is_some() || rule.count.is_some() {
+            c.push(
+                "until",
+                "cannot be combined with end_date or count (RFC 5545: UNTIL or COUNT, not both)",
+            );
+        }
+        // A day inside the four-digit years: UNTIL is written in UTC, up to 14 hours off.
+        let day = chrono::Days::new(1);
+        if !(until
+            .date()
+            .checked_sub_days(day)
+            .is_some_and(in_year_range)
+            && until
+                .date()
+                .checked_add_days(day)
+                .is_some_and(in_year_range))
+        {
+            c.push("until", "must be from 0000-01-02T00:00 to 9999-12-30T23:59");
+        } else if let Some(start) = rule.start_date
+            && until < start.and_time(rule.time_of_day.to_naive())
+        {
+            c.push(
+                "until",
+                "must not be before the start (start_date at time_of_day)",
+            );
+        }
+    }
+    if rule.extra_dates.len() > MAX_EXTRA_DATES {
+        c.push(
+            "extra_dates",
+            format!(
+                "at most {MAX_EXTRA_DATES} extra dates (this rule has {})",
+                rule.extra_dates.len()
+            ),
+        );
+    } else {
+        for (i, d) in rule.extra_dates.iter().enumerate() {
+            if !in_year_range(d.date()) {
+                c.push(&format!("extra_dates[{i}]"), YEAR_RANGE_MESSAGE);
+            }
+        }
+    }
+    if rule.additional_rules.len() > MAX_ADDITIONAL_RULES {
+        c.push(
+            "additional_rules",
+            format!("at most {MAX_ADDITIONAL_RULES} additional rules"),
+        );
+    } else {
+        for (i, pattern) in rule.additional_rules.iter().enumerate() {
+            let prefix = c.path(&format!("additional_rules[{i}]"));
+            let combined = rule.with_pattern(pattern);
+            for mut e in validate_rule(&combined, &prefix) {
+                let field = e.field.strip_prefix(&prefix).unwrap_or(&e.field);
+                let name = field
+                    .trim_start_matches('.')
+                    .split(['[', '.'])
+                    .next()
+                    .unwrap_or("");
+                // The shared parts are the main rule's to report; a shared DST policy that
+                // this pattern's frequency cannot have is this pattern's frequency's fault.
+                if name == "dst_policy" {
+                    e.field = format!("{prefix}.frequency");
+                } else if !PATTERN_FIELDS.contains(&name) {
+                    continue;
+                }
+                c.errors.push(e);
+            }
+        }
+    }
     for (i, e) in rule.exceptions.iter().enumerate() {
         match e {
             Exception::Holidays { calendar, .. } if !is_valid_calendar_name(calendar) => {
@@ -549,6 +725,9 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
             }
             Exception::Skip(date) if !in_year_range(*date) => {
                 c.push(&format!("exceptions[{i}]"), YEAR_RANGE_MESSAGE);
+            }
+            Exception::SkipAt(at) if !in_year_range(at.date()) => {
+                c.push(&format!("exceptions[{i}].at"), YEAR_RANGE_MESSAGE);
             }
             Exception::Reschedule { date, to } => {
                 if !in_year_range(*date) {
