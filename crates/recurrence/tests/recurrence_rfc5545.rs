@@ -283,3 +283,296 @@ fn byhour_limits_hourly_and_both_limit_minutely() {
         ["2026-03-01T10:30Z", "2026-03-06T10:30Z"]
     );
 }
+
+const NY: &str = "DTSTART;TZID=America/New_York:20260301T090000";
+
+#[test]
+fn rdate_in_every_value_form() {
+    let text = format!(
+        "{NY}\nRRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2\nRDATE;TZID=America/New_York:20260310T140000,20260302T090000\nRDATE:20260311T140000Z\nRDATE;VALUE=DATE:20260312\nRDATE:20260313T080000\nRDATE;TZID=Europe/Berlin:20260314T150000"
+    );
+    let r = compile_text(&text);
+    assert_eq!(
+        local_runs(&r, 10),
+        [
+            "2026-03-02T09:00-05:00",
+            "2026-03-09T09:00-04:00",
+            "2026-03-10T14:00-04:00",
+            "2026-03-11T10:00-04:00",
+            "2026-03-12T09:00-04:00",
+            "2026-03-13T08:00-04:00",
+            "2026-03-14T10:00-04:00",
+        ]
+    );
+    let rule = round_trips(&text);
+    assert_eq!(
+        serde_json::to_value(&rule).expect("json")["extra_dates"],
+        json!([
+            "2026-03-10T14:00",
+            "2026-03-02T09:00",
+            "2026-03-11T10:00",
+            "2026-03-12T09:00",
+            "2026-03-13T08:00",
+            "2026-03-14T10:00"
+        ])
+    );
+    let written = to_rrule(&rule, chrono_tz::America::New_York);
+    assert!(
+        written.contains("\nRDATE;TZID=America/New_York:20260310T140000,20260302T090000,"),
+        "{written}"
+    );
+}
+
+#[test]
+fn exdate_removes_rdate_instances_and_rdates_ignore_count() {
+    let text = format!(
+        "{NY}\nRRULE:FREQ=DAILY;COUNT=1\nRDATE;TZID=America/New_York:20260305T120000,20260306T120000\nEXDATE;TZID=America/New_York:20260305T120000"
+    );
+    let r = compile_text(&text);
+    assert_eq!(
+        local_runs(&r, 5),
+        ["2026-03-01T09:00-05:00", "2026-03-06T12:00-05:00"]
+    );
+    // Reported as removed by an exception date.
+    let removed = r.removed_between(utc("2026-03-01T00:00:00Z"), utc("2026-04-01T00:00:00Z"), 10);
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].occurrence.at, utc("2026-03-05T17:00:00Z"));
+}
+
+#[test]
+fn too_many_rdates_are_refused_cheaply() {
+    let values: Vec<String> = (0..100_000)
+        .map(|i| format!("2026{:02}{:02}T090000", 1 + i % 12, 1 + i % 28))
+        .collect();
+    let text = format!("{NY}\nRRULE:FREQ=DAILY\nRDATE:{}", values.join(","));
+    let e = parse_rrule(&text).expect_err("refused");
+    assert_eq!(e.part, "RDATE");
+    assert!(e.message.contains("1000"), "{e}");
+    let many: Vec<String> = (0..1001)
+        .map(|i| format!("2026-01-01T{:02}:{:02}", i / 60 % 24, i % 60))
+        .collect();
+    let e = parse_rule(
+        &json!({"frequency":"daily","time_of_day":"09:00","extra_dates": many}),
+        "",
+    )
+    .expect_err("refused");
+    assert_eq!(e[0].field, "extra_dates");
+    let e = parse_rule(
+        &json!({"frequency":"daily","time_of_day":"09:00","extra_dates": ["2026-01-01", "2026-01-01T09:00"]}),
+        "",
+    )
+    .expect_err("refused");
+    assert_eq!(e[0].field, "extra_dates[0]");
+}
+
+#[test]
+fn several_rrules_are_the_union_of_their_occurrences() {
+    let text = "DTSTART;TZID=Europe/Berlin:20260302T090000\nRRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2\nRRULE:FREQ=MONTHLY;BYMONTHDAY=3,9;COUNT=3";
+    let r = compile_text(text);
+    assert_eq!(
+        local_runs(&r, 10),
+        [
+            "2026-03-02T09:00+01:00",
+            "2026-03-03T09:00+01:00",
+            "2026-03-09T09:00+01:00",
+            "2026-04-03T09:00+02:00",
+        ]
+    );
+    let rule = round_trips(text);
+    assert_eq!(
+        serde_json::to_value(&rule).expect("json")["additional_rules"],
+        json!([{"frequency":"monthly","interval":1,"days_of_month":[3,9],"count":3}])
+    );
+    // From the middle: each rule's cursor seeks on its own.
+    let next = r.next_after(utc("2026-03-05T00:00:00Z")).expect("next");
+    assert_eq!(next.at, utc("2026-03-09T08:00:00Z"));
+}
+
+#[test]
+fn additional_rule_errors_have_their_own_paths() {
+    let e = parse_rule(
+        &json!({"frequency":"daily","time_of_day":"09:00","additional_rules":[
+            {"frequency":"weekly","interval":0},
+            {"frequency":"daily","days_of_year":[1],"time_of_day":"10:00"},
+            {"frequency":"fortnightly"},
+            "monthly"
+        ]}),
+        "recurrence_rule",
+    )
+    .expect_err("invalid");
+    let mut fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "recurrence_rule.additional_rules[0].interval",
+            "recurrence_rule.additional_rules[1].days_of_year",
+            "recurrence_rule.additional_rules[1].time_of_day",
+            "recurrence_rule.additional_rules[2].frequency",
+            "recurrence_rule.additional_rules[3]",
+        ],
+        "{e:?}"
+    );
+    let eleven: Vec<serde_json::Value> = (0..11).map(|_| json!({"frequency":"daily"})).collect();
+    let e = parse_rule(
+        &json!({"frequency":"daily","time_of_day":"09:00","additional_rules": eleven}),
+        "",
+    )
+    .expect_err("refused");
+    assert_eq!(e[0].field, "additional_rules");
+    let twelve = format!("{NY}{}", "\nRRULE:FREQ=DAILY".repeat(12));
+    assert_eq!(parse_rrule(&twelve).expect_err("refused").part, "RRULE");
+    // A shared DST policy an hourly pattern cannot have is that pattern's error.
+    let e = parse_rule(
+        &json!({"frequency":"daily","time_of_day":"09:00","dst_policy":{"gap":"skip"},"additional_rules":[{"frequency":"hourly"}]}),
+        "",
+    )
+    .expect_err("refused");
+    assert_eq!(e[0].field, "additional_rules[0].frequency");
+}
+
+#[test]
+fn until_equal_to_dtstart_gives_one_occurrence() {
+    for text in [
+        "DTSTART;TZID=America/New_York:20260310T090000\nRRULE:FREQ=DAILY;UNTIL=20260310T130000Z",
+        "DTSTART;TZID=America/New_York:20260310T090000\nRRULE:FREQ=DAILY;BYHOUR=9,15;UNTIL=20260310T130000Z",
+        "DTSTART;TZID=America/New_York:20260310T090000\nRRULE:FREQ=HOURLY;UNTIL=20260310T130000Z",
+        "DTSTART:20260310T090000Z\nRRULE:FREQ=WEEKLY;BYDAY=TU,WE;UNTIL=20260310T090000Z",
+    ] {
+        let r = compile_text(text);
+        assert_eq!(utc_runs(&r, 5).len(), 1, "{text}");
+        round_trips(text);
+    }
+    // An UNTIL between two runs of a day keeps the first (the old date reading dropped it).
+    let r = compile_text(
+        "DTSTART;TZID=America/New_York:20260310T090000\nRRULE:FREQ=DAILY;BYHOUR=9,15;UNTIL=20260311T150000Z",
+    );
+    assert_eq!(
+        local_runs(&r, 5),
+        [
+            "2026-03-10T09:00-04:00",
+            "2026-03-10T15:00-04:00",
+            "2026-03-11T09:00-04:00"
+        ]
+    );
+    // A DATE UNTIL on the start's own date keeps that day's runs.
+    let r = compile_text(
+        "DTSTART;TZID=America/New_York:20260310T090000\nRRULE:FREQ=DAILY;BYHOUR=9,15;UNTIL=20260310",
+    );
+    assert_eq!(utc_runs(&r, 5).len(), 2);
+    let e = parse_rule(
+        &json!({"frequency":"daily","time_of_day":"09:00","until":"2026-03-10T09:00","count":3}),
+        "",
+    )
+    .expect_err("refused");
+    assert_eq!(e[0].field, "until");
+}
+
+#[test]
+fn exdate_in_every_value_form_removes_just_that_run() {
+    let base =
+        "DTSTART;TZID=America/New_York:20260309T090000\nRRULE:FREQ=DAILY;BYHOUR=9,15;COUNT=6";
+    let want = [
+        "2026-03-09T09:00-04:00",
+        "2026-03-09T15:00-04:00",
+        "2026-03-10T15:00-04:00",
+        "2026-03-11T09:00-04:00",
+        "2026-03-11T15:00-04:00",
+    ];
+    for exdate in [
+        "EXDATE;TZID=America/New_York:20260310T090000",
+        "EXDATE:20260310T130000Z",
+        "EXDATE:20260310T090000",
+        "EXDATE;TZID=Europe/Berlin:20260310T140000",
+        "EXDATE;VALUE=DATE-TIME;TZID=America/New_York:20260310T090000",
+    ] {
+        let text = format!("{base}\n{exdate}");
+        assert_eq!(local_runs(&compile_text(&text), 10), want, "{exdate}");
+        round_trips(&text);
+    }
+    let whole_day = compile_text(&format!("{base}\nEXDATE;VALUE=DATE:20260310"));
+    assert_eq!(local_runs(&whole_day, 10).len(), 4);
+    let several = compile_text(&format!(
+        "{base}\nEXDATE;TZID=America/New_York:20260309T090000,20260309T150000\nEXDATE:20260311T190000Z"
+    ));
+    assert_eq!(
+        local_runs(&several, 10),
+        [
+            "2026-03-10T09:00-04:00",
+            "2026-03-10T15:00-04:00",
+            "2026-03-11T09:00-04:00"
+        ]
+    );
+    let json = serde_json::to_value(
+        parse_rrule(&format!("{base}\nEXDATE:20260310T130000Z"))
+            .expect("ok")
+            .0,
+    )
+    .expect("json");
+    assert_eq!(
+        json["exceptions"],
+        json!([{"at": "2026-03-10T09:00", "action": "skip"}])
+    );
+    for bad in [
+        "EXDATE;VALUE=DATE:20260310T090000",
+        "EXDATE:2026031",
+        "EXDATE:20260310T0900",
+        "EXDATE:20260310T090030",
+        "EXDATE;TZID=America/New_York:20260310T130000Z",
+        "EXDATE;TZID=Mars/Base:20260310T090000",
+    ] {
+        let e = parse_rrule(&format!("{base}\n{bad}")).expect_err(bad);
+        assert_eq!(e.part, "EXDATE", "{bad}: {e}");
+    }
+}
+
+#[test]
+fn removed_between_reports_a_skipped_run() {
+    let r = compile_text(
+        "DTSTART;TZID=America/New_York:20260309T090000\nRRULE:FREQ=DAILY;BYHOUR=9,15\nEXDATE;TZID=America/New_York:20260310T150000",
+    );
+    let removed = r.removed_between(utc("2026-03-09T00:00:00Z"), utc("2026-03-12T00:00:00Z"), 10);
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].occurrence.at, utc("2026-03-10T19:00:00Z"));
+    assert_eq!(
+        removed[0].why,
+        sgsched_recurrence::recurrence::Removal::ExceptionDate
+    );
+}
+
+#[test]
+fn refusals_say_why() {
+    let e = |t: &str| parse_rrule(t).expect_err(t);
+    let two = e("DTSTART:20260101T090000Z\nDTSTART:20260102T090000Z\nRRULE:FREQ=DAILY");
+    assert_eq!(two.part, "DTSTART");
+    assert!(two.message.contains("twice"), "{two}");
+    for text in ["RRULE:FREQ=SECONDLY", "RRULE:FREQ=DAILY;BYSECOND=30"] {
+        let x = e(text);
+        assert!(x.message.contains("minute precision"), "{x}");
+    }
+    assert_eq!(e("RRULE:FREQ=SECONDLY").part, "FREQ");
+    assert_eq!(e("RRULE:FREQ=DAILY;BYSECOND=0,30").part, "BYSECOND");
+    let exrule = e("DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY\nEXRULE:FREQ=WEEKLY");
+    assert_eq!(exrule.part, "EXRULE");
+    assert!(
+        exrule.message.contains("RFC 2445") && exrule.message.contains("EXDATE"),
+        "{exrule}"
+    );
+    let floating =
+        e("DTSTART;TZID=Europe/Berlin:20260101T090000\nRRULE:FREQ=DAILY;UNTIL=20260201T090000");
+    assert_eq!(floating.part, "UNTIL");
+    assert!(floating.message.contains("UTC"), "{floating}");
+    // A DATE UNTIL and a floating one with a floating start stay accepted.
+    assert!(
+        parse_rrule("DTSTART;TZID=Europe/Berlin:20260101T090000\nRRULE:FREQ=DAILY;UNTIL=20260201")
+            .is_ok()
+    );
+    assert!(parse_rrule("DTSTART:20260101T090000\nRRULE:FREQ=DAILY;UNTIL=20260201T090000").is_ok());
+    assert_eq!(
+        parse_rrule("DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY;BYSECOND=0")
+            .expect("ok")
+            .0
+            .frequency,
+        sgsched_recurrence::recurrence::Frequency::Daily
+    );
+}
