@@ -16,6 +16,7 @@ mod spans;
 mod steps;
 mod union;
 mod validate;
+mod validate_shape;
 
 pub use compiled::{Occurrence, Recurrence, Removed, RuleError, compile_with_default_start};
 pub use exceptions::Removal;
