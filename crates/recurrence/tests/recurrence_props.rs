@@ -415,7 +415,6 @@ proptest! {
         // time (DESIGN.md): after a zone's first transition every later step differs by the
         // shift, so sub-daily rules are compared in UTC only.
         let tz = ZONES[zone];
-        let rule = rule;
         let tz = if rule.frequency.is_sub_daily() { chrono_tz::UTC } else { tz };
         // The rrule crate loses a minutely rule's step alignment when BYHOUR skips hours
         // and the interval does not divide 60 (`FREQ=MINUTELY;INTERVAL=7;BYHOUR=19` from
@@ -488,7 +487,6 @@ proptest! {
     #[test]
     fn next_after_on_rfc5545_parts_is_the_first_of_the_expansion((zone, rule) in zoned_rfc_rules(), probes in proptest::collection::vec(0i64..(12 * 365 * 86_400), 6)) {
         let tz = ZONES[zone];
-        let rule = rule;
         let rec = compile(&rule, tz);
         let all: Vec<Occurrence> = rec.iter_from(epoch()).take(2000).collect();
         check_increasing(&all)?;
