@@ -576,3 +576,18 @@ fn refusals_say_why() {
         sgsched_recurrence::recurrence::Frequency::Daily
     );
 }
+
+#[test]
+fn hourly_byminute_across_a_half_hour_shift_keeps_minutes_past_midnight() {
+    // Lord Howe falls back 30 minutes on 2026-04-05: the stepped hours then start at :30
+    // local, so minute 45 of the hour from 23:30 is 00:15 the next day. With that day the
+    // only one allowed (day 100 = April 10), the hour starting the day before must not be
+    // jumped over.
+    let r = compile_text(
+        "DTSTART;TZID=Australia/Lord_Howe:20260404T220000\nRRULE:FREQ=HOURLY;BYMINUTE=45;BYYEARDAY=100",
+    );
+    assert_eq!(
+        local_runs(&r, 2),
+        ["2026-04-10T00:15+10:30", "2026-04-10T01:15+10:30"]
+    );
+}

@@ -29,4 +29,6 @@ pub use rule::{
     RecurrenceRule, TimeOfDay, WeekdaySpec,
 };
 pub use spans::{Span, ZoneOffsets, ceil_div};
-pub use validate::{FieldError, MAX_INTERVAL, parse_rule, validate_rule};
+pub use validate::{
+    FieldError, MAX_ADDITIONAL_RULES, MAX_EXTRA_DATES, MAX_INTERVAL, parse_rule, validate_rule,
+};

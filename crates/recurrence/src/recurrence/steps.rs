@@ -37,7 +37,14 @@ impl Cursor<'_> {
             if core.end.is_some_and(|e| date > e) {
                 break;
             }
-            let jump_to = if !core.filter.matches(date) {
+            let date_ok = core.filter.matches(date);
+            // After a 30-minute shift (Lord Howe) an hour's minutes may reach the next date:
+            // such an hour is never jumped over, its minutes are judged one by one.
+            let last = core.expand.last().copied().unwrap_or(0);
+            let one_date = core
+                .local_of(t + last)
+                .is_some_and(|(l, _)| l.date() == date);
+            let jump_to = if !date_ok && one_date {
                 let cycle = date
                     .checked_add_days(Days::new(CYCLE_DAYS as u64))
                     .unwrap_or(NaiveDate::MAX);
@@ -51,7 +58,8 @@ impl Cursor<'_> {
                         .timestamp(),
                     None => break,
                 }
-            } else if core.hour_mask != 0
+            } else if one_date
+                && core.hour_mask != 0
                 && core.hour_mask & (1 << local.hour()) == 0
                 && core.hour_mask & (1 << ((local.hour() + 1) % 24)) == 0
             {
@@ -65,7 +73,11 @@ impl Cursor<'_> {
                     let Some((l, o)) = core.local_of(u) else {
                         continue;
                     };
-                    let day_ok = l.date() == date || core.filter.matches(l.date());
+                    let day_ok = if l.date() == date {
+                        date_ok
+                    } else {
+                        core.filter.matches(l.date())
+                    };
                     if day_ok
                         && core.end.is_none_or(|e| l.date() <= e)
                         && (core.hour_mask == 0 || core.hour_mask & (1 << l.hour()) != 0)
@@ -109,7 +121,14 @@ impl Cursor<'_> {
             if core.end.is_some_and(|e| date > e) {
                 break;
             }
-            let jump_to = if !core.filter.matches(date) {
+            let date_ok = core.filter.matches(date);
+            // After a 30-minute shift (Lord Howe) an hour's minutes may reach the next date:
+            // such an hour is never jumped over, its minutes are judged one by one.
+            let last = core.expand.last().copied().unwrap_or(0);
+            let one_date = core
+                .local_of(t + last)
+                .is_some_and(|(l, _)| l.date() == date);
+            let jump_to = if !date_ok && one_date {
                 let cycle = date
                     .checked_add_days(Days::new(CYCLE_DAYS as u64))
                     .unwrap_or(NaiveDate::MAX);
