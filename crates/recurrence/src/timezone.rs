@@ -4,8 +4,10 @@
 //! DESIGN.md ("a time in a spring-forward gap runs shifted forward by the gap; a time in a
 //! fall-back overlap runs once, at the earlier instant"), the zone list with current offsets,
 //! and the `sgsched next` output line. Every local→UTC conversion in the crate goes through
-//! [`resolve_local`]: chrono's `MappedLocalTime` is `None` in a gap and `Ambiguous` in a fold,
-//! so `.single().unwrap()` would panic on real schedules.
+//! [`resolve_local`] (or [`LocalResolver::map_secs`], which gives both instants of a fold and
+//! says a time is in a gap, for a rule whose own DST policy picks among them): chrono's
+//! `MappedLocalTime` is `None` in a gap and `Ambiguous` in a fold, so `.single().unwrap()`
+//! would panic on real schedules.
 
 use chrono::{
     DateTime, Duration, FixedOffset, MappedLocalTime, NaiveDateTime, Offset, TimeZone, Utc,

@@ -1,11 +1,14 @@
-//! RFC 5545 text for a rule, both ways: `DTSTART;TZID=…` + `RRULE:FREQ=…`, and back.
+//! Reading RFC 5545 text into a rule (writing it is [`super::rrule_write`]'s; the values of
+//! RDATE, EXDATE and UNTIL are [`super::rrule_dates`]'s).
 //!
-//! JSON → RRULE → JSON gives an equal rule. Parts the model cannot hold (SECONDLY, BYSECOND,
-//! seconds in DTSTART, EXRULE) are rejected, naming the part and why. Exceptions,
-//! which RRULE has no words for, travel as `EXDATE;VALUE=DATE` lines and two `X-SGSCHED-`
-//! properties; a rule without `start_date` carries its time in an `X-SGSCHED-TIME` part when
-//! BYHOUR/BYMINUTE cannot. UNTIL is read as a whole local date: the last date whose every
-//! run is at or before UNTIL.
+//! JSON → RRULE → JSON gives an equal rule. Parts the model cannot hold (SECONDLY, BYSECOND
+//! other than 0, seconds in DTSTART, EXRULE, a second DTSTART) are rejected, naming the part
+//! and why. Several RRULE lines are the union of their occurrences (the first is the rule,
+//! the others its `additional_rules`); RDATE lines are `extra_dates`; EXDATE dates skip a
+//! day and date-times one run. Exceptions RFC 5545 has no words for travel as `X-SGSCHED-`
+//! properties, as does a DST policy; a rule without `start_date` carries its time in an
+//! `X-SGSCHED-TIME` part when BYHOUR/BYMINUTE cannot. An UNTIL that is a date, or the last
+//! second of a local day, is the rule's `end_date`; any other is its exact `until`.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use chrono_tz::Tz;

@@ -4,7 +4,11 @@
 //!
 //! Extensions beyond the brief, so that RFC 5545 text maps onto JSON and back unchanged:
 //! ordinal weekdays (`{"day":1,"ordinal":-1}` = BYDAY=-1MO), `hours`/`minutes`
-//! (BYHOUR/BYMINUTE), `set_positions` (BYSETPOS) and `week_start` (WKST).
+//! (BYHOUR/BYMINUTE), `set_positions` (BYSETPOS), `week_start` (WKST), `days_of_year`
+//! (BYYEARDAY), `weeks_of_year` (BYWEEKNO), `until` (UNTIL to the minute), `extra_dates`
+//! (RDATE), `additional_rules` (more RRULE lines), `{"at", "action": "skip"}` exceptions
+//! (EXDATE with a time), and a per-rule `dst_policy`. Every one defaults to empty and is
+//! left out when empty, so a stored rule reads and writes back byte for byte as before.
 
 use std::fmt;
 
