@@ -330,3 +330,93 @@ fn a_reschedule_target_keeps_the_default_resolution() {
     );
     assert_eq!(got, ["2026-03-08T07:30Z"]);
 }
+
+mod property {
+    use chrono::{Duration, MappedLocalTime, NaiveDate, TimeZone};
+    use proptest::prelude::*;
+    use sgsched_recurrence::recurrence::{
+        DstGap, DstOverlap, DstPolicy, Frequency, HolidayCalendars, Recurrence, RecurrenceRule,
+        TimeOfDay,
+    };
+    use sgsched_recurrence::timezone::resolve_local;
+
+    const ZONES: [chrono_tz::Tz; 5] = [
+        chrono_tz::America::New_York,
+        chrono_tz::Europe::Berlin,
+        chrono_tz::Australia::Lord_Howe,
+        chrono_tz::America::Santiago,
+        chrono_tz::Africa::Cairo,
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Every day of two years, each wall time's instants straight from chrono's mapping
+        /// of it: one, both or the chosen one of a fold, none or the shifted one in a gap.
+        #[test]
+        fn each_wall_time_maps_as_the_policy_says(
+            zone in 0usize..ZONES.len(),
+            times in proptest::sample::subsequence(vec![(0u8, 0u8), (0, 30), (1, 30), (1, 45), (2, 0), (2, 15), (2, 30), (3, 0), (23, 30)], 1..4),
+            gap_skip in any::<bool>(),
+            overlap in 0usize..3,
+        ) {
+            let tz = ZONES[zone];
+            let policy = DstPolicy {
+                gap: if gap_skip { DstGap::Skip } else { DstGap::ShiftForward },
+                overlap: [DstOverlap::First, DstOverlap::Last, DstOverlap::Both][overlap],
+            };
+            let start = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+            // 00:00: no wall time of the start date is before the start.
+            let mut rule = RecurrenceRule::new(Frequency::Daily, TimeOfDay { hour: 0, minute: 0 });
+            rule.start_date = Some(start);
+            rule.hours = times.iter().map(|t| t.0).collect();
+            rule.minutes = times.iter().map(|t| t.1).collect();
+            rule.dst_policy = policy;
+            let rec = Recurrence::new(&rule, tz, &HolidayCalendars::builtin()).expect("valid");
+            let mut expected = Vec::new();
+            for day in 0..730 {
+                let date = start + Duration::days(day);
+                let mut wall: Vec<(u8, u8)> = rule.hours.iter().flat_map(|h| rule.minutes.iter().map(move |m| (*h, *m))).collect();
+                wall.sort_unstable();
+                wall.dedup();
+                for (h, m) in wall {
+                    let local = date.and_hms_opt(u32::from(h), u32::from(m), 0).expect("time");
+                    match tz.from_local_datetime(&local) {
+                        MappedLocalTime::Single(at) => expected.push(at.timestamp()),
+                        MappedLocalTime::Ambiguous(a, b) => {
+                            let (a, b) = (a.timestamp().min(b.timestamp()), a.timestamp().max(b.timestamp()));
+                            match policy.overlap {
+                                DstOverlap::First => expected.push(a),
+                                DstOverlap::Last => expected.push(b),
+                                DstOverlap::Both => expected.extend([a, b]),
+                            }
+                        }
+                        MappedLocalTime::None if gap_skip => {}
+                        MappedLocalTime::None => expected.push(resolve_local(&tz, local).0.timestamp()),
+                    }
+                }
+            }
+            expected.sort_unstable();
+            expected.dedup();
+            let from = tz
+                .from_local_datetime(&start.and_hms_opt(0, 0, 0).expect("t"))
+                .earliest()
+                .expect("t")
+                .with_timezone(&chrono::Utc);
+            let ours: Vec<i64> = rec.iter_from(from - Duration::seconds(1)).take(expected.len() + 1)
+                .map(|o| o.at.timestamp())
+                .take_while(|t| expected.last().is_some_and(|l| t <= l))
+                .collect();
+            let diff = ours.iter().zip(&expected).position(|(a, b)| a != b);
+            prop_assert!(
+                ours == expected,
+                "first difference at {:?}: ours {:?}, expected {:?} (lengths {} and {})",
+                diff,
+                diff.map(|i| ours[i]),
+                diff.map(|i| expected[i]),
+                ours.len(),
+                expected.len()
+            );
+        }
+    }
+}
