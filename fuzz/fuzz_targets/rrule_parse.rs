@@ -1,6 +1,10 @@
 //! rrule_parse: any text into the RRULE parser, any JSON into the rule parser. Neither may
 //! panic; a rule either one accepts must come back equal through rule -> RRULE text -> rule
-//! (and JSON -> rule -> JSON -> rule), and both copies must give the same occurrences.
+//! (and JSON -> rule -> JSON -> rule), and both copies must give the same occurrences, in
+//! strictly increasing order. An accepted rule stays within the bounds on extra dates and
+//! further RRULEs, and has words (`describe`). The seeds and `dicts/rules.dict` carry every
+//! RFC 5545 part the rules have: BYWEEKNO, BYYEARDAY, RDATE and EXDATE forms, several RRULE
+//! lines, UNTIL, X-SGSCHED-DST, and their JSON fields.
 #![no_main]
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -8,7 +12,8 @@ use chrono_tz::Tz;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use sgsched_recurrence::recurrence::{
-    HolidayCalendars, Recurrence, RecurrenceRule, parse_rrule, parse_rule, to_rrule,
+    HolidayCalendars, MAX_ADDITIONAL_RULES, MAX_EXTRA_DATES, Recurrence, RecurrenceRule,
+    parse_rrule, parse_rule, to_rrule,
 };
 
 /// Occurrences compared per rule: enough to cross a DST change or a month end, few enough
@@ -46,6 +51,15 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn round_trip(rule: &RecurrenceRule, tz: Tz) {
+    assert!(
+        rule.extra_dates.len() <= MAX_EXTRA_DATES,
+        "too many extra dates accepted"
+    );
+    assert!(
+        rule.additional_rules.len() <= MAX_ADDITIONAL_RULES,
+        "too many RRULEs accepted"
+    );
+    let _ = rule.describe();
     let text = to_rrule(rule, tz);
     let (again, _) =
         parse_rrule(&text).unwrap_or_else(|e| panic!("{text:?} no longer parses: {e}"));
@@ -72,9 +86,10 @@ fn occurrences(rule: &RecurrenceRule, tz: Tz) -> Result<Vec<String>, String> {
         .and_then(|d| d.pred_opt()?.pred_opt())
         .and_then(|d| Utc.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).single())
         .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-    Ok(rec
-        .iter_from(from)
-        .take(COMPARED)
-        .map(|o| o.to_line())
-        .collect())
+    let all: Vec<_> = rec.iter_from(from).take(COMPARED).collect();
+    assert!(
+        all.windows(2).all(|w| w[0].at < w[1].at),
+        "not strictly increasing: {all:?}"
+    );
+    Ok(all.iter().map(|o| o.to_line()).collect())
 }

@@ -1,5 +1,8 @@
 //! `cargo bench -p sgsched --bench recurrence`: our engine against the `rrule` crate on the
-//! two workloads of issue 3, then a summary of medians and ratios from the same run.
+//! two workloads of issue 3, then a summary of medians and ratios from the same run; and
+//! `next_after` on the RFC 5545 parts (BYWEEKNO, BYYEARDAY, hourly BYMINUTE, RDATE) for a
+//! rule started this year against the same rule started a century ago, whose ratio shows
+//! that a search starts at the instant's period rather than stepping from the start.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -52,6 +55,55 @@ fn weekly() -> Case {
     )
 }
 
+/// One rule at two ages: started at the beginning of this year, and a century earlier.
+fn aged(rule: serde_json::Value, tz: chrono_tz::Tz) -> [Recurrence; 2] {
+    ["2026-01-01", "1926-01-01"].map(|start| {
+        let mut rule = rule.clone();
+        rule["start_date"] = json!(start);
+        let rule = parse_rule(&rule, "").expect("valid rule");
+        Recurrence::new(&rule, tz, &HolidayCalendars::builtin()).expect("compiles")
+    })
+}
+
+/// The RFC 5545 parts, each with the same next run at both ages (asserted).
+fn aged_cases() -> Vec<(&'static str, [Recurrence; 2])> {
+    vec![
+        (
+            "yearly BYWEEKNO=20,40 Mondays 09:00 Europe/Berlin",
+            aged(
+                json!({"frequency":"yearly","weeks_of_year":[20,40],"days_of_week":[1],"time_of_day":"09:00"}),
+                chrono_tz::Europe::Berlin,
+            ),
+        ),
+        (
+            "yearly BYYEARDAY=1,100,-1 09:00 America/New_York",
+            aged(
+                json!({"frequency":"yearly","days_of_year":[1,100,-1],"time_of_day":"09:00"}),
+                chrono_tz::America::New_York,
+            ),
+        ),
+        (
+            "hourly BYMINUTE=6,18 from 00:00 Europe/Berlin",
+            aged(
+                json!({"frequency":"hourly","minutes":[6,18],"time_of_day":"00:00"}),
+                chrono_tz::Europe::Berlin,
+            ),
+        ),
+        (
+            "daily 09:00 with 3 RDATEs America/New_York",
+            aged(
+                json!({"frequency":"daily","time_of_day":"09:00",
+                       "extra_dates":["2026-05-01T08:30","2026-05-02T07:00","2026-06-01T10:00"]}),
+                chrono_tz::America::New_York,
+            ),
+        ),
+    ]
+}
+
+fn next_of(r: &Recurrence) -> Option<DateTime<Utc>> {
+    r.next_after(black_box(now())).map(|o| o.at)
+}
+
 fn ours_next(c: &Case) -> Option<DateTime<Utc>> {
     c.ours.next_after(black_box(now())).map(|o| o.at)
 }
@@ -92,7 +144,33 @@ fn benches(c: &mut Criterion) {
     g.bench_function("sgsched", |b| b.iter(|| ours_expand(&w)));
     g.bench_function("rrule crate", |b| b.iter(|| theirs_expand(&w)));
     g.finish();
+    let aged = aged_cases();
+    for (name, [young, old]) in &aged {
+        assert_eq!(next_of(young), next_of(old), "{name}: both ages agree");
+        let mut g = c.benchmark_group(format!("next_after {name}"));
+        g.bench_function("started 2026", |b| b.iter(|| next_of(young)));
+        g.bench_function("started 1926", |b| b.iter(|| next_of(old)));
+        g.finish();
+    }
     summary(&d, &w);
+    aged_summary(&aged);
+}
+
+/// The two ages' medians and their ratio: about 1x when `next_after` does not depend on how
+/// many periods lie between the start and the instant.
+fn aged_summary(aged: &[(&'static str, [Recurrence; 2])]) {
+    println!("\nnext_after by rule age (medians, same run):");
+    for (name, [young, old]) in aged {
+        let young_ns = median_ns(31, 2_000, || next_of(young));
+        let old_ns = median_ns(31, 2_000, || next_of(old));
+        println!("  {name}:");
+        println!(
+            "    started 2026 {:>10.3} us   started 1926 {:>10.3} us   old/young = {:.1}x",
+            young_ns / 1e3,
+            old_ns / 1e3,
+            old_ns / young_ns
+        );
+    }
 }
 
 /// Median wall time of one call, in nanoseconds, over `samples` batches of `batch` calls.

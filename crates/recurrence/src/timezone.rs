@@ -4,8 +4,10 @@
 //! DESIGN.md ("a time in a spring-forward gap runs shifted forward by the gap; a time in a
 //! fall-back overlap runs once, at the earlier instant"), the zone list with current offsets,
 //! and the `sgsched next` output line. Every local→UTC conversion in the crate goes through
-//! [`resolve_local`]: chrono's `MappedLocalTime` is `None` in a gap and `Ambiguous` in a fold,
-//! so `.single().unwrap()` would panic on real schedules.
+//! [`resolve_local`] (or [`LocalResolver::map_secs`], which gives both instants of a fold and
+//! says a time is in a gap, for a rule whose own DST policy picks among them): chrono's
+//! `MappedLocalTime` is `None` in a gap and `Ambiguous` in a fold, so `.single().unwrap()`
+//! would panic on real schedules.
 
 use chrono::{
     DateTime, Duration, FixedOffset, MappedLocalTime, NaiveDateTime, Offset, TimeZone, Utc,
@@ -231,6 +233,21 @@ pub struct LocalResolver {
     conversions: u32,
 }
 
+/// Where one local wall time lands: `(UTC seconds, offset seconds east)` instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalMapping {
+    Single((i64, i32)),
+    /// The time does not exist that day; `shifted` is [`resolve_local`]'s answer.
+    Gap {
+        shifted: (i64, i32),
+    },
+    /// The time happens twice.
+    Fold {
+        earlier: (i64, i32),
+        later: (i64, i32),
+    },
+}
+
 /// Conversions before the resolver starts learning stretches.
 const WARM_UP: u32 = 3;
 /// Probes for the next transition step at most this far, so a change and a change back
@@ -267,20 +284,51 @@ impl LocalResolver {
     /// The same on plain numbers: local wall time as seconds since 1970-01-01T00:00 (read as
     /// if UTC) → (UTC seconds, offset seconds east). `None` outside chrono's range.
     pub fn resolve_secs(&mut self, l: i64) -> Option<(i64, i32)> {
+        Some(match self.map_secs(l)? {
+            LocalMapping::Single(at) => at,
+            LocalMapping::Gap { shifted } => shifted,
+            LocalMapping::Fold { earlier, .. } => earlier,
+        })
+    }
+
+    /// How local seconds `l` map onto instants, for a rule with its own DST policy; the
+    /// default rules are [`LocalResolver::resolve_secs`].
+    pub fn map_secs(&mut self, l: i64) -> Option<LocalMapping> {
         if l >= self.lo && l < self.hi {
-            return Some((l - i64::from(self.off), self.off));
+            return Some(LocalMapping::Single((l - i64::from(self.off), self.off)));
         }
         let local = DateTime::from_timestamp(l, 0)?.naive_utc();
         self.conversions = self.conversions.saturating_add(1);
-        if self.conversions > WARM_UP
-            && let MappedLocalTime::Single(off) = self.tz.offset_from_local_datetime(&local)
-        {
-            let off = off.fix().local_minus_utc();
-            self.learn(l, off);
-            return Some((l - i64::from(off), off));
-        }
-        let (at, off) = resolve_local(&self.tz, local);
-        Some((at.timestamp(), off.local_minus_utc()))
+        Some(match self.tz.offset_from_local_datetime(&local) {
+            MappedLocalTime::Single(off) => {
+                let off = off.fix().local_minus_utc();
+                if self.conversions > WARM_UP {
+                    self.learn(l, off);
+                }
+                LocalMapping::Single((l - i64::from(off), off))
+            }
+            MappedLocalTime::Ambiguous(a, b) => {
+                let (a, b) = (a.fix().local_minus_utc(), b.fix().local_minus_utc());
+                let (ua, ub) = (l - i64::from(a), l - i64::from(b));
+                if ua <= ub {
+                    LocalMapping::Fold {
+                        earlier: (ua, a),
+                        later: (ub, b),
+                    }
+                } else {
+                    LocalMapping::Fold {
+                        earlier: (ub, b),
+                        later: (ua, a),
+                    }
+                }
+            }
+            MappedLocalTime::None => {
+                let (at, off) = resolve_local(&self.tz, local);
+                LocalMapping::Gap {
+                    shifted: (at.timestamp(), off.local_minus_utc()),
+                }
+            }
+        })
     }
 
     fn offset_at(&self, utc_secs: i64) -> Option<i32> {

@@ -370,3 +370,47 @@ fn a_sub_daily_start_shows_the_time_it_steps_from() {
     };
     assert_eq!(rule.describe(), "Every 2 hours from 2027-01-04 18:00");
 }
+
+#[test]
+fn rfc5545_parts_have_words() {
+    use sgsched_recurrence::recurrence::parse_rrule;
+    let say = |text: &str| parse_rrule(text).expect(text).0.describe();
+    assert_eq!(
+        say("DTSTART;TZID=Europe/Berlin:20260105T090000\nRRULE:FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO"),
+        "Every Monday in week 20 of the year at 09:00 from 2026-01-05"
+    );
+    assert_eq!(
+        say("RRULE:FREQ=YEARLY;BYWEEKNO=1,-1;WKST=SU;BYHOUR=9"),
+        "Every year in week 1 and the last week of the year at 09:00 (weeks start on Sunday)"
+    );
+    assert_eq!(
+        say("RRULE:FREQ=YEARLY;BYYEARDAY=1,100,-1;BYHOUR=9"),
+        "Every year on days 1 and 100 and the last day of the year at 09:00"
+    );
+    assert_eq!(
+        say("DTSTART:20260301T091000Z\nRRULE:FREQ=HOURLY;BYMINUTE=6,18"),
+        "Every hour at minute 6 and 18 from 2026-03-01 09:10"
+    );
+    assert_eq!(
+        say("DTSTART:20260301T090000Z\nRRULE:FREQ=DAILY;UNTIL=20260310T120000Z"),
+        "Every day at 09:00 from 2026-03-01 until 2026-03-10 12:00"
+    );
+    assert_eq!(
+        say(
+            "DTSTART:20260302T090000Z\nRRULE:FREQ=WEEKLY;BYDAY=MO\nRRULE:FREQ=MONTHLY;BYMONTHDAY=3\nRDATE:20260310T140000Z"
+        ),
+        "Every Monday at 09:00 from 2026-03-02, and every month on the 3rd at 09:00, and on 2026-03-10 14:00"
+    );
+    assert_eq!(
+        say(
+            "DTSTART:20260302T090000Z\nRRULE:FREQ=DAILY\nRDATE:20260310T140000Z,20260311T140000Z\nEXDATE:20260303T090000Z"
+        ),
+        "Every day at 09:00 from 2026-03-02, and on 2 more dates (1 exception)"
+    );
+    assert_eq!(
+        say(
+            "DTSTART;TZID=America/New_York:20260301T023000\nRRULE:FREQ=DAILY\nX-SGSCHED-DST:GAP=SKIP;OVERLAP=BOTH"
+        ),
+        "Every day at 02:30 from 2026-03-01 (no run on a day its time is skipped by a clock change and both runs of a repeated time)"
+    );
+}

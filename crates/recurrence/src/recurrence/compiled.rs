@@ -4,10 +4,11 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
-use super::engine::{Core, Instant};
+use super::engine::Instant;
 use super::exceptions::{Applied, Exceptions, Removal};
 use super::holidays::HolidayCalendars;
 use super::rule::{Exception, HolidayAction, RecurrenceRule};
+use super::union::Schedule;
 use super::validate::{FieldError, validate_rule};
 use crate::timezone::resolve_local;
 
@@ -77,7 +78,7 @@ fn list(errors: &[FieldError]) -> String {
 /// A rule compiled for one timezone: cheap to query, immutable, shareable across threads.
 #[derive(Debug, Clone)]
 pub struct Recurrence {
-    pub(super) core: Core,
+    pub(super) core: Schedule,
     pub(super) exceptions: Exceptions,
     /// The wall times as arithmetic sequences, when the rule is of that shape (see `spans`).
     pub(super) wall: Option<Vec<(i64, i64)>>,
@@ -94,11 +95,12 @@ impl Recurrence {
             return Err(RuleError::Invalid(errors));
         }
         let start = rule.start_date.ok_or(RuleError::MissingStartDate)?;
-        let core = Core::compile(rule, start, tz);
+        let core = Schedule::compile(rule, start, tz);
         let mut exceptions = Exceptions::default();
         for (index, e) in rule.exceptions.iter().enumerate() {
             match e {
                 Exception::Skip(date) => exceptions.add_skip(*date),
+                Exception::SkipAt(at) => exceptions.add_skip_at(&core, *at),
                 Exception::Reschedule { date, to } => exceptions.add_reschedule(&core, *date, *to),
                 Exception::Holidays { calendar, action } => {
                     let cal =
@@ -151,7 +153,7 @@ impl Recurrence {
         let applied = (!self.exceptions.is_empty()).then(|| {
             // Runs moved forward from earlier holidays may land after `instant`.
             let start = match self.core.local_of(after) {
-                Some((local, _)) if self.core.count.is_none() => {
+                Some((local, _)) if !self.core.has_count() => {
                     let from = self.exceptions.rewind_date(local.date());
                     if from < local.date() {
                         resolve_local(&self.core.tz, from.and_time(NaiveTime::MIN))
@@ -216,9 +218,9 @@ impl Recurrence {
             if occurrence.at >= to || out.len() >= limit {
                 break;
             }
-            if let Some(why) = self
-                .exceptions
-                .removal(&self.core, occurrence.local.naive_local())
+            if let Some(why) =
+                self.exceptions
+                    .removal(&self.core, instant.0, occurrence.local.naive_local())
             {
                 out.push(Removed { occurrence, why });
             }

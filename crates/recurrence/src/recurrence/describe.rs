@@ -5,7 +5,7 @@
 //! `minutes` are times of the day for daily and longer but filters for minutely and
 //! hourly) without computing an occurrence. The timezone is the caller's to append.
 
-use super::rule::{Frequency, RecurrenceRule, WeekdaySpec};
+use super::rule::{DstGap, DstOverlap, Frequency, RecurrenceRule, WeekdaySpec};
 
 /// Past this many times a day a list stops helping a reader; the rest is a count.
 const MAX_LISTED_TIMES: usize = 6;
@@ -21,6 +21,7 @@ impl RecurrenceRule {
             out += " in ";
             out += &and_list(months.into_iter().map(month_name).collect());
         }
+        out += &self.year_parts_phrase();
         out += &self.times_phrase();
         let positions = sorted_unique(self.set_positions.iter().copied(), |p| (p < 0, p));
         if !positions.is_empty() {
@@ -35,8 +36,8 @@ impl RecurrenceRule {
             );
         }
         // The week's first day only moves which weeks count when weeks are skipped.
-        if self.frequency == Frequency::Weekly
-            && self.interval > 1
+        if (self.frequency == Frequency::Weekly && self.interval > 1
+            || !self.weeks_of_year.is_empty())
             && let Some(w) = self.week_start.filter(|w| *w != 1)
         {
             out += &format!(" (weeks start on {})", weekday_name(w));
@@ -53,11 +54,82 @@ impl RecurrenceRule {
         if let Some(end) = self.end_date {
             out += &format!(" until {end}");
         }
+        if let Some(until) = self.until {
+            out += &format!(" until {}", until.format("%Y-%m-%d %H:%M"));
+        }
         if let Some(count) = self.count {
             out += &format!(" for {}", plural(u64::from(count), "run"));
         }
+        for pattern in &self.additional_rules {
+            let mut other = self.with_pattern(pattern);
+            other.start_date = None;
+            let words = other.describe();
+            // "Every …" continues the sentence in lower case.
+            let mut chars = words.chars();
+            if let Some(first) = chars.next() {
+                out += &format!(", and {}{}", first.to_lowercase(), chars.as_str());
+            }
+        }
+        if !self.extra_dates.is_empty() {
+            out += &format!(
+                ", and {}",
+                match &self.extra_dates[..] {
+                    [one] => format!("on {}", one.format("%Y-%m-%d %H:%M")),
+                    many => format!("on {} more dates", many.len()),
+                }
+            );
+        }
         if !self.exceptions.is_empty() {
             out += &format!(" ({})", plural(self.exceptions.len() as u64, "exception"));
+        }
+        let mut dst = Vec::new();
+        if self.dst_policy.gap == DstGap::Skip {
+            dst.push("no run on a day its time is skipped by a clock change");
+        }
+        match self.dst_policy.overlap {
+            DstOverlap::First => {}
+            DstOverlap::Last => dst.push("the later run of a repeated time"),
+            DstOverlap::Both => dst.push("both runs of a repeated time"),
+        }
+        if !dst.is_empty() {
+            out += &format!(
+                " ({})",
+                and_list(dst.into_iter().map(String::from).collect())
+            );
+        }
+        out
+    }
+
+    /// " in week 20" and " on day 1 and 100 of the year" (BYWEEKNO, BYYEARDAY).
+    fn year_parts_phrase(&self) -> String {
+        let mut out = String::new();
+        let weeks = sorted_unique(self.weeks_of_year.iter().copied(), |w| (w < 0, w));
+        if !weeks.is_empty() {
+            let (plain, from_end_of): (Vec<i8>, Vec<i8>) = weeks.iter().partition(|w| **w > 0);
+            let mut words: Vec<String> = Vec::new();
+            if !plain.is_empty() {
+                let noun = if plain.len() == 1 { "week" } else { "weeks" };
+                let numbers = plain.iter().map(i8::to_string).collect();
+                words.push(format!("{noun} {}", and_list(numbers)));
+            }
+            for w in from_end_of {
+                words.push(format!("the {} week", from_end(i32::from(w))));
+            }
+            out += &format!(" in {} of the year", and_list(words));
+        }
+        let days = sorted_unique(self.days_of_year.iter().copied(), |d| (d < 0, d));
+        if !days.is_empty() {
+            let (plain, from_end_of): (Vec<i16>, Vec<i16>) = days.iter().partition(|d| **d > 0);
+            let mut words: Vec<String> = Vec::new();
+            if !plain.is_empty() {
+                let noun = if plain.len() == 1 { "day" } else { "days" };
+                let numbers = plain.iter().map(i16::to_string).collect();
+                words.push(format!("{noun} {}", and_list(numbers)));
+            }
+            for d in from_end_of {
+                words.push(format!("the {} day", from_end(i32::from(d))));
+            }
+            out += &format!(" on {} of the year", and_list(words));
         }
         out
     }

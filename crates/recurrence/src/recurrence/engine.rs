@@ -5,7 +5,8 @@
 //! search starts at the period holding the instant, never at `start_date` (unless the rule
 //! has a `count`, which RFC 5545 counts from the start). Minutely and hourly rules are an
 //! arithmetic sequence of instants from the anchor `start_date` + `time_of_day`, filtered by
-//! the local date and time. Every search is bounded: a rule that cannot fire again ends.
+//! the local date and time (stepped in [`super::steps`]). Every search is bounded: a rule
+//! that cannot fire again ends.
 
 use chrono::{
     DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday,
@@ -13,8 +14,8 @@ use chrono::{
 use chrono_tz::Tz;
 
 use super::filter::{CYCLE_DAYS, DateFilter, DayParts, days_in_month};
-use super::rule::{Frequency, RecurrenceRule};
-use crate::timezone::{LocalResolver, resolve_local};
+use super::rule::{DstGap, DstOverlap, DstPolicy, Frequency, RecurrenceRule};
+use crate::timezone::{LocalMapping, LocalResolver, resolve_local};
 
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
 const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
@@ -24,31 +25,40 @@ pub(crate) type Instant = (i64, i32);
 
 /// Searches that find nothing for this many steps in a row stop: beyond any real rule
 /// (the date jumps make sparse rules cheap), a bound for impossible ones.
-const MAX_BARREN_STEPS: u32 = 200_000;
+pub(super) const MAX_BARREN_STEPS: u32 = 200_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Core {
     pub(crate) tz: Tz,
-    freq: Frequency,
-    interval: i64,
-    start: NaiveDate,
+    pub(super) freq: Frequency,
+    pub(super) interval: i64,
+    pub(super) start: NaiveDate,
     pub(crate) end: Option<NaiveDate>,
     pub(crate) count: Option<u32>,
-    filter: DateFilter,
+    pub(super) filter: DateFilter,
     /// Daily and longer: the wall-clock times of each matching day, as seconds, sorted.
-    time_secs: Vec<i64>,
+    pub(super) time_secs: Vec<i64>,
     /// Local seconds (wall time read as UTC) of the first run allowed and of the first
     /// moment after `end_date`.
-    start_secs: i64,
-    end_secs: i64,
+    pub(super) start_secs: i64,
+    pub(super) end_secs: i64,
+    /// `until` as an instant (the earlier of a repeated one): nothing runs after it, not
+    /// even a run a gap shifts past it.
+    pub(super) until_at: i64,
     /// Minutely/hourly: allowed local hours and minutes (0 = any).
-    hour_mask: u32,
-    minute_mask: u64,
-    set_positions: Vec<i16>,
-    week_start: Weekday,
+    pub(super) hour_mask: u32,
+    pub(super) minute_mask: u64,
+    pub(super) set_positions: Vec<i16>,
+    pub(super) week_start: Weekday,
     /// Minutely/hourly: the first step's instant and the step length in seconds.
-    anchor: i64,
-    step: i64,
+    pub(super) anchor: i64,
+    pub(super) step: i64,
+    /// Hourly with `minutes`: each step's runs, as seconds after the step's hour `base +
+    /// k * step`; empty for a plain sequence of steps.
+    pub(super) expand: Vec<i64>,
+    pub(super) base: i64,
+    /// Daily and longer: what a wall time in a gap or overlap does.
+    pub(super) dst: DstPolicy,
 }
 
 impl Core {
@@ -87,12 +97,23 @@ impl Core {
         } else {
             3600
         };
+        let anchor = resolve_local(&tz, start_local).0.timestamp();
+        let mut expand: Vec<i64> = Vec::new();
+        if rule.frequency == Frequency::Hourly {
+            expand = rule
+                .minutes
+                .iter()
+                .map(|m| i64::from(*m % 60) * 60)
+                .collect();
+            expand.sort_unstable();
+            expand.dedup();
+        }
         Core {
             tz,
             freq: rule.frequency,
             interval: i64::from(rule.interval.max(1)),
             start,
-            end: rule.end_date,
+            end: rule.end_date.or(rule.until.map(|u| u.date())),
             count: rule.count,
             filter: DateFilter::compile(rule, start),
             time_secs: times
@@ -100,18 +121,30 @@ impl Core {
                 .map(|t| i64::from(t.num_seconds_from_midnight()))
                 .collect(),
             start_secs: start_local.and_utc().timestamp(),
-            end_secs: rule
-                .end_date
-                .and_then(|e| e.succ_opt())
-                .map_or(i64::MAX, |e| {
+            end_secs: match (rule.end_date, rule.until) {
+                (Some(e), _) => e.succ_opt().map_or(i64::MAX, |e| {
                     e.and_time(NaiveTime::MIN).and_utc().timestamp()
                 }),
+                (None, Some(u)) => u.and_utc().timestamp() + 1,
+                (None, None) => i64::MAX,
+            },
+            until_at: rule
+                .until
+                .map_or(i64::MAX, |u| resolve_local(&tz, u).0.timestamp()),
             hour_mask: rule.hours.iter().fold(0, |m, h| m | 1 << (h % 24)),
-            minute_mask: rule.minutes.iter().fold(0, |m, x| m | 1 << (x % 60)),
+            // Hourly minutes are an expansion, not a filter.
+            minute_mask: if expand.is_empty() {
+                rule.minutes.iter().fold(0, |m, x| m | 1 << (x % 60))
+            } else {
+                0
+            },
             set_positions: rule.set_positions.clone(),
             week_start,
-            anchor: resolve_local(&tz, start_local).0.timestamp(),
+            anchor,
             step: unit * i64::from(rule.interval.max(1)),
+            base: anchor - i64::from(tod.minute) * 60,
+            expand,
+            dst: rule.dst_policy,
         }
     }
 
@@ -142,7 +175,13 @@ impl Core {
         let [tod] = self.time_secs[..] else {
             return None;
         };
-        if self.count.is_some() || !self.set_positions.is_empty() {
+        // A DST policy other than the default drops or doubles the runs of a transition day,
+        // which the spans' one-run-per-transition reading does not know.
+        if self.count.is_some()
+            || !self.set_positions.is_empty()
+            || !self.dst.is_default()
+            || self.until_at != i64::MAX
+        {
             return None;
         }
         let weekdays = self.filter.plain_weekdays()?;
@@ -277,12 +316,12 @@ impl Core {
 }
 
 pub(crate) struct Cursor<'a> {
-    core: &'a Core,
+    pub(super) core: &'a Core,
     resolver: LocalResolver,
     next_period: i64,
-    next_step: i64,
-    done: bool,
-    buf: Vec<Instant>,
+    pub(super) next_step: i64,
+    pub(super) done: bool,
+    pub(super) buf: Vec<Instant>,
     pos: usize,
     scratch: Vec<i64>,
     /// Last instant produced: occurrences strictly increase even where a gap shift makes
@@ -300,7 +339,12 @@ impl Cursor<'_> {
         self.pos = 0;
         self.after = self.after.max(after);
         if core.freq.is_sub_daily() {
-            let k = (after - core.anchor).div_euclid(core.step) + 1;
+            // An expanding step holding `after` may still have runs after it.
+            let k = if core.expand.is_empty() {
+                (after - core.anchor).div_euclid(core.step) + 1
+            } else {
+                (after - core.base).div_euclid(core.step)
+            };
             self.next_step = self.next_step.max(k);
         } else {
             // Within hours of chrono's end the local time does not exist; the UTC date is
@@ -399,6 +443,7 @@ impl Cursor<'_> {
         for epoch_day in first_day..first_day + days {
             if core.filter.month_ok(month)
                 && core.filter.parts_match(&DayParts {
+                    year,
                     day,
                     weekday,
                     month_len,
@@ -446,13 +491,12 @@ impl Cursor<'_> {
             let chosen: Vec<i64> = picked.into_iter().map(|i| self.scratch[i]).collect();
             self.scratch = chosen;
         }
-        for &local in &self.scratch {
+        for i in 0..self.scratch.len() {
+            let local = self.scratch[i];
             if local < core.start_secs || local >= core.end_secs {
                 continue;
             }
-            if let Some(instant) = self.resolver.resolve_secs(local) {
-                self.buf.push(instant);
-            }
+            self.push_local(local);
         }
         if self.buf.windows(2).any(|w| w[0].0 >= w[1].0) {
             self.buf.sort_unstable_by_key(|x| x.0);
@@ -460,62 +504,35 @@ impl Cursor<'_> {
         }
     }
 
-    fn refill_step(&mut self) {
-        let core = self.core;
-        let horizon = CYCLE_DAYS * 86_400 + core.step;
-        let mut origin: Option<i64> = None;
-        for _ in 0..MAX_BARREN_STEPS {
-            let k = self.next_step;
-            let Some(t) = k
-                .checked_mul(core.step)
-                .and_then(|x| x.checked_add(core.anchor))
-            else {
-                break;
-            };
-            if t - *origin.get_or_insert(t) > horizon {
-                break;
+    /// The instants of local seconds `local` under the rule's DST policy, into `buf`.
+    fn push_local(&mut self, local: i64) {
+        if self.core.dst.is_default() {
+            if let Some(instant) = self.resolver.resolve_secs(local) {
+                self.buf.push(instant);
             }
-            let Some((local, off)) = core.local_of(t) else {
-                break;
-            };
-            let date = local.date();
-            if core.end.is_some_and(|e| date > e) {
-                break;
-            }
-            let jump_to = if !core.filter.matches(date) {
-                let cycle = date
-                    .checked_add_days(Days::new(CYCLE_DAYS as u64))
-                    .unwrap_or(NaiveDate::MAX);
-                let limit = core.end.unwrap_or(NaiveDate::MAX).min(cycle);
-                match date
-                    .succ_opt()
-                    .and_then(|d| core.filter.next_match(d, limit))
-                {
-                    Some(d) => resolve_local(&core.tz, d.and_time(NaiveTime::MIN))
-                        .0
-                        .timestamp(),
-                    None => break,
-                }
-            } else if core.hour_mask != 0 && core.hour_mask & (1 << local.hour()) == 0 {
-                t + 3600 - i64::from(local.minute() * 60 + local.second())
-            } else if core.minute_mask != 0 && core.minute_mask & (1 << local.minute()) == 0 {
-                let later = core.minute_mask >> local.minute();
-                let gap = if later != 0 {
-                    i64::from(later.trailing_zeros())
-                } else {
-                    60 - i64::from(local.minute())
-                };
-                t + gap * 60 - i64::from(local.second())
-            } else {
-                self.next_step = k + 1;
-                self.buf.push((t, off));
-                return;
-            };
-            let k_jump = (jump_to - core.anchor).div_euclid(core.step)
-                + i64::from((jump_to - core.anchor).rem_euclid(core.step) != 0);
-            self.next_step = k_jump.max(k + 1);
+            return;
         }
-        self.done = true;
+        match self.resolver.map_secs(local) {
+            None => {}
+            Some(LocalMapping::Single(at)) => self.buf.push(at),
+            Some(LocalMapping::Gap { shifted }) if self.core.dst.gap == DstGap::ShiftForward => {
+                self.buf.push(shifted)
+            }
+            Some(LocalMapping::Gap { .. }) => {}
+            Some(LocalMapping::Fold { earlier, later }) => match self.core.dst.overlap {
+                DstOverlap::First => self.buf.push(earlier),
+                DstOverlap::Last => self.buf.push(later),
+                DstOverlap::Both => self.buf.extend([earlier, later]),
+            },
+        }
+    }
+
+    fn refill_step(&mut self) {
+        if self.core.expand.is_empty() {
+            self.refill_plain_step()
+        } else {
+            self.refill_expanded_step()
+        }
     }
 }
 
@@ -536,6 +553,12 @@ impl Iterator for Cursor<'_> {
             }
             let item = self.buf[self.pos];
             self.pos += 1;
+            if item.0 > self.core.until_at {
+                self.done = true;
+                self.buf.clear();
+                self.pos = 0;
+                return None;
+            }
             if item.0 <= self.last {
                 continue;
             }

@@ -7,13 +7,16 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
-use super::engine::{Core, Cursor, Instant};
+use super::engine::Instant;
 use super::holidays::{HolidayCalendar, MAX_NON_BUSINESS_RUN};
+use super::union::{Schedule, UnionCursor};
 use crate::timezone::resolve_local;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Exceptions {
     skip: Vec<NaiveDate>,
+    /// Single runs skipped, as UTC seconds, sorted.
+    skip_at: Vec<i64>,
     /// (source date, its replacement run as an instant), sorted by instant.
     reschedules: Vec<(NaiveDate, Instant)>,
     /// (name as the rule gives it, calendar)
@@ -32,7 +35,7 @@ fn holiday_of(calendars: &[(String, HolidayCalendar)], date: NaiveDate) -> Optio
 /// Why an occurrence of the rule does not run at its own time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Removal {
-    /// An exception date of the rule (`skip`).
+    /// An exception date of the rule (`skip`), or the one run it names (`at`).
     ExceptionDate,
     /// A holiday of the named calendar (`skip_holidays`).
     Holiday { calendar: String },
@@ -62,6 +65,7 @@ enum Dropped<'a> {
 impl Exceptions {
     pub(crate) fn is_empty(&self) -> bool {
         self.skip.is_empty()
+            && self.skip_at.is_empty()
             && self.reschedules.is_empty()
             && self.skip_calendars.is_empty()
             && self.move_calendars.is_empty()
@@ -69,6 +73,12 @@ impl Exceptions {
 
     pub(crate) fn add_skip(&mut self, date: NaiveDate) {
         self.skip.push(date);
+    }
+
+    /// The run at local `at` in the rule's zone: the instant the default DST rules give, as
+    /// RFC 5545 compares EXDATE instants (a run a gap shifted is named by its wall time).
+    pub(crate) fn add_skip_at(&mut self, core: &Schedule, at: NaiveDateTime) {
+        self.skip_at.push(resolve_local(&core.tz, at).0.timestamp());
     }
 
     pub(crate) fn add_calendar(
@@ -86,7 +96,7 @@ impl Exceptions {
     }
 
     /// A reschedule counts only if the rule runs on its source date.
-    pub(crate) fn add_reschedule(&mut self, core: &Core, date: NaiveDate, to: NaiveDateTime) {
+    pub(crate) fn add_reschedule(&mut self, core: &Schedule, date: NaiveDate, to: NaiveDateTime) {
         let day_start = resolve_local(&core.tz, date.and_time(NaiveTime::MIN))
             .0
             .timestamp();
@@ -104,11 +114,14 @@ impl Exceptions {
     pub(crate) fn finish(&mut self) {
         self.skip.sort_unstable();
         self.skip.dedup();
+        self.skip_at.sort_unstable();
+        self.skip_at.dedup();
         self.reschedules.sort_by_key(|r| r.1.0);
     }
 
-    fn disposition(&self, date: NaiveDate) -> Disposition<'_> {
-        if self.skip.binary_search(&date).is_ok() {
+    /// The disposition of the run at instant `secs`, on local date `date`.
+    fn disposition(&self, secs: i64, date: NaiveDate) -> Disposition<'_> {
+        if self.skip.binary_search(&date).is_ok() || self.skip_at.binary_search(&secs).is_ok() {
             return Disposition::Drop(Dropped::ExceptionDate);
         }
         if let Some(r) = self.reschedules.iter().find(|r| r.0 == date) {
@@ -146,8 +159,13 @@ impl Exceptions {
 
     /// Why the rule's occurrence at local `when` (in `core`'s zone) does not run then, or
     /// `None` when it does: the applied stream's own disposition, put into words.
-    pub(crate) fn removal(&self, core: &Core, when: NaiveDateTime) -> Option<Removal> {
-        Some(match self.disposition(when.date()) {
+    pub(crate) fn removal(
+        &self,
+        core: &Schedule,
+        secs: i64,
+        when: NaiveDateTime,
+    ) -> Option<Removal> {
+        Some(match self.disposition(secs, when.date()) {
             Disposition::Keep => return None,
             Disposition::Drop(Dropped::ExceptionDate) => Removal::ExceptionDate,
             Disposition::Drop(Dropped::Rescheduled((secs, _))) => Removal::Rescheduled {
@@ -183,9 +201,9 @@ impl Exceptions {
 
 /// The rule's stream with the exceptions applied, strictly increasing, after `after`.
 pub(crate) struct Applied<'a> {
-    core: &'a Core,
+    core: &'a Schedule,
     ex: &'a Exceptions,
-    base: Cursor<'a>,
+    base: UnionCursor<'a>,
     peeked: Option<Instant>,
     base_done: bool,
     /// Moved and rescheduled runs waiting for their turn, sorted descending (pop = min).
@@ -196,9 +214,9 @@ pub(crate) struct Applied<'a> {
 
 impl<'a> Applied<'a> {
     pub(crate) fn new(
-        core: &'a Core,
+        core: &'a Schedule,
         ex: &'a Exceptions,
-        base: Cursor<'a>,
+        base: UnionCursor<'a>,
         after: i64,
     ) -> Applied<'a> {
         let mut pending: Vec<Instant> = ex
@@ -248,7 +266,7 @@ impl Iterator for Applied<'_> {
                 let Some((local, _)) = self.core.local_of(b.0) else {
                     continue;
                 };
-                match self.ex.disposition(local.date()) {
+                match self.ex.disposition(b.0, local.date()) {
                     Disposition::Keep => b,
                     Disposition::Drop(_) => continue,
                     Disposition::MoveTo(d, _) => {

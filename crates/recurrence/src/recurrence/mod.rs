@@ -9,15 +9,26 @@ mod filter;
 pub mod holidays;
 mod presets;
 mod rrule;
+mod rrule_dates;
+mod rrule_write;
 mod rule;
 mod spans;
+mod steps;
+mod union;
 mod validate;
+mod validate_shape;
 
 pub use compiled::{Occurrence, Recurrence, Removed, RuleError, compile_with_default_start};
 pub use exceptions::Removal;
 pub use holidays::{HolidayCalendar, HolidayCalendars, builtin_calendar_names};
 pub use presets::{Preset, presets};
-pub use rrule::{RRuleError, parse_rrule, to_rrule};
-pub use rule::{Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay, WeekdaySpec};
+pub use rrule::{RRuleError, parse_rrule};
+pub use rrule_write::to_rrule;
+pub use rule::{
+    AdditionalRule, DstGap, DstOverlap, DstPolicy, Exception, Frequency, HolidayAction,
+    RecurrenceRule, TimeOfDay, WeekdaySpec,
+};
 pub use spans::{Span, ZoneOffsets, ceil_div};
-pub use validate::{FieldError, MAX_INTERVAL, parse_rule, validate_rule};
+pub use validate::{
+    FieldError, MAX_ADDITIONAL_RULES, MAX_EXTRA_DATES, MAX_INTERVAL, parse_rule, validate_rule,
+};

@@ -1,20 +1,25 @@
-//! RFC 5545 text for a rule, both ways: `DTSTART;TZID=…` + `RRULE:FREQ=…`, and back.
+//! Reading RFC 5545 text into a rule (writing it is [`super::rrule_write`]'s; the values of
+//! RDATE, EXDATE and UNTIL are [`super::rrule_dates`]'s).
 //!
-//! JSON → RRULE → JSON gives an equal rule. Parts the model cannot hold (BYWEEKNO,
-//! BYYEARDAY, SECONDLY, seconds in DTSTART) are rejected, naming the part. Exceptions,
-//! which RRULE has no words for, travel as `EXDATE;VALUE=DATE` lines and two `X-SGSCHED-`
-//! properties; a rule without `start_date` carries its time in an `X-SGSCHED-TIME` part when
-//! BYHOUR/BYMINUTE cannot. UNTIL is read as a whole local date: the last date whose every
-//! run is at or before UNTIL.
+//! JSON → RRULE → JSON gives an equal rule. Parts the model cannot hold (SECONDLY, BYSECOND
+//! other than 0, seconds in DTSTART, EXRULE, a second DTSTART) are rejected, naming the part
+//! and why. Several RRULE lines are the union of their occurrences (the first is the rule,
+//! the others its `additional_rules`); RDATE lines are `extra_dates`; EXDATE dates skip a
+//! day and date-times one run. Exceptions RFC 5545 has no words for travel as `X-SGSCHED-`
+//! properties, as does a DST policy; a rule without `start_date` carries its time in an
+//! `X-SGSCHED-TIME` part when BYHOUR/BYMINUTE cannot. An UNTIL that is a date, or the last
+//! second of a local day, is the rule's `end_date`; any other is its exact `until`.
 
-use std::fmt::Write as _;
-
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use chrono_tz::Tz;
 
-use super::rule::{Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay, WeekdaySpec};
-use super::validate::validate_rule;
-use crate::timezone::{local_to_utc, parse_timezone};
+use super::rrule_dates::{RawTime, parse_date_list, parse_date_part, parse_until};
+use super::rule::{
+    DstGap, DstOverlap, DstPolicy, Exception, Frequency, HolidayAction, RecurrenceRule, TimeOfDay,
+    WeekdaySpec,
+};
+use super::validate::{MAX_ADDITIONAL_RULES, MAX_EXTRA_DATES, validate_rule};
+use crate::timezone::parse_timezone;
 
 /// What is wrong with RRULE text, and in which part (`BYDAY`, `DTSTART`, `UNTIL` …).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,178 +29,113 @@ pub struct RRuleError {
     pub message: String,
 }
 
-fn err<T>(part: &str, message: impl Into<String>) -> Result<T, RRuleError> {
+pub(super) fn err<T>(part: &str, message: impl Into<String>) -> Result<T, RRuleError> {
     Err(RRuleError {
         part: part.to_string(),
         message: message.into(),
     })
 }
 
-const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
-
-fn join<T: ToString>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// The rule as RFC 5545 text in `tz`: a `DTSTART` line when it has a start date, the
-/// `RRULE` line, then one line per exception, in order.
-pub fn to_rrule(rule: &RecurrenceRule, tz: Tz) -> String {
-    let mut out = String::new();
-    let tod = rule.time_of_day;
-    if let Some(start) = rule.start_date {
-        let _ = writeln!(
-            out,
-            "DTSTART;TZID={}:{}T{:02}{:02}00",
-            tz.name(),
-            start.format("%Y%m%d"),
-            tod.hour,
-            tod.minute
-        );
-    }
-    let _ = write!(
-        out,
-        "RRULE:FREQ={}",
-        rule.frequency.as_str().to_ascii_uppercase()
-    );
-    if rule.interval != 1 {
-        let _ = write!(out, ";INTERVAL={}", rule.interval);
-    }
-    if let Some(count) = rule.count {
-        let _ = write!(out, ";COUNT={count}");
-    }
-    if let Some(end) = rule.end_date {
-        let last = end
-            .and_hms_opt(23, 59, 59)
-            .unwrap_or(end.and_time(NaiveTime::MIN));
-        let utc = local_to_utc(&tz, last);
-        // With a TZID start RFC 5545 wants UNTIL in UTC, but west of Greenwich the end of
-        // 9999-12-31 is in year 10000, which YYYYMMDD cannot write: that one stays local.
-        if rule.start_date.is_some() && utc.year() <= 9999 {
-            let _ = write!(out, ";UNTIL={}", utc.format("%Y%m%dT%H%M%SZ"));
-        } else {
-            let _ = write!(out, ";UNTIL={}", last.format("%Y%m%dT%H%M%S"));
-        }
-    }
-    if !rule.months.is_empty() {
-        let _ = write!(out, ";BYMONTH={}", join(&rule.months));
-    }
-    if !rule.days_of_month.is_empty() {
-        let _ = write!(out, ";BYMONTHDAY={}", join(&rule.days_of_month));
-    }
-    if !rule.days_of_week.is_empty() {
-        let days: Vec<String> = rule
-            .days_of_week
-            .iter()
-            .map(|w| {
-                let name = DAYS
-                    .get(usize::from(w.day.clamp(1, 7) - 1))
-                    .copied()
-                    .unwrap_or("MO");
-                w.ordinal.map_or(name.to_string(), |n| format!("{n}{name}"))
-            })
-            .collect();
-        let _ = write!(out, ";BYDAY={}", days.join(","));
-    }
-    let (mut hours, mut minutes) = (rule.hours.clone(), rule.minutes.clone());
-    let mut x_time = false;
-    if rule.start_date.is_none() {
-        if !rule.frequency.is_sub_daily() && hours.is_empty() && minutes.is_empty() {
-            (hours, minutes) = (vec![tod.hour], vec![tod.minute]);
-        } else {
-            x_time = true;
-        }
-    }
-    if !hours.is_empty() {
-        let _ = write!(out, ";BYHOUR={}", join(&hours));
-    }
-    if !minutes.is_empty() {
-        let _ = write!(out, ";BYMINUTE={}", join(&minutes));
-    }
-    if !rule.set_positions.is_empty() {
-        let _ = write!(out, ";BYSETPOS={}", join(&rule.set_positions));
-    }
-    if let Some(w) = rule.week_start {
-        let _ = write!(
-            out,
-            ";WKST={}",
-            DAYS.get(usize::from(w.clamp(1, 7) - 1))
-                .copied()
-                .unwrap_or("MO")
-        );
-    }
-    if x_time {
-        let _ = write!(out, ";X-SGSCHED-TIME={tod}");
-    }
-    for e in &rule.exceptions {
-        match e {
-            Exception::Skip(date) => {
-                let _ = write!(out, "\nEXDATE;VALUE=DATE:{}", date.format("%Y%m%d"));
-            }
-            Exception::Reschedule { date, to } => {
-                let _ = write!(
-                    out,
-                    "\nX-SGSCHED-RESCHEDULE:{}={}",
-                    date.format("%Y%m%d"),
-                    to.format("%Y%m%dT%H%M00")
-                );
-            }
-            Exception::Holidays { calendar, action } => {
-                let action = if *action == HolidayAction::Skip {
-                    "SKIP"
-                } else {
-                    "NEXT-BUSINESS-DAY"
-                };
-                let _ = write!(out, "\nX-SGSCHED-HOLIDAYS:{calendar}={action}");
-            }
-        }
-    }
-    out
-}
+pub(super) const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
 #[derive(Default)]
 struct Parts {
     freq: Option<Frequency>,
     interval: Option<u32>,
     count: Option<u32>,
-    until: Option<(NaiveDateTime, bool)>,
+    until: Option<RawTime>,
     months: Vec<u8>,
     mdays: Vec<i8>,
     wdays: Vec<WeekdaySpec>,
     hours: Vec<u8>,
     minutes: Vec<u8>,
     setpos: Vec<i16>,
+    ydays: Vec<i16>,
+    weeks: Vec<i8>,
     wkst: Option<u8>,
     x_time: Option<TimeOfDay>,
 }
 
-/// Parses RRULE text: an optional `DTSTART` line, the `RRULE:` line (or a bare
-/// `FREQ=…;…`), optional `EXDATE` / `X-SGSCHED-*` lines. Returns the rule and the zone
-/// named by `DTSTART;TZID=` (UTC for a `Z` start, none for a floating one).
+impl Parts {
+    /// The parts as a rule of their own (no start, time or anything shared yet).
+    fn into_rule(self) -> Result<(RecurrenceRule, Option<TimeOfDay>, Option<RawTime>), RRuleError> {
+        let Some(frequency) = self.freq else {
+            return err("FREQ", "is required");
+        };
+        let mut rule = RecurrenceRule::new(frequency, TimeOfDay { hour: 0, minute: 0 });
+        rule.interval = self.interval.unwrap_or(1);
+        rule.count = self.count;
+        rule.months = self.months;
+        rule.days_of_month = self.mdays;
+        rule.days_of_week = self.wdays;
+        rule.set_positions = self.setpos;
+        rule.days_of_year = self.ydays;
+        rule.weeks_of_year = self.weeks;
+        rule.week_start = self.wkst;
+        rule.hours = self.hours;
+        rule.minutes = self.minutes;
+        Ok((rule, self.x_time, self.until))
+    }
+}
+
+/// An exception line in its place among the others, its dates read once the rule's zone
+/// and time are known.
+enum PendingException {
+    Ready(Exception),
+    Dates(Vec<RawTime>),
+}
+
+/// Parses RRULE text: an optional `DTSTART` line, one or more `RRULE:` lines (or a bare
+/// `FREQ=…;…`; several are the union of their occurrences), optional `RDATE`, `EXDATE` and
+/// `X-SGSCHED-*` lines. Returns the rule and the zone named by `DTSTART;TZID=` (UTC for a
+/// `Z` start, none for a floating one).
 pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleError> {
     let unfolded = text
         .replace("\r\n", "\n")
         .replace("\n ", "")
         .replace("\n\t", "");
     let mut start: Option<(NaiveDateTime, Option<Tz>)> = None;
-    let mut parts: Option<Parts> = None;
-    let mut exceptions = Vec::new();
+    let mut rrules: Vec<Parts> = Vec::new();
+    let mut pending = Vec::new();
+    let mut rdates: Vec<RawTime> = Vec::new();
+    let mut dst_policy: Option<DstPolicy> = None;
     for line in unfolded.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let upper = line.to_ascii_uppercase();
+        let body = upper
+            .strip_prefix("RRULE:")
+            .or_else(|| upper.starts_with("FREQ=").then_some(upper.as_str()));
         if upper.starts_with("DTSTART") {
-            start = Some(parse_dtstart(line)?);
-        } else if let Some(body) = upper.strip_prefix("RRULE:") {
-            parts = Some(parse_parts(body)?);
-        } else if upper.starts_with("FREQ=") {
-            parts = Some(parse_parts(&upper)?);
-        } else if upper.starts_with("EXDATE") {
-            let value = line.rsplit(':').next().unwrap_or("");
-            for v in value.split(',') {
-                exceptions.push(Exception::Skip(parse_date_part("EXDATE", v)?));
+            if start.is_some() {
+                return err("DTSTART", "given twice: a rule has one start");
             }
+            start = Some(parse_dtstart(line)?);
+        } else if let Some(body) = body {
+            if rrules.len() > MAX_ADDITIONAL_RULES {
+                return err(
+                    "RRULE",
+                    format!("at most {} RRULE lines", MAX_ADDITIONAL_RULES + 1),
+                );
+            }
+            rrules.push(parse_parts(body)?);
+        } else if upper.starts_with("EXRULE") {
+            return err(
+                "EXRULE",
+                "removed from RFC 5545 (it was in RFC 2445); use EXDATE",
+            );
+        } else if upper.starts_with("RDATE") {
+            let room = MAX_EXTRA_DATES - rdates.len();
+            rdates.extend(parse_date_list("RDATE", line, room).map_err(|mut e| {
+                if e.message.starts_with("too many") {
+                    e.message = format!("at most {MAX_EXTRA_DATES} extra dates (RDATE values)");
+                }
+                e
+            })?);
+        } else if upper.starts_with("EXDATE") {
+            pending.push(PendingException::Dates(parse_date_list(
+                "EXDATE",
+                line,
+                usize::MAX,
+            )?));
         } else if let Some(v) = upper.strip_prefix("X-SGSCHED-RESCHEDULE:") {
             let (date, to) = v
                 .split_once('=')
@@ -215,10 +155,15 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
                     "seconds are not supported: times are whole minutes",
                 );
             }
-            exceptions.push(Exception::Reschedule {
+            pending.push(PendingException::Ready(Exception::Reschedule {
                 date: parse_date_part("X-SGSCHED-RESCHEDULE", date)?,
                 to,
-            });
+            }));
+        } else if let Some(v) = upper.strip_prefix("X-SGSCHED-DST:") {
+            if dst_policy.is_some() {
+                return err("X-SGSCHED-DST", "given twice");
+            }
+            dst_policy = Some(parse_dst(v)?);
         } else if upper.starts_with("X-SGSCHED-HOLIDAYS:") {
             let v = &line["X-SGSCHED-HOLIDAYS:".len()..];
             let (calendar, action) = v.split_once('=').ok_or(()).or_else(|_| {
@@ -237,38 +182,27 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
                     );
                 }
             };
-            exceptions.push(Exception::Holidays {
+            pending.push(PendingException::Ready(Exception::Holidays {
                 calendar: calendar.to_string(),
                 action,
-            });
+            }));
         } else {
             let name = line.split([':', ';']).next().unwrap_or(line);
             return err(
                 name,
-                "unsupported property; expected DTSTART, RRULE or EXDATE",
+                "unsupported property; expected DTSTART, RRULE, RDATE or EXDATE",
             );
         }
     }
-    let Some(p) = parts else {
+    let mut rrules = rrules.into_iter();
+    let Some(p) = rrules.next() else {
         return err("RRULE", "missing RRULE line");
     };
-    let Some(frequency) = p.freq else {
-        return err("FREQ", "is required");
-    };
     let tz = start.and_then(|(_, tz)| tz);
-
-    let mut rule = RecurrenceRule::new(frequency, TimeOfDay { hour: 0, minute: 0 });
-    rule.interval = p.interval.unwrap_or(1);
-    rule.count = p.count;
-    rule.months = p.months;
-    rule.days_of_month = p.mdays;
-    rule.days_of_week = p.wdays;
-    rule.set_positions = p.setpos;
-    rule.week_start = p.wkst;
-    rule.exceptions = exceptions;
-    rule.hours = p.hours;
-    rule.minutes = p.minutes;
-    match (start, p.x_time) {
+    let (mut rule, x_time, until) = p.into_rule()?;
+    let frequency = rule.frequency;
+    rule.dst_policy = dst_policy.unwrap_or_default();
+    match (start, x_time) {
         (Some((dt, _)), _) => {
             rule.start_date = Some(dt.date());
             rule.time_of_day = TimeOfDay {
@@ -298,16 +232,27 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
         }
         (None, None) => {}
     }
-    if let Some((until, is_utc)) = p.until {
-        let local = if is_utc {
-            let utc = until.and_utc();
-            tz.map_or(utc.naive_utc(), |tz| {
-                DateTime::<Utc>::with_timezone(&utc, &tz).naive_local()
-            })
-        } else {
-            until
-        };
-        rule.end_date = Some(until_date(&rule, local));
+    let time = rule.time_of_day.to_naive();
+    (rule.end_date, rule.until) = read_until(until, tz, rule.start_date)?;
+    for p in rrules {
+        let (mut other, x_time, until) = p.into_rule()?;
+        if x_time.is_some() {
+            return err("X-SGSCHED-TIME", "belongs to the first RRULE only");
+        }
+        (other.end_date, other.until) = read_until(until, tz, rule.start_date)?;
+        rule.additional_rules.push(other.pattern());
+    }
+    rule.extra_dates = rdates.into_iter().map(|r| r.local_in(tz, time)).collect();
+    for e in pending {
+        match e {
+            PendingException::Ready(e) => rule.exceptions.push(e),
+            PendingException::Dates(dates) => {
+                rule.exceptions.extend(dates.into_iter().map(|d| match d {
+                    RawTime::Date(date) => Exception::Skip(date),
+                    other => Exception::SkipAt(other.local_in(tz, time)),
+                }))
+            }
+        }
     }
     if let Some(e) = validate_rule(&rule, "").into_iter().next() {
         return err(part_of_field(&e.field), e.message);
@@ -315,31 +260,38 @@ pub fn parse_rrule(text: &str) -> Result<(RecurrenceRule, Option<Tz>), RRuleErro
     Ok((rule, tz))
 }
 
-/// The last local date all of whose runs are at or before `until`.
-fn until_date(rule: &RecurrenceRule, until: NaiveDateTime) -> NaiveDate {
-    let latest = if rule.frequency.is_sub_daily() {
-        NaiveTime::from_hms_opt(23, 59, 0)
-    } else {
-        let hour = rule
-            .hours
-            .iter()
-            .max()
-            .copied()
-            .unwrap_or(rule.time_of_day.hour);
-        let minute = rule
-            .minutes
-            .iter()
-            .max()
-            .copied()
-            .unwrap_or(rule.time_of_day.minute);
-        NaiveTime::from_hms_opt(u32::from(hour), u32::from(minute), 0)
+/// UNTIL as the rule's bound: a date, or the end of a local day, is `end_date` (so a rule's
+/// own `end_date` round-trips); any other time is the exact `until`.
+fn read_until(
+    until: Option<RawTime>,
+    tz: Option<Tz>,
+    start: Option<NaiveDate>,
+) -> Result<(Option<NaiveDate>, Option<NaiveDateTime>), RRuleError> {
+    let Some(until) = until else {
+        return Ok((None, None));
+    };
+    if let RawTime::Date(d) = until {
+        // A DATE UNTIL on the start's own date still allows that day's runs; `end_date`
+        // must be after the start, so that one is the end of the day to the minute.
+        return Ok(if Some(d) == start {
+            (None, d.and_hms_opt(23, 59, 0))
+        } else {
+            (Some(d), None)
+        });
     }
-    .unwrap_or(NaiveTime::MIN);
-    if until.time() >= latest {
-        until.date()
-    } else {
-        until.date().pred_opt().unwrap_or(until.date())
+    if tz.is_some() && matches!(until, RawTime::Local(..)) {
+        return err(
+            "UNTIL",
+            "RFC 5545 requires UNTIL in UTC (ending in Z) when DTSTART has a zone",
+        );
     }
+    let local = until.local_in(tz, NaiveTime::MIN);
+    let end_of_day = NaiveTime::from_hms_opt(23, 59, 59);
+    Ok(if Some(local.time()) == end_of_day {
+        (Some(local.date()), None)
+    } else {
+        (None, local.with_second(0))
+    })
 }
 
 fn part_of_field(field: &str) -> &'static str {
@@ -354,11 +306,35 @@ fn part_of_field(field: &str) -> &'static str {
         "hours" => "BYHOUR",
         "minutes" => "BYMINUTE",
         "set_positions" => "BYSETPOS",
+        "days_of_year" => "BYYEARDAY",
+        "weeks_of_year" => "BYWEEKNO",
         "week_start" => "WKST",
         "exceptions" => "X-SGSCHED-HOLIDAYS",
         "start_date" | "time_of_day" => "DTSTART",
+        "dst_policy" => "X-SGSCHED-DST",
         _ => "RRULE",
     }
+}
+
+/// `GAP=SHIFT-FORWARD|SKIP;OVERLAP=FIRST|LAST|BOTH`, either part optional.
+fn parse_dst(v: &str) -> Result<DstPolicy, RRuleError> {
+    let mut policy = DstPolicy::default();
+    for item in v.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.split_once('=') {
+            Some(("GAP", "SHIFT-FORWARD")) => policy.gap = DstGap::ShiftForward,
+            Some(("GAP", "SKIP")) => policy.gap = DstGap::Skip,
+            Some(("OVERLAP", "FIRST")) => policy.overlap = DstOverlap::First,
+            Some(("OVERLAP", "LAST")) => policy.overlap = DstOverlap::Last,
+            Some(("OVERLAP", "BOTH")) => policy.overlap = DstOverlap::Both,
+            _ => {
+                return err(
+                    "X-SGSCHED-DST",
+                    format!("{item:?}: expected GAP=SHIFT-FORWARD|SKIP or OVERLAP=FIRST|LAST|BOTH"),
+                );
+            }
+        }
+    }
+    Ok(policy)
 }
 
 fn parse_dtstart(line: &str) -> Result<(NaiveDateTime, Option<Tz>), RRuleError> {
@@ -406,13 +382,6 @@ fn parse_dtstart(line: &str) -> Result<(NaiveDateTime, Option<Tz>), RRuleError> 
     Ok((dt, tz))
 }
 
-fn parse_date_part(part: &str, v: &str) -> Result<NaiveDate, RRuleError> {
-    let v = v.trim();
-    let date_only = v.get(..8).unwrap_or(v);
-    NaiveDate::parse_from_str(date_only, "%Y%m%d")
-        .or_else(|_| err(part, format!("expected a date YYYYMMDD, got {v:?}")))
-}
-
 fn parse_parts(body: &str) -> Result<Parts, RRuleError> {
     let mut p = Parts::default();
     let mut seen: Vec<&str> = Vec::new();
@@ -425,6 +394,12 @@ fn parse_parts(body: &str) -> Result<Parts, RRuleError> {
         }
         seen.push(key);
         match key {
+            "FREQ" if value == "SECONDLY" => {
+                return err(
+                    key,
+                    "SECONDLY is not supported: sgsched runs at minute precision",
+                );
+            }
             "FREQ" => {
                 p.freq = Some(match Frequency::parse(&value.to_ascii_lowercase()) {
                     Some(f) => f,
@@ -446,6 +421,8 @@ fn parse_parts(body: &str) -> Result<Parts, RRuleError> {
             "BYHOUR" => p.hours = list(key, value)?,
             "BYMINUTE" => p.minutes = list(key, value)?,
             "BYSETPOS" => p.setpos = list(key, value)?,
+            "BYYEARDAY" => p.ydays = list(key, value)?,
+            "BYWEEKNO" => p.weeks = list(key, value)?,
             "BYDAY" => {
                 p.wdays = value
                     .split(',')
@@ -461,7 +438,13 @@ fn parse_parts(body: &str) -> Result<Parts, RRuleError> {
                         .or_else(|_| err(key, "expected HH:MM"))?,
                 );
             }
-            "BYSECOND" | "BYWEEKNO" | "BYYEARDAY" | "BYEASTER" | "RSCALE" | "SKIP" => {
+            "BYSECOND" => {
+                return err(
+                    key,
+                    "only BYSECOND=0 is supported: sgsched runs at minute precision",
+                );
+            }
+            "BYEASTER" | "RSCALE" | "SKIP" => {
                 return err(key, "not supported by sgsched rules");
             }
             _ => return err(key, "unknown rule part"),
@@ -507,22 +490,4 @@ fn weekday(part: &str, v: &str) -> Result<WeekdaySpec, RRuleError> {
     }
     let n: i8 = number(part, ordinal.trim_start_matches('+'))?;
     Ok(WeekdaySpec::nth(n, day))
-}
-
-fn parse_until(v: &str) -> Result<(NaiveDateTime, bool), RRuleError> {
-    let (body, is_utc) = match v.strip_suffix('Z') {
-        Some(b) => (b, true),
-        None => (v, false),
-    };
-    if body.len() == 8 {
-        let d = parse_date_part("UNTIL", body)?;
-        return Ok((
-            d.and_hms_opt(23, 59, 59)
-                .unwrap_or(d.and_time(NaiveTime::MIN)),
-            false,
-        ));
-    }
-    let dt = NaiveDateTime::parse_from_str(body, "%Y%m%dT%H%M%S")
-        .or_else(|_| err("UNTIL", "expected YYYYMMDD or YYYYMMDDTHHMMSS[Z]"))?;
-    Ok((dt, is_utc))
 }

@@ -4,7 +4,11 @@
 //!
 //! Extensions beyond the brief, so that RFC 5545 text maps onto JSON and back unchanged:
 //! ordinal weekdays (`{"day":1,"ordinal":-1}` = BYDAY=-1MO), `hours`/`minutes`
-//! (BYHOUR/BYMINUTE), `set_positions` (BYSETPOS) and `week_start` (WKST).
+//! (BYHOUR/BYMINUTE), `set_positions` (BYSETPOS), `week_start` (WKST), `days_of_year`
+//! (BYYEARDAY), `weeks_of_year` (BYWEEKNO), `until` (UNTIL to the minute), `extra_dates`
+//! (RDATE), `additional_rules` (more RRULE lines), `{"at", "action": "skip"}` exceptions
+//! (EXDATE with a time), and a per-rule `dst_policy`. Every one defaults to empty and is
+//! left out when empty, so a stored rule reads and writes back byte for byte as before.
 
 use std::fmt;
 
@@ -185,6 +189,9 @@ pub enum HolidayAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Exception {
     Skip(NaiveDate),
+    /// Only the run at this local date-time (EXDATE with a time): the instant it denotes
+    /// with the default DST rules; the day's other runs stay.
+    SkipAt(NaiveDateTime),
     /// Every run of local date `date` is replaced by one run at local `to`.
     Reschedule {
         date: NaiveDate,
@@ -201,6 +208,8 @@ pub enum Exception {
 struct RawException {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     holiday_calendar: Option<String>,
     action: String,
@@ -231,8 +240,17 @@ impl Serialize for Exception {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Exception::Skip(date) => date.serialize(s),
+            Exception::SkipAt(at) => RawException {
+                date: None,
+                at: Some(format_local_datetime(*at)),
+                holiday_calendar: None,
+                action: "skip".into(),
+                to: None,
+            }
+            .serialize(s),
             Exception::Reschedule { date, to } => RawException {
                 date: Some(*date),
+                at: None,
                 holiday_calendar: None,
                 action: "reschedule".into(),
                 to: Some(format_local_datetime(*to)),
@@ -240,6 +258,7 @@ impl Serialize for Exception {
             .serialize(s),
             Exception::Holidays { calendar, action } => RawException {
                 date: None,
+                at: None,
                 holiday_calendar: Some(calendar.clone()),
                 action: match action {
                     HolidayAction::Skip => "skip".into(),
@@ -258,6 +277,18 @@ impl<'de> Deserialize<'de> for Exception {
             RawExceptionEntry::Date(date) => return Ok(Exception::Skip(date)),
             RawExceptionEntry::Object(raw) => raw,
         };
+        if let Some(at) = raw.at {
+            return match (raw.date, raw.holiday_calendar, raw.action.as_str(), raw.to) {
+                (None, None, "skip", None) => parse_local_datetime(&at)
+                    .map(Exception::SkipAt)
+                    .ok_or_else(|| {
+                        D::Error::custom("`at` must be a local date-time \"YYYY-MM-DDTHH:MM\"")
+                    }),
+                _ => Err(D::Error::custom(
+                    "an exception with `at` is {at, action: skip}",
+                )),
+            };
+        }
         match (raw.date, raw.holiday_calendar, raw.action.as_str(), raw.to) {
             (Some(date), None, "skip", None) => Ok(Exception::Skip(date)),
             (Some(date), None, "reschedule", Some(to)) => parse_local_datetime(&to)
@@ -274,9 +305,64 @@ impl<'de> Deserialize<'de> for Exception {
                 action: HolidayAction::NextBusinessDay,
             }),
             _ => Err(D::Error::custom(
-                "an exception is a date, {date, action: skip|reschedule, to} or {holiday_calendar, action: skip|next_business_day}",
+                "an exception is a date, {date, action: skip|reschedule, to}, {at, action: skip} or {holiday_calendar, action: skip|next_business_day}",
             )),
         }
+    }
+}
+
+/// What a daily or longer rule does when its wall time falls in a DST transition. The
+/// default is DESIGN.md's rule ("gap: shift forward by the gap; overlap: the earlier
+/// instant"); a rule may ask for another per side. JSON: `{"gap": …, "overlap": …}`, each
+/// key optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DstPolicy {
+    #[serde(skip_serializing_if = "DstGap::is_default")]
+    pub gap: DstGap,
+    #[serde(skip_serializing_if = "DstOverlap::is_default")]
+    pub overlap: DstOverlap,
+}
+
+impl DstPolicy {
+    pub fn is_default(&self) -> bool {
+        *self == DstPolicy::default()
+    }
+}
+
+/// A local time that does not exist that day (spring forward).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DstGap {
+    /// Runs at the same distance past the transition: 02:30 in a 02:00→03:00 gap is 03:30.
+    #[default]
+    ShiftForward,
+    /// No run that day.
+    Skip,
+}
+
+impl DstGap {
+    pub fn is_default(&self) -> bool {
+        *self == DstGap::default()
+    }
+}
+
+/// A local time that happens twice that day (fall back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DstOverlap {
+    /// The earlier instant (the pre-transition offset).
+    #[default]
+    First,
+    /// The later instant.
+    Last,
+    /// Both instants, as two occurrences.
+    Both,
+}
+
+impl DstOverlap {
+    pub fn is_default(&self) -> bool {
+        *self == DstOverlap::default()
     }
 }
 
@@ -303,7 +389,16 @@ pub struct RecurrenceRule {
     /// BYSETPOS: which of each period's occurrences to keep (1 = first, -1 = last).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub set_positions: Vec<i16>,
-    /// WKST, 1 = Monday (the default) … 7 = Sunday; matters for weekly rules with interval > 1.
+    /// BYYEARDAY: days of the year, 1..=366 from the start, -1..=-366 from the end (yearly
+    /// expands them; hourly/minutely are limited to them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_of_year: Vec<i16>,
+    /// BYWEEKNO: weeks of the year (yearly only), 1..=53 or -1..=-53; week 1 is the first
+    /// week, starting on `week_start`, with at least four days of the year (RFC 5545).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weeks_of_year: Vec<i8>,
+    /// WKST, 1 = Monday (the default) … 7 = Sunday; matters for weekly rules with interval
+    /// > 1 and for `weeks_of_year`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub week_start: Option<u8>,
     pub time_of_day: TimeOfDay,
@@ -311,10 +406,119 @@ pub struct RecurrenceRule {
     pub start_date: Option<NaiveDate>,
     #[serde(default)]
     pub end_date: Option<NaiveDate>,
+    /// RRULE's UNTIL to the minute: the last local date-time a run may have (the earlier
+    /// instant of a repeated one). Exclusive with `end_date` and `count`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "optional_local_datetime"
+    )]
+    pub until: Option<NaiveDateTime>,
     #[serde(default)]
     pub count: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
+    /// RDATE: extra runs at these local date-times (`"YYYY-MM-DDTHH:MM"`), merged with the
+    /// rule's own; exceptions apply to them too, `count` and `end_date` do not (RFC 5545).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "local_datetimes"
+    )]
+    pub extra_dates: Vec<NaiveDateTime>,
+    /// More RRULEs: the rule runs at the union of their occurrences and its own, sharing
+    /// `start_date`, `time_of_day`, exceptions, extra dates and the DST policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_rules: Vec<AdditionalRule>,
+    /// Daily and longer only: what a run in a DST gap or overlap does.
+    #[serde(default, skip_serializing_if = "DstPolicy::is_default")]
+    pub dst_policy: DstPolicy,
+}
+
+/// One more RRULE of a rule: the parts each RRULE line has of its own, with the same JSON
+/// names and meaning as the rule's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdditionalRule {
+    pub frequency: Frequency,
+    #[serde(default = "one")]
+    pub interval: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_of_week: Vec<WeekdaySpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_of_month: Vec<i8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub months: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hours: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub minutes: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_positions: Vec<i16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_of_year: Vec<i16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weeks_of_year: Vec<i8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub week_start: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<NaiveDate>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "optional_local_datetime"
+    )]
+    pub until: Option<NaiveDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+}
+
+impl AdditionalRule {
+    pub fn new(frequency: Frequency) -> AdditionalRule {
+        RecurrenceRule::new(frequency, TimeOfDay { hour: 0, minute: 0 }).pattern()
+    }
+}
+
+/// `"YYYY-MM-DDTHH:MM"` lists (`extra_dates`).
+mod local_datetimes {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &[NaiveDateTime], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|d| format_local_datetime(*d)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NaiveDateTime>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| {
+                parse_local_datetime(s).ok_or_else(|| {
+                    D::Error::custom("expected a local date-time \"YYYY-MM-DDTHH:MM\"")
+                })
+            })
+            .collect()
+    }
+}
+
+/// One optional `"YYYY-MM-DDTHH:MM"` (`until`).
+mod optional_local_datetime {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.collect_str(&format_local_datetime(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDateTime>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| {
+                parse_local_datetime(&s).ok_or_else(|| {
+                    D::Error::custom("expected a local date-time \"YYYY-MM-DDTHH:MM\"")
+                })
+            })
+            .transpose()
+    }
 }
 
 fn one() -> u32 {
@@ -333,12 +537,63 @@ impl RecurrenceRule {
             hours: Vec::new(),
             minutes: Vec::new(),
             set_positions: Vec::new(),
+            days_of_year: Vec::new(),
+            weeks_of_year: Vec::new(),
             week_start: None,
             time_of_day,
             start_date: None,
             end_date: None,
+            until: None,
             count: None,
             exceptions: Vec::new(),
+            extra_dates: Vec::new(),
+            additional_rules: Vec::new(),
+            dst_policy: DstPolicy::default(),
+        }
+    }
+
+    /// The rule with `pattern`'s per-RRULE parts in place of its own and nothing that
+    /// `additional_rules` share or cannot have: what the engine compiles for one of them.
+    pub fn with_pattern(&self, pattern: &AdditionalRule) -> RecurrenceRule {
+        RecurrenceRule {
+            frequency: pattern.frequency,
+            interval: pattern.interval,
+            days_of_week: pattern.days_of_week.clone(),
+            days_of_month: pattern.days_of_month.clone(),
+            months: pattern.months.clone(),
+            hours: pattern.hours.clone(),
+            minutes: pattern.minutes.clone(),
+            set_positions: pattern.set_positions.clone(),
+            days_of_year: pattern.days_of_year.clone(),
+            weeks_of_year: pattern.weeks_of_year.clone(),
+            week_start: pattern.week_start,
+            end_date: pattern.end_date,
+            until: pattern.until,
+            count: pattern.count,
+            exceptions: Vec::new(),
+            extra_dates: Vec::new(),
+            additional_rules: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// The per-RRULE parts of this rule, as one of another rule's `additional_rules`.
+    pub fn pattern(&self) -> AdditionalRule {
+        AdditionalRule {
+            frequency: self.frequency,
+            interval: self.interval,
+            days_of_week: self.days_of_week.clone(),
+            days_of_month: self.days_of_month.clone(),
+            months: self.months.clone(),
+            hours: self.hours.clone(),
+            minutes: self.minutes.clone(),
+            set_positions: self.set_positions.clone(),
+            days_of_year: self.days_of_year.clone(),
+            weeks_of_year: self.weeks_of_year.clone(),
+            week_start: self.week_start,
+            end_date: self.end_date,
+            until: self.until,
+            count: self.count,
         }
     }
 

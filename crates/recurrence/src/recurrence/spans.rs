@@ -132,7 +132,7 @@ impl Recurrence {
         if zone.tz != self.core.tz || !zone.covers(f, t) {
             return None;
         }
-        let (start, end) = self.core.local_bounds();
+        let (start, end) = self.core.main().local_bounds();
         let stretches = &zone.stretches;
         for &(first, step) in wall {
             // The indices of the sequence's wall times in `[a, b)`.

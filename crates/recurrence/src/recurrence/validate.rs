@@ -1,15 +1,17 @@
 //! Validation of a rule, collecting every error with its field path.
 //!
 //! Works on the raw `serde_json::Value` so an API body reports all its mistakes at once
-//! (serde stops at the first); [`validate_rule`] applies the same semantic checks to a
-//! typed rule, so a rule built in code or read from storage is checked the same way.
+//! (serde stops at the first; the shape checks are [`super::validate_shape`]'s);
+//! [`validate_rule`] applies the same semantic checks to a typed rule, so a rule built in
+//! code or read from storage is checked the same way.
 
 use chrono::{Datelike, NaiveDate};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::holidays::is_valid_calendar_name;
-use super::rule::{
-    Exception, Frequency, RecurrenceRule, TimeOfDay, WeekdaySpec, parse_local_datetime,
+use super::rule::{Exception, Frequency, RecurrenceRule, WeekdaySpec};
+use super::validate_shape::{
+    DAYS_OF_YEAR_MESSAGE, PATTERN_FIELDS, WEEKS_OF_YEAR_MESSAGE, check_shape,
 };
 
 /// One problem in a request body: where (`recurrence_rule.days_of_week[2]`) and what.
@@ -38,30 +40,20 @@ impl std::fmt::Display for FieldError {
 /// arithmetic never overflows.
 pub const MAX_INTERVAL: u32 = 100_000;
 
-const FIELDS: [&str; 14] = [
-    "frequency",
-    "interval",
-    "days_of_week",
-    "days_of_month",
-    "months",
-    "hours",
-    "minutes",
-    "set_positions",
-    "week_start",
-    "time_of_day",
-    "start_date",
-    "end_date",
-    "count",
-    "exceptions",
-];
+/// At most this many `extra_dates` (RDATE values): a calendar of explicit dates, not a
+/// store of them; a file with 100,000 is refused at once.
+pub const MAX_EXTRA_DATES: usize = 1_000;
 
-struct Collector<'a> {
-    prefix: &'a str,
-    errors: Vec<FieldError>,
+/// At most this many `additional_rules` (RRULE lines beyond the first).
+pub const MAX_ADDITIONAL_RULES: usize = 10;
+
+pub(super) struct Collector<'a> {
+    pub(super) prefix: &'a str,
+    pub(super) errors: Vec<FieldError>,
 }
 
 impl Collector<'_> {
-    fn path(&self, field: &str) -> String {
+    pub(super) fn path(&self, field: &str) -> String {
         if self.prefix.is_empty() {
             field.to_string()
         } else {
@@ -69,7 +61,7 @@ impl Collector<'_> {
         }
     }
 
-    fn push(&mut self, field: &str, message: impl Into<String>) {
+    pub(super) fn push(&mut self, field: &str, message: impl Into<String>) {
         let path = self.path(field);
         self.errors.push(FieldError {
             field: path,
@@ -123,241 +115,13 @@ pub fn parse_rule(value: &Value, path_prefix: &str) -> Result<RecurrenceRule, Ve
     }
 }
 
-/// Types and formats of each field, with every unknown field named; returns the fields
-/// (and list items) that are well-formed.
-fn check_shape(obj: &Map<String, Value>, c: &mut Collector<'_>) -> Map<String, Value> {
-    let mut clean = Map::new();
-    for key in obj.keys() {
-        if !FIELDS.contains(&key.as_str()) {
-            c.push(
-                key,
-                format!("unknown field; expected one of {}", FIELDS.join(", ")),
-            );
-        }
-    }
-    // Placeholders for missing required fields: yearly accepts every other field, so it
-    // adds no error of its own to the semantic checks.
-    let frequency = match obj.get("frequency") {
-        None | Some(Value::Null) => {
-            c.push("frequency", "is required");
-            "yearly"
-        }
-        Some(Value::String(s)) if Frequency::parse(s).is_some() => s.as_str(),
-        Some(_) => {
-            c.push(
-                "frequency",
-                "must be one of minutely, hourly, daily, weekly, monthly, yearly",
-            );
-            "yearly"
-        }
-    };
-    clean.insert("frequency".into(), frequency.into());
-    let time = match obj.get("time_of_day") {
-        None | Some(Value::Null) => {
-            c.push("time_of_day", "is required");
-            "00:00"
-        }
-        Some(Value::String(s)) if TimeOfDay::parse(s).is_some() => s.as_str(),
-        Some(_) => {
-            c.push("time_of_day", "must be a time \"HH:MM\" (00:00 to 23:59)");
-            "00:00"
-        }
-    };
-    clean.insert("time_of_day".into(), time.into());
-    for (key, max, message) in [
-        (
-            "interval",
-            u64::from(u32::MAX),
-            "must be a positive integer",
-        ),
-        ("count", u64::from(u32::MAX), "must be a positive integer"),
-        ("week_start", 7, "must be between 1 (Monday) and 7 (Sunday)"),
-    ] {
-        if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
-            if v.as_u64().is_some_and(|n| n <= max) {
-                clean.insert(key.into(), v.clone());
-            } else {
-                c.push(key, message);
-            }
-        }
-    }
-    for key in ["start_date", "end_date"] {
-        if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
-            if v.as_str()
-                .and_then(|s| s.parse::<NaiveDate>().ok())
-                .is_some()
-            {
-                clean.insert(key.into(), v.clone());
-            } else {
-                c.push(key, "must be a date \"YYYY-MM-DD\"");
-            }
-        }
-    }
-    for (key, lo, hi, message) in [
-        (
-            "days_of_month",
-            -31,
-            31,
-            "must be 1 to 31 or -31 to -1 (-1 = last day)",
-        ),
-        ("months", 1, 12, "must be between 1 and 12"),
-        ("hours", 0, 23, "must be between 0 and 23"),
-        ("minutes", 0, 59, "must be between 0 and 59"),
-        ("set_positions", -366, 366, "must be 1 to 366 or -366 to -1"),
-    ] {
-        let items = list_items(
-            obj,
-            key,
-            c,
-            |v| v.as_i64().is_some_and(|n| (lo..=hi).contains(&n)),
-            message,
-        );
-        if let Some(items) = items {
-            clean.insert(key.into(), Value::Array(items));
-        }
-    }
-    let weekdays = list_items(obj, "days_of_week", c, weekday_shape_ok, WEEKDAY_MESSAGE);
-    if let Some(items) = weekdays {
-        clean.insert("days_of_week".into(), Value::Array(items));
-    }
-    if let Some(Value::Array(items)) = obj.get("exceptions") {
-        let good = items
-            .iter()
-            .enumerate()
-            .filter(|(i, item)| check_exception_shape(item, c, &format!("exceptions[{i}]")))
-            .map(|(_, item)| item.clone())
-            .collect();
-        clean.insert("exceptions".into(), Value::Array(good));
-    } else if obj.get("exceptions").is_some_and(|v| !v.is_null()) {
-        c.push("exceptions", "must be a list");
-    }
-    clean
-}
-
-const WEEKDAY_MESSAGE: &str =
-    "must be a weekday number 1-7 (Monday = 1) or {\"day\": 1-7, \"ordinal\": n}";
-
-/// The well-formed items of list `key`, an error for each other one.
-fn list_items(
-    obj: &Map<String, Value>,
-    key: &str,
-    c: &mut Collector<'_>,
-    ok: impl Fn(&Value) -> bool,
-    message: &str,
-) -> Option<Vec<Value>> {
-    match obj.get(key) {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => {
-            let mut good = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                if ok(item) {
-                    good.push(item.clone());
-                } else {
-                    c.push(&format!("{key}[{i}]"), message);
-                }
-            }
-            Some(good)
-        }
-        Some(_) => {
-            c.push(key, "must be a list");
-            None
-        }
-    }
-}
-
-fn weekday_shape_ok(v: &Value) -> bool {
-    let day_ok = |v: Option<&Value>| {
-        v.and_then(Value::as_u64)
-            .is_some_and(|n| (1..=7).contains(&n))
-    };
-    match v {
-        Value::Number(_) => day_ok(Some(v)),
-        Value::Object(o) => {
-            o.keys().all(|k| k == "day" || k == "ordinal")
-                && day_ok(o.get("day"))
-                && o.get("ordinal")
-                    .is_none_or(|n| n.is_null() || n.as_i64().is_some_and(|n| n.abs() <= 127))
-        }
-        _ => false,
-    }
-}
-
-/// Reports what is wrong with one exception; true when nothing is.
-fn check_exception_shape(v: &Value, c: &mut Collector<'_>, path: &str) -> bool {
-    let before = c.errors.len();
-    if let Some(s) = v.as_str() {
-        if s.parse::<NaiveDate>().is_err() {
-            c.push(path, "must be a date \"YYYY-MM-DD\"");
-        }
-        return c.errors.len() == before;
-    }
-    let Some(o) = v.as_object() else {
-        c.push(path, "must be a date or an exception object");
-        return false;
-    };
-    for k in o.keys() {
-        if !["date", "action", "to", "holiday_calendar"].contains(&k.as_str()) {
-            c.push(&format!("{path}.{k}"), "unknown field");
-        }
-    }
-    let action = o.get("action").and_then(Value::as_str);
-    let date_ok = o
-        .get("date")
-        .and_then(Value::as_str)
-        .is_some_and(|s| s.parse::<NaiveDate>().is_ok());
-    match (o.get("holiday_calendar"), action) {
-        (Some(cal), Some("skip" | "next_business_day")) => {
-            if !cal.as_str().is_some_and(is_valid_calendar_name) {
-                c.push(
-                    &format!("{path}.holiday_calendar"),
-                    "must be a calendar name (letters, digits, _ and -)",
-                );
-            }
-            if o.contains_key("date") || o.contains_key("to") {
-                c.push(
-                    path,
-                    "a holiday exception has only `holiday_calendar` and `action`",
-                );
-            }
-        }
-        (Some(_), _) => c.push(
-            &format!("{path}.action"),
-            "must be skip or next_business_day",
-        ),
-        (None, Some("skip")) => {
-            if !date_ok {
-                c.push(&format!("{path}.date"), "must be a date \"YYYY-MM-DD\"");
-            }
-            if o.contains_key("to") {
-                c.push(&format!("{path}.to"), "only a reschedule has `to`");
-            }
-        }
-        (None, Some("reschedule")) => {
-            if !date_ok {
-                c.push(&format!("{path}.date"), "must be a date \"YYYY-MM-DD\"");
-            }
-            if o.get("to")
-                .and_then(Value::as_str)
-                .is_none_or(|s| parse_local_datetime(s).is_none())
-            {
-                c.push(
-                    &format!("{path}.to"),
-                    "must be a local date-time \"YYYY-MM-DDTHH:MM\"",
-                );
-            }
-        }
-        (None, _) => c.push(&format!("{path}.action"), "must be skip or reschedule"),
-    }
-    c.errors.len() == before
-}
-
 /// Dates a rule may name: four-digit years, as RFC 3339 and RRULE text can write them.
 /// chrono reaches year ±262143, where the engine's date arithmetic would run off its range.
 pub(crate) fn in_year_range(d: NaiveDate) -> bool {
     (0..=9999).contains(&d.year())
 }
 
-const YEAR_RANGE_MESSAGE: &str = "must be a date from 0000-01-01 to 9999-12-31";
+pub(super) const YEAR_RANGE_MESSAGE: &str = "must be a date from 0000-01-01 to 9999-12-31";
 
 /// The semantic checks on a typed rule; every error, with paths under `path_prefix`.
 pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError> {
@@ -428,12 +192,6 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
             c.push(&format!("minutes[{i}]"), "must be between 0 and 59");
         }
     }
-    if !rule.minutes.is_empty() && freq == Frequency::Hourly {
-        c.push(
-            "minutes",
-            "cannot be combined with an hourly frequency; use minutely",
-        );
-    }
     for (i, p) in rule.set_positions.iter().enumerate() {
         if *p == 0 || p.abs() > 366 {
             c.push(
@@ -445,8 +203,49 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
     if !rule.set_positions.is_empty() && freq.is_sub_daily() {
         c.push("set_positions", "needs a daily or longer frequency");
     }
+    for (i, d) in rule.days_of_year.iter().enumerate() {
+        if *d == 0 || d.abs() > 366 {
+            c.push(&format!("days_of_year[{i}]"), DAYS_OF_YEAR_MESSAGE);
+        }
+    }
+    if !rule.days_of_year.is_empty()
+        && matches!(
+            freq,
+            Frequency::Daily | Frequency::Weekly | Frequency::Monthly
+        )
+    {
+        c.push(
+            "days_of_year",
+            "cannot be combined with a daily, weekly or monthly frequency (RFC 5545); use yearly, or hourly/minutely to keep only those days",
+        );
+    }
+    for (i, w) in rule.weeks_of_year.iter().enumerate() {
+        if *w == 0 || w.abs() > 53 {
+            c.push(&format!("weeks_of_year[{i}]"), WEEKS_OF_YEAR_MESSAGE);
+        }
+    }
+    if !rule.weeks_of_year.is_empty() {
+        if freq != Frequency::Yearly {
+            c.push(
+                "weeks_of_year",
+                "needs a yearly frequency (RFC 5545 defines BYWEEKNO for FREQ=YEARLY only)",
+            );
+        }
+        if let Some(i) = rule.days_of_week.iter().position(|w| w.ordinal.is_some()) {
+            c.push(
+                &format!("days_of_week[{i}].ordinal"),
+                "cannot be combined with weeks_of_year (RFC 5545: no numbered BYDAY with BYWEEKNO in a yearly rule)",
+            );
+        }
+    }
     if rule.week_start.is_some_and(|w| !(1..=7).contains(&w)) {
         c.push("week_start", "must be between 1 (Monday) and 7 (Sunday)");
+    }
+    if freq.is_sub_daily() && !rule.dst_policy.is_default() {
+        c.push(
+            "dst_policy",
+            "applies to daily and longer rules only: minutely and hourly rules step in elapsed time, so no run falls in a gap or repeats in an overlap",
+        );
     }
     for (field, date) in [("start_date", rule.start_date), ("end_date", rule.end_date)] {
         if date.is_some_and(|d| !in_year_range(d)) {
@@ -458,6 +257,76 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
     {
         c.push("end_date", "must be after start_date");
     }
+    if let Some(until) = rule.until {
+        if rule.end_date.is_some() || rule.count.is_some() {
+            c.push(
+                "until",
+                "cannot be combined with end_date or count (RFC 5545: UNTIL or COUNT, not both)",
+            );
+        }
+        // A day inside the four-digit years: UNTIL is written in UTC, up to 14 hours off.
+        let day = chrono::Days::new(1);
+        if !(until
+            .date()
+            .checked_sub_days(day)
+            .is_some_and(in_year_range)
+            && until
+                .date()
+                .checked_add_days(day)
+                .is_some_and(in_year_range))
+        {
+            c.push("until", "must be from 0000-01-02T00:00 to 9999-12-30T23:59");
+        } else if let Some(start) = rule.start_date
+            && until < start.and_time(rule.time_of_day.to_naive())
+        {
+            c.push(
+                "until",
+                "must not be before the start (start_date at time_of_day)",
+            );
+        }
+    }
+    if rule.extra_dates.len() > MAX_EXTRA_DATES {
+        c.push(
+            "extra_dates",
+            format!(
+                "at most {MAX_EXTRA_DATES} extra dates (this rule has {})",
+                rule.extra_dates.len()
+            ),
+        );
+    } else {
+        for (i, d) in rule.extra_dates.iter().enumerate() {
+            if !in_year_range(d.date()) {
+                c.push(&format!("extra_dates[{i}]"), YEAR_RANGE_MESSAGE);
+            }
+        }
+    }
+    if rule.additional_rules.len() > MAX_ADDITIONAL_RULES {
+        c.push(
+            "additional_rules",
+            format!("at most {MAX_ADDITIONAL_RULES} additional rules"),
+        );
+    } else {
+        for (i, pattern) in rule.additional_rules.iter().enumerate() {
+            let prefix = c.path(&format!("additional_rules[{i}]"));
+            let combined = rule.with_pattern(pattern);
+            for mut e in validate_rule(&combined, &prefix) {
+                let field = e.field.strip_prefix(&prefix).unwrap_or(&e.field);
+                let name = field
+                    .trim_start_matches('.')
+                    .split(['[', '.'])
+                    .next()
+                    .unwrap_or("");
+                // The shared parts are the main rule's to report; a shared DST policy that
+                // this pattern's frequency cannot have is this pattern's frequency's fault.
+                if name == "dst_policy" {
+                    e.field = format!("{prefix}.frequency");
+                } else if !PATTERN_FIELDS.contains(&name) {
+                    continue;
+                }
+                c.errors.push(e);
+            }
+        }
+    }
     for (i, e) in rule.exceptions.iter().enumerate() {
         match e {
             Exception::Holidays { calendar, .. } if !is_valid_calendar_name(calendar) => {
@@ -468,6 +337,9 @@ pub fn validate_rule(rule: &RecurrenceRule, path_prefix: &str) -> Vec<FieldError
             }
             Exception::Skip(date) if !in_year_range(*date) => {
                 c.push(&format!("exceptions[{i}]"), YEAR_RANGE_MESSAGE);
+            }
+            Exception::SkipAt(at) if !in_year_range(at.date()) => {
+                c.push(&format!("exceptions[{i}].at"), YEAR_RANGE_MESSAGE);
             }
             Exception::Reschedule { date, to } => {
                 if !in_year_range(*date) {
