@@ -388,6 +388,17 @@ async fn an_independent_reader_sees_in_the_feed_exactly_the_runs_next_plans() {
             "recurrence_rule": {"frequency": "weekly", "days_of_week": [1], "time_of_day": "18:00"},
         }),
         crate::common::once_body("One launch", &format!("{next}-06-01T12:00:00Z")),
+        // DST policies the RRULE cannot say: the feed lists their differences as dates.
+        json!({
+            "name": "Both instants of the fold", "job_type": "export", "job_config": export_config(),
+            "schedule_type": "recurring", "timezone": "America/New_York", "dst_policy": {"overlap": "both"},
+            "recurrence_rule": {"frequency": "daily", "time_of_day": "01:30", "start_date": format!("{year}-12-01")},
+        }),
+        json!({
+            "name": "No run in the gap", "job_type": "export", "job_config": export_config(),
+            "schedule_type": "recurring", "timezone": "Europe/Berlin", "dst_policy": {"gap": "skip", "overlap": "last"},
+            "recurrence_rule": {"frequency": "daily", "time_of_day": "02:30", "start_date": format!("{year}-12-01")},
+        }),
     ];
     let mut ids = Vec::new();
     for b in bodies {
@@ -435,5 +446,30 @@ async fn an_independent_reader_sees_in_the_feed_exactly_the_runs_next_plans() {
     assert_eq!(
         want.get(&format!("{}@sgsched", ids[4])).map(Vec::len),
         Some(5)
+    );
+    // The fold's two instants and the gap's missing run, as the reader sees them.
+    let both = &events[&format!("{}@sgsched", ids[6])];
+    let fold = format!("{next}-11-07T0");
+    let on_fold: Vec<&String> = both.iter().filter(|t| t.starts_with(&fold)).collect();
+    assert_eq!(
+        on_fold,
+        [
+            &format!("{next}-11-07T05:30:00Z"),
+            &format!("{next}-11-07T06:30:00Z")
+        ]
+    );
+    let skip = &events[&format!("{}@sgsched", ids[7])];
+    assert!(
+        !skip.iter().any(|t| t.starts_with(&format!("{next}-03-28"))),
+        "{skip:?}"
+    );
+    assert!(
+        skip.contains(&format!("{next}-03-27T01:30:00Z"))
+            && skip.contains(&format!("{next}-03-29T00:30:00Z"))
+    );
+    // `last` in Berlin's October fold: 02:30 CET, the second instant.
+    assert!(
+        skip.contains(&format!("{next}-10-31T01:30:00Z")),
+        "{skip:?}"
     );
 }

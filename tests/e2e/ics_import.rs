@@ -69,6 +69,28 @@ fn calendar(year: i32) -> String {
         "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=SA",
         "END:VEVENT",
         "BEGIN:VEVENT",
+        "UID:union@example.com",
+        "SUMMARY:Mondays and the 15th",
+        &format!("DTSTART;TZID=Europe/Berlin:{year}1207T180000"),
+        "RRULE:FREQ=WEEKLY;BYDAY=MO",
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=15",
+        &format!("RDATE;TZID=Europe/Berlin:{next}0320T120000,{next}0321T120000"),
+        &format!("EXDATE:{next}0315T170000Z"),
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:weekno@example.com",
+        "SUMMARY:Week 20",
+        // On the rule: RFC 5545 leaves a DTSTART off the rule undefined (Python counts it).
+        &format!("DTSTART;TZID=America/New_York:{next}0518T080000"),
+        "RRULE:FREQ=YEARLY;BYWEEKNO=20;BYDAY=TU,TH",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:hourly@example.com",
+        "SUMMARY:Every six hours",
+        &format!("DTSTART;TZID=Europe/Berlin:{year}1208T000600"),
+        "RRULE:FREQ=HOURLY;INTERVAL=6;BYMINUTE=6,18;COUNT=40",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
         "UID:launch@example.com",
         "SUMMARY:Launch",
         &format!("DTSTART:{next}0301T150000Z"),
@@ -116,19 +138,24 @@ async fn an_ics_file_becomes_one_schedule_per_event_running_as_the_file_says() {
                 "recurring",
                 "high"
             ),
+            ("Mondays and the 15th", "Europe/Berlin", "recurring", "high"),
+            ("Week 20", "America/New_York", "recurring", "high"),
+            ("Every six hours", "Europe/Berlin", "recurring", "high"),
             ("Launch", "UTC", "once", "high"),
         ]
     );
     assert_eq!(
         schedules[0]["recurrence_rule"]["exceptions"],
-        json!([format!("{}-01-11", year + 1)])
+        json!([{"at": format!("{}-01-11T09:30", year + 1), "action": "skip"}])
     );
     if !super::calendar_feeds::python_ical_available() {
         return;
     }
     let to = now + chrono::Duration::days(365);
     let (events, _) = python_expand(&text, now - chrono::Duration::seconds(1), to);
-    let uids = ["ny", "berlin", "lordhowe", "santiago", "launch"];
+    let uids = [
+        "ny", "berlin", "lordhowe", "santiago", "union", "weekno", "hourly", "launch",
+    ];
     for (s, uid) in schedules.iter().zip(uids) {
         let planned = planned_until(&api, s["schedule_id"].as_str().unwrap(), to).await;
         let want = events
@@ -156,7 +183,7 @@ async fn events_it_cannot_represent_and_hostile_files_are_refused_and_create_not
             ),
             422,
             vec![(
-                "calendar.events[5].RECURRENCE-ID",
+                "calendar.events[8].RECURRENCE-ID",
                 "UID moved@example.com: RECURRENCE-ID: a changed instance",
             )],
         ),
@@ -166,7 +193,7 @@ async fn events_it_cannot_represent_and_hostile_files_are_refused_and_create_not
             ),
             422,
             vec![(
-                "calendar.events[5].DTSTART",
+                "calendar.events[8].DTSTART",
                 "UID mars@example.com: DTSTART: unknown timezone \"Mars/Olympus_Mons\"",
             )],
         ),
@@ -176,7 +203,7 @@ async fn events_it_cannot_represent_and_hostile_files_are_refused_and_create_not
             ),
             422,
             vec![(
-                "calendar.events[5].FREQ",
+                "calendar.events[8].FREQ",
                 "UID sec@example.com: FREQ: SECONDLY",
             )],
         ),
@@ -184,14 +211,14 @@ async fn events_it_cannot_represent_and_hostile_files_are_refused_and_create_not
             with("BEGIN:VEVENT\r\nUID:float@example.com\r\nDTSTART:20270105T093000\r\nEND:VEVENT"),
             422,
             vec![(
-                "calendar.events[5].DTSTART",
+                "calendar.events[8].DTSTART",
                 "UID float@example.com: DTSTART: a time without a zone",
             )],
         ),
         (
             with("BEGIN:VEVENT\r\nUID:past@example.com\r\nDTSTART:20200105T093000Z\r\nEND:VEVENT"),
             422,
-            vec![("calendar.events[5].scheduled_at", "UID past@example.com: ")],
+            vec![("calendar.events[8].scheduled_at", "UID past@example.com: ")],
         ),
         (
             good.replace("END:VCALENDAR\r\n", ""),

@@ -9,6 +9,7 @@ mod calendar_feeds;
 mod calendar_why_not;
 mod crash_loop;
 mod crash_safety;
+mod dst_policy_api;
 mod executor_failures;
 mod executor_lifecycle;
 mod executor_missed;

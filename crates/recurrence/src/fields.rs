@@ -5,7 +5,9 @@ use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
-use crate::recurrence::{FieldError, RecurrenceRule, parse_rrule, parse_rule};
+use crate::recurrence::{
+    DstPolicy, FieldError, RecurrenceRule, parse_dst_policy, parse_rrule, parse_rule,
+};
 use crate::timezone::{parse_timezone, resolve_local};
 
 /// A JSON object being read, with the errors found so far.
@@ -159,6 +161,20 @@ impl<'a> Reader<'a> {
             self.fail(field, "must be an RFC 3339 instant (2026-03-08T14:00:00Z) or a local date-time (2026-03-08T14:00)");
         }
         parsed
+    }
+
+    /// A schedule's `dst_policy` object.
+    pub fn dst_policy(&mut self) -> Option<DstPolicy> {
+        let field = "dst_policy";
+        let v = self.value(field)?;
+        match parse_dst_policy(v, &self.prefix) {
+            Ok(p) => Some(p),
+            Err(errs) => {
+                self.errors.extend(errs);
+                self.failed.insert(self.path(field));
+                None
+            }
+        }
     }
 
     /// A recurrence rule: the JSON object form, or RRULE text.

@@ -94,6 +94,10 @@ pub struct ItemView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::model::SkipReason>)]
     pub skip_reason: Option<&'static str>,
+    /// The schedule's DST handling, when it is not the default (shift forward, first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::api::openapi::types::DstPolicySchema>)]
+    pub dst_policy: Option<serde_json::Value>,
 }
 
 /// Why an occurrence of a schedule's rule does not run at its own time.
@@ -337,6 +341,10 @@ fn day_view(q: &CalendarQuery, c: &Calendar, d: &Day) -> DayView {
                 schedule_status: s.status().as_str(),
                 removed,
                 skip_reason,
+                dst_policy: s
+                    .dst_policy()
+                    .filter(|p| !p.is_default())
+                    .map(crate::api::schedules::view::dst_policy_json),
             }
         })
         .collect();

@@ -42,11 +42,13 @@ pub fn horizon(now: DateTime<Utc>) -> DateTime<Utc> {
     now + Duration::days(HORIZON_DAYS)
 }
 
-/// The rule as an iCalendar client reads it: no exceptions (they are dates the feed
-/// lists), today's DST resolution.
+/// The rule as an iCalendar client reads it: no exceptions and no extra dates (the feed
+/// lists what they change as dates), RFC 5545's DST resolution (shift forward, first).
 fn client_reading(rule: &RecurrenceRule) -> RecurrenceRule {
     let mut plain = rule.clone();
     plain.exceptions.clear();
+    plain.extra_dates.clear();
+    plain.dst_policy = Default::default();
     plain
 }
 

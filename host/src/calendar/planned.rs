@@ -232,6 +232,10 @@ impl Arithmetic {
             || !rule.months.is_empty()
             || !rule.hours.is_empty()
             || !rule.minutes.is_empty()
+            || !rule.days_of_year.is_empty()
+            || !rule.extra_dates.is_empty()
+            || !rule.additional_rules.is_empty()
+            || rule.until.is_some()
             || !rule.exceptions.is_empty();
         if filtered {
             return None;

@@ -155,6 +155,11 @@ impl Schedule {
     }
 
     /// Completed or cancelled: nothing about it may change any more.
+    /// How a recurring schedule's runs meet a DST change (kept in its rule); none for once.
+    pub fn dst_policy(&self) -> Option<crate::recurrence::DstPolicy> {
+        self.rule().map(|r| r.dst_policy)
+    }
+
     pub fn is_final(&self) -> bool {
         self.life.status.is_final()
     }

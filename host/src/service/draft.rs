@@ -14,7 +14,7 @@ use crate::model::timing::Timing;
 use crate::model::{
     Lifecycle, MissedPolicy, OverlapPolicy, Priority, Schedule, ScheduleKind, ScheduleType, UserId,
 };
-use crate::recurrence::{FieldError, RecurrenceRule};
+use crate::recurrence::{DstPolicy, FieldError, RecurrenceRule};
 
 /// A `scheduled_at` this far in the past is still accepted (clock skew, slow clients); the run
 /// is then simply due at once.
@@ -32,6 +32,8 @@ pub struct DraftParts {
     pub schedule_type: Option<ScheduleType>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub recurrence_rule: Option<RecurrenceRule>,
+    /// The schedule's own `dst_policy` field, stored in its rule.
+    pub dst_policy: Option<DstPolicy>,
     pub timezone: Option<Tz>,
     pub priority: Option<Priority>,
     pub max_runs: Option<u32>,
@@ -63,6 +65,7 @@ pub struct PatchParts {
     pub job_config: Option<Value>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub recurrence_rule: Option<RecurrenceRule>,
+    pub dst_policy: Option<DstPolicy>,
     pub timezone: Option<Tz>,
     pub priority: Option<Priority>,
     pub max_runs: Option<Option<u32>>,
@@ -77,7 +80,31 @@ pub(super) struct TimingParts {
     pub schedule_type: Option<ScheduleType>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub rule: Option<RecurrenceRule>,
+    pub dst_policy: Option<DstPolicy>,
     pub tz: Tz,
+}
+
+/// The schedule's `dst_policy` field into its rule (where it is kept, so the rule alone
+/// computes the schedule's runs): a once schedule has none, and a rule that names another
+/// policy is a contradiction.
+fn set_dst_policy(
+    rule: Option<&mut RecurrenceRule>,
+    policy: Option<DstPolicy>,
+    errors: &mut Vec<FieldError>,
+) {
+    let Some(p) = policy else { return };
+    match rule {
+        None if p.is_default() => {}
+        None => errors.push(FieldError::new(
+            "dst_policy",
+            "only a recurring schedule has one",
+        )),
+        Some(r) if !r.dst_policy.is_default() && r.dst_policy != p => errors.push(FieldError::new(
+            "dst_policy",
+            "differs from recurrence_rule.dst_policy; give one",
+        )),
+        Some(r) => r.dst_policy = p,
+    }
 }
 
 fn required(
@@ -117,6 +144,7 @@ impl Scheduler {
                 schedule_type: parts.schedule_type,
                 scheduled_at: parts.scheduled_at,
                 rule: parts.recurrence_rule.clone(),
+                dst_policy: parts.dst_policy,
                 tz,
             },
             f,
@@ -164,6 +192,12 @@ impl Scheduler {
     ) -> Option<ScheduleKind> {
         let before = errors.len();
         let mut rule = t.rule;
+        set_dst_policy(
+            rule.as_mut()
+                .filter(|_| t.schedule_type == Some(ScheduleType::Recurring)),
+            t.dst_policy,
+            errors,
+        );
         match t.schedule_type {
             Some(ScheduleType::Once) => {
                 required(failed, errors, "scheduled_at", t.scheduled_at.is_some());
@@ -349,10 +383,12 @@ impl Scheduler {
         let mut s = current.clone();
         let tz = patch.timezone.unwrap_or(s.timezone);
         let timing_changed = patch.recurrence_rule.is_some()
+            || patch.dst_policy.is_some()
             || patch.timezone.is_some()
             || patch.scheduled_at.is_some();
         match &s.kind {
             ScheduleKind::Once { .. } => {
+                set_dst_policy(None, patch.dst_policy, &mut errors);
                 if patch.recurrence_rule.is_some() {
                     errors.push(FieldError::new(
                         "recurrence_rule",
@@ -372,10 +408,22 @@ impl Scheduler {
                         "only for schedule_type once",
                     ));
                 }
-                let mut rule = patch
-                    .recurrence_rule
-                    .clone()
-                    .unwrap_or_else(|| current.clone());
+                let mut rule = match patch.recurrence_rule.clone() {
+                    // A new rule keeps the policy unless it, or the patch, names one.
+                    Some(mut r) if r.dst_policy.is_default() && patch.dst_policy.is_none() => {
+                        r.dst_policy = current.dst_policy;
+                        r
+                    }
+                    Some(r) => r,
+                    None => {
+                        let mut r = current.clone();
+                        if patch.dst_policy.is_some() {
+                            r.dst_policy = Default::default();
+                        }
+                        r
+                    }
+                };
+                set_dst_policy(Some(&mut rule), patch.dst_policy, &mut errors);
                 rule.start_date
                     .get_or_insert(now.with_timezone(&tz).date_naive());
                 if timing_changed {

@@ -12,13 +12,14 @@ use super::draft::TimingParts;
 use super::{Scheduler, ServiceError};
 use crate::model::timing::Timing;
 use crate::model::{Schedule, ScheduleStatus, ScheduleType};
-use crate::recurrence::{FieldError, RecurrenceRule};
+use crate::recurrence::{DstPolicy, FieldError, RecurrenceRule};
 
 /// A preview request as the API parsed it; `failed` names the fields it already reported.
 #[derive(Debug, Default, Clone)]
 pub struct PreviewParts {
     pub scheduled_at: Option<DateTime<Utc>>,
     pub recurrence_rule: Option<RecurrenceRule>,
+    pub dst_policy: Option<DstPolicy>,
     pub timezone: Option<Tz>,
     pub failed: HashSet<String>,
 }
@@ -82,6 +83,7 @@ impl Scheduler {
             schedule_type,
             scheduled_at: parts.scheduled_at,
             rule: parts.recurrence_rule,
+            dst_policy: parts.dst_policy,
             tz,
         };
         let kind = self.check_timing(timing, &parts.failed, now, &mut errors);

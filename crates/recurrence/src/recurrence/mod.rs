@@ -32,3 +32,4 @@ pub use spans::{Span, ZoneOffsets, ceil_div};
 pub use validate::{
     FieldError, MAX_ADDITIONAL_RULES, MAX_EXTRA_DATES, MAX_INTERVAL, parse_rule, validate_rule,
 };
+pub use validate_shape::parse_dst_policy;

@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::holidays::is_valid_calendar_name;
-use super::rule::{Frequency, TimeOfDay, parse_local_datetime};
-use super::validate::Collector;
+use super::rule::{DstPolicy, Frequency, TimeOfDay, parse_local_datetime};
+use super::validate::{Collector, FieldError};
 
 const FIELDS: [&str; 20] = [
     "frequency",
@@ -230,6 +230,20 @@ fn check_pattern_shape(v: &Value, c: &mut Collector<'_>, i: usize) -> Option<Val
     c.errors.append(&mut sub.errors);
     clean.remove("time_of_day");
     Some(Value::Object(clean))
+}
+
+/// A `dst_policy` given apart from its rule (a schedule's own field), every error named under
+/// `prefix` (`""` gives `dst_policy.gap`).
+pub fn parse_dst_policy(v: &Value, prefix: &str) -> Result<DstPolicy, Vec<FieldError>> {
+    let mut c = Collector {
+        prefix,
+        errors: Vec::new(),
+    };
+    if !check_dst_policy_shape(v, &mut c) {
+        return Err(c.errors);
+    }
+    serde_json::from_value(v.clone())
+        .map_err(|e| vec![FieldError::new(c.path("dst_policy"), e.to_string())])
 }
 
 /// `{"gap": "shift_forward"|"skip", "overlap": "first"|"last"|"both"}`, keys optional;

@@ -27,6 +27,8 @@ use crate::api::Problem;
         types::Hour,
         types::Minute,
         types::SetPosition,
+        types::DayOfYear,
+        types::WeekOfYear,
         // Named by path and query parameters, which utoipa does not collect on its own.
         types::BulkAction,
         types::CalendarGroupBy,

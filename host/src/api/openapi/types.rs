@@ -166,6 +166,77 @@ pub struct HolidayExceptionSchema {
     pub action: HolidayActionSchema,
 }
 
+/// Skip the one run at a local date-time (RFC 5545's EXDATE with a time).
+#[derive(ToSchema)]
+#[schema(as = SkipRunException)]
+pub struct SkipAtExceptionSchema {
+    #[schema(
+        pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?$",
+        example = "2030-01-09T09:00"
+    )]
+    pub at: String,
+    pub action: SkipOnly,
+}
+
+#[derive(ToSchema)]
+#[allow(non_camel_case_types)]
+pub enum SkipOnly {
+    skip,
+}
+
+/// Daylight-saving handling of a daily or longer rule: a local time that does not exist that
+/// day (`gap`) and one that happens twice (`overlap`).
+#[derive(ToSchema)]
+#[schema(as = DstPolicy)]
+pub struct DstPolicySchema {
+    /// `shift_forward` (default) runs a missing time shifted by the gap; `skip` drops it.
+    pub gap: Option<DstGapSchema>,
+    /// `first` (default), `last`, or `both` instants of a repeated time.
+    pub overlap: Option<DstOverlapSchema>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = DstGap)]
+#[allow(non_camel_case_types)]
+pub enum DstGapSchema {
+    shift_forward,
+    skip,
+}
+
+#[derive(ToSchema)]
+#[schema(as = DstOverlap)]
+#[allow(non_camel_case_types)]
+pub enum DstOverlapSchema {
+    first,
+    last,
+    both,
+}
+
+/// One more RRULE of the same start: the rule's occurrences are the union.
+#[derive(ToSchema)]
+#[schema(as = AdditionalRule)]
+pub struct AdditionalRuleSchema {
+    pub frequency: FrequencySchema,
+    #[schema(minimum = 1, maximum = 100_000)]
+    pub interval: Option<u32>,
+    pub days_of_week: Option<Vec<WeekdaySchema>>,
+    pub days_of_month: Option<Vec<DayOfMonth>>,
+    pub months: Option<Vec<Month>>,
+    pub hours: Option<Vec<Hour>>,
+    pub minutes: Option<Vec<Minute>>,
+    pub set_positions: Option<Vec<SetPosition>>,
+    pub days_of_year: Option<Vec<DayOfYear>>,
+    pub weeks_of_year: Option<Vec<WeekOfYear>>,
+    #[schema(minimum = 1, maximum = 7)]
+    pub week_start: Option<u8>,
+    #[schema(format = Date)]
+    pub end_date: Option<String>,
+    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?$")]
+    pub until: Option<String>,
+    #[schema(minimum = 1)]
+    pub count: Option<u32>,
+}
+
 /// One entry of `exceptions`: a bare date `"2026-12-25"` skips it.
 #[derive(ToSchema)]
 #[schema(as = RecurrenceException)]
@@ -174,6 +245,7 @@ pub enum ExceptionSchema {
     #[schema(value_type = String, format = Date)]
     Date(String),
     Dated(DateExceptionSchema),
+    Run(SkipAtExceptionSchema),
     Holidays(HolidayExceptionSchema),
 }
 
@@ -206,6 +278,20 @@ pub struct RecurrenceRuleSchema {
     pub end_date: Option<String>,
     #[schema(minimum = 1)]
     pub count: Option<u32>,
+    /// An exact local end (RRULE's UNTIL with a time); not with `end_date` or `count`.
+    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?$")]
+    pub until: Option<String>,
+    /// 1 to 366 or -366 to -1 (BYYEARDAY; yearly, hourly and minutely rules).
+    pub days_of_year: Option<Vec<DayOfYear>>,
+    /// ISO-style week numbers 1 to 53 or -53 to -1 (BYWEEKNO; yearly rules).
+    pub weeks_of_year: Option<Vec<WeekOfYear>>,
+    /// Extra local runs (RDATE), `YYYY-MM-DDTHH:MM`, at most 1,000.
+    #[schema(max_items = 1000)]
+    pub extra_dates: Option<Vec<String>>,
+    /// More RRULEs sharing this start (at most 10); the occurrences are the union.
+    #[schema(max_items = 10)]
+    pub additional_rules: Option<Vec<AdditionalRuleSchema>>,
+    pub dst_policy: Option<DstPolicySchema>,
     pub exceptions: Option<Vec<ExceptionSchema>>,
 }
 
@@ -239,6 +325,8 @@ ranged! {
     Hour: 0, 23, "An hour of the day";
     Minute: 0, 59, "A minute of the hour";
     SetPosition: -366, 366, "1 to 366 or -366 to -1 (RRULE's BYSETPOS); not 0";
+    DayOfYear: -366, 366, "1 to 366 or -366 to -1 (RRULE's BYYEARDAY); not 0";
+    WeekOfYear: -53, 53, "1 to 53 or -53 to -1 (RRULE's BYWEEKNO); not 0";
 }
 
 /// A rule object or an RFC 5545 RRULE string (`FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0`).

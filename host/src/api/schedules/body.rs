@@ -16,6 +16,7 @@ pub const CREATE_FIELDS: &[&str] = &[
     "schedule_type",
     "scheduled_at",
     "recurrence_rule",
+    "dst_policy",
     "timezone",
     "priority",
     "max_runs",
@@ -31,6 +32,7 @@ const PATCH_FIELDS: &[&str] = &[
     "job_config",
     "scheduled_at",
     "recurrence_rule",
+    "dst_policy",
     "timezone",
     "priority",
     "max_runs",
@@ -70,6 +72,7 @@ pub fn create(body: &Value) -> (DraftParts, Vec<FieldError>) {
         ),
         scheduled_at: r.instant("scheduled_at", tz),
         recurrence_rule: r.rule("recurrence_rule"),
+        dst_policy: r.dst_policy(),
         timezone,
         priority: r.choice("priority", Priority::parse, Priority::choices()),
         max_runs: r.uint("max_runs", 1, MAX_RUNS_LIMIT).map(|n| n as u32),
@@ -126,6 +129,7 @@ pub fn patch(body: &Value, current_tz: chrono_tz::Tz) -> (PatchParts, Vec<FieldE
         job_config: r.value("job_config").cloned(),
         scheduled_at: r.instant("scheduled_at", tz),
         recurrence_rule: r.rule("recurrence_rule"),
+        dst_policy: r.dst_policy(),
         timezone,
         priority: r.choice("priority", Priority::parse, Priority::choices()),
         max_runs: if nullable(&r, "max_runs") {
@@ -148,7 +152,13 @@ pub fn patch(body: &Value, current_tz: chrono_tz::Tz) -> (PatchParts, Vec<FieldE
     (parts, r.errors)
 }
 
-const PREVIEW_FIELDS: &[&str] = &["scheduled_at", "recurrence_rule", "timezone", "count"];
+const PREVIEW_FIELDS: &[&str] = &[
+    "scheduled_at",
+    "recurrence_rule",
+    "dst_policy",
+    "timezone",
+    "count",
+];
 
 /// Runs a preview lists when `count` is not given, and at most.
 pub const PREVIEW_COUNT: (u64, u64) = (10, 1000);
@@ -175,6 +185,7 @@ pub fn preview(body: &Value) -> (PreviewParts, usize, Vec<FieldError>) {
     let parts = PreviewParts {
         scheduled_at: r.instant("scheduled_at", tz),
         recurrence_rule: r.rule("recurrence_rule"),
+        dst_policy: r.dst_policy(),
         timezone,
         failed: r.failed.clone(),
     };

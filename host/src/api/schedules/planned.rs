@@ -20,6 +20,10 @@ use crate::timezone::{format_local, format_utc, utc_to_local};
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Occurrences {
     pub occurrences: Vec<OccurrenceView>,
+    /// The rule's DST handling, when it is a rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::api::openapi::types::DstPolicySchema>)]
+    pub dst_policy: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -30,7 +34,11 @@ pub struct OccurrenceView {
 
 impl Occurrences {
     /// `runs` as `/next` shows them: each instant in UTC and in `tz`.
-    fn in_zone(runs: Vec<DateTime<Utc>>, tz: chrono_tz::Tz) -> Self {
+    fn in_zone(
+        runs: Vec<DateTime<Utc>>,
+        tz: chrono_tz::Tz,
+        dst_policy: Option<crate::recurrence::DstPolicy>,
+    ) -> Self {
         let occurrences = runs
             .into_iter()
             .map(|t| OccurrenceView {
@@ -38,7 +46,10 @@ impl Occurrences {
                 at_local: format_local(utc_to_local(&tz, t)),
             })
             .collect();
-        Occurrences { occurrences }
+        Occurrences {
+            occurrences,
+            dst_policy: dst_policy.map(super::view::dst_policy_json),
+        }
     }
 }
 
@@ -80,6 +91,7 @@ pub async fn next(
     Ok(Json(Occurrences::in_zone(
         planned(&state, &s, n, None),
         s.timezone,
+        s.dst_policy(),
     )))
 }
 
@@ -97,8 +109,14 @@ pub async fn preview(
     let body = json_body(&bytes, false)?;
     let (parts, count, errors) = super::body::preview(&body);
     let tz = parts.timezone.unwrap_or(chrono_tz::UTC);
+    let policy = parts.recurrence_rule.as_ref().map(|r| {
+        parts
+            .dst_policy
+            .filter(|_| r.dst_policy.is_default())
+            .unwrap_or(r.dst_policy)
+    });
     let runs = with_field_errors(errors, state.scheduler.preview(parts, count))?;
-    Ok(Json(Occurrences::in_zone(runs, tz)))
+    Ok(Json(Occurrences::in_zone(runs, tz, policy)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -27,6 +27,9 @@ pub struct ScheduleView {
     /// The rule as RFC 5545 text.
     pub rrule: Option<String>,
     pub timezone: String,
+    /// A recurring schedule's DST handling (its rule's `dst_policy`); null for once.
+    #[schema(value_type = Option<crate::api::openapi::types::DstPolicySchema>)]
+    pub dst_policy: Option<Value>,
     #[schema(value_type = crate::model::ScheduleStatus)]
     pub status: &'static str,
     #[schema(value_type = crate::model::Priority)]
@@ -61,6 +64,11 @@ pub struct ScheduleView {
     pub recent_executions: Option<Vec<ExecutionView>>,
 }
 
+/// A DST policy with both its parts spelled out (stored rules leave the defaults out).
+pub(crate) fn dst_policy_json(p: crate::recurrence::DstPolicy) -> Value {
+    serde_json::json!({"gap": p.gap, "overlap": p.overlap})
+}
+
 fn pair(at: Option<DateTime<Utc>>, tz: Tz) -> (Option<String>, Option<String>) {
     (
         at.map(format_utc),
@@ -87,6 +95,7 @@ impl ScheduleView {
             ScheduleKind::Recurring { rule } => (None, Some(rule)),
         };
         let rrule = rule.as_ref().map(|r| crate::recurrence::to_rrule(r, tz));
+        let dst_policy = rule.as_ref().map(|r| dst_policy_json(r.dst_policy));
         let (scheduled_at, scheduled_at_local) = pair(at, tz);
         Self {
             schedule_id: s.id.to_string(),
@@ -100,6 +109,7 @@ impl ScheduleView {
             recurrence_rule: rule,
             rrule,
             timezone: tz.name().to_string(),
+            dst_policy,
             status: status.as_str(),
             priority: s.priority.as_str(),
             next_run_at,
