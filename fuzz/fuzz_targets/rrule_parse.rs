@@ -4,13 +4,18 @@
 //! strictly increasing order. An accepted rule stays within the bounds on extra dates and
 //! further RRULEs, and has words (`describe`). The seeds and `dicts/rules.dict` carry every
 //! RFC 5545 part the rules have: BYWEEKNO, BYYEARDAY, RDATE and EXDATE forms, several RRULE
-//! lines, UNTIL, X-SGSCHED-DST, and their JSON fields.
+//! lines, UNTIL, X-SGSCHED-DST, and their JSON fields. The same text is read as an iCalendar
+//! document (an imported `.ics`): its events' rules obey the same round trip, and any text
+//! written as a folded, escaped property reads back unchanged.
 #![no_main]
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
+use sgsched_recurrence::ical::{
+    EventTiming, FOLD_AT, IcsWriter, parse_document, read_events, unescape_text,
+};
 use sgsched_recurrence::recurrence::{
     HolidayCalendars, MAX_ADDITIONAL_RULES, MAX_EXTRA_DATES, Recurrence, RecurrenceRule,
     parse_rrule, parse_rule, to_rrule,
@@ -27,6 +32,14 @@ fuzz_target!(|data: &[u8]| {
     if let Ok((rule, tz)) = parse_rrule(text) {
         round_trip(&rule, tz.unwrap_or(Tz::UTC));
     }
+    if let Ok(events) = read_events(text, Some(Tz::UTC)) {
+        for event in events.into_iter().flatten().take(4) {
+            if let EventTiming::Recurring { rule, tz } = event.timing {
+                round_trip(&rule, tz);
+            }
+        }
+    }
+    folded_text_reads_back(text);
     if let Ok(value) = serde_json::from_str::<Value>(text) {
         match parse_rule(&value, "recurrence_rule") {
             Ok(rule) => {
@@ -49,6 +62,27 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+fn folded_text_reads_back(text: &str) {
+    let mut w = IcsWriter::new();
+    w.begin("VEVENT");
+    w.text("SUMMARY", text);
+    w.end("VEVENT");
+    let written = w.finish();
+    assert!(
+        written.split("\r\n").all(|l| l.len() <= FOLD_AT),
+        "a line longer than 75 octets"
+    );
+    let doc = parse_document(&written).expect("our own text reads back");
+    let kept: String = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
+    let summary = doc.property("SUMMARY").map(|p| unescape_text(&p.value));
+    assert_eq!(summary.as_deref(), Some(kept.as_str()));
+}
 
 fn round_trip(rule: &RecurrenceRule, tz: Tz) {
     assert!(

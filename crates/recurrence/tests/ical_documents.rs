@@ -220,3 +220,23 @@ fn events_read_as_once_or_recurring_with_their_zone() {
         }
     );
 }
+
+proptest::proptest! {
+    #[test]
+    fn any_text_written_as_a_property_reads_back(text in "\\PC{0,300}|[\\s\\S]{0,200}") {
+        let mut w = IcsWriter::new();
+        w.begin("VEVENT");
+        w.text("DESCRIPTION", &text);
+        w.end("VEVENT");
+        let written = w.finish();
+        proptest::prop_assert!(written.split("\r\n").all(|l| l.len() <= FOLD_AT));
+        let doc = parse_document(&written).unwrap();
+        let kept: String = text
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .chars()
+            .filter(|c| *c == '\n' || !c.is_control())
+            .collect();
+        proptest::prop_assert_eq!(unescape_text(&doc.property("DESCRIPTION").unwrap().value), kept);
+    }
+}
