@@ -113,7 +113,7 @@ pub async fn import(
         };
         let (schedule_type, scheduled_at, recurrence_rule, tz) = match event.timing {
             EventTiming::Once { at, tz } => (ScheduleType::Once, Some(at), None, tz),
-            EventTiming::Recurring { rule, tz } => (ScheduleType::Recurring, None, Some(rule), tz),
+            EventTiming::Recurring { rule, tz } => (ScheduleType::Recurring, None, Some(*rule), tz),
         };
         uids.push(event.uid.clone());
         items.push(CreateItem {

@@ -74,7 +74,7 @@ fn occurrences(args: &NextArgs, now: DateTime<Utc>) -> Result<Vec<String>, Vec<S
     let (rule, rule_tz) = if text.to_ascii_uppercase().starts_with("BEGIN:") {
         let floating = args.tz.as_deref().and_then(|n| parse_timezone(n).ok());
         match one_event(text, floating) {
-            Ok(EventTiming::Recurring { rule, tz }) => (Some(rule), Some(tz)),
+            Ok(EventTiming::Recurring { rule, tz }) => (Some(*rule), Some(tz)),
             Ok(EventTiming::Once { at, tz }) => {
                 let after = after.ok_or(errors)?;
                 let local = crate::timezone::utc_to_local(&tz, at);

@@ -14,7 +14,7 @@ use crate::timezone::{local_to_utc, parse_timezone};
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventTiming {
     Once { at: DateTime<Utc>, tz: Tz },
-    Recurring { rule: RecurrenceRule, tz: Tz },
+    Recurring { rule: Box<RecurrenceRule>, tz: Tz },
 }
 
 /// One `VEVENT` read.
@@ -130,7 +130,10 @@ fn read_event(c: &Component, floating_tz: Option<Tz>) -> Result<Event, EventErro
     Ok(Event {
         uid,
         summary,
-        timing: EventTiming::Recurring { rule, tz },
+        timing: EventTiming::Recurring {
+            rule: Box::new(rule),
+            tz,
+        },
     })
 }
 
