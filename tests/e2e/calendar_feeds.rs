@@ -150,6 +150,9 @@ async fn feeds_are_created_listed_revoked_and_hold_only_their_owners_live_schedu
     let again = fetch(&api, &url, Some(&tag)).await;
     assert_eq!((again.status, again.body.as_str()), (304, ""));
     assert_eq!(again.etag.as_deref(), Some(tag.as_str()));
+    // The text does not move with the clock: a second later it is still unchanged.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(fetch(&api, &url, Some(&tag)).await.status, 304);
     assert_eq!(
         api.post(&format!("/v1/schedules/{weekly}/pause"), json!({}))
             .await

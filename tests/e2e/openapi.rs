@@ -42,6 +42,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/schedules/series"),
     ("get", "/v1/schedules/series/{id}"),
     ("delete", "/v1/schedules/series/{id}"),
+    ("post", "/v1/schedules/import"),
+    ("post", "/v1/feeds"),
+    ("get", "/v1/feeds"),
+    ("delete", "/v1/feeds/{id}"),
+    ("get", "/v1/ics/{secret}"),
 ];
 
 const METHODS: &[&str] = &[
@@ -160,6 +165,18 @@ impl Ctx {
         s["series_id"].as_str().unwrap().to_string()
     }
 
+    /// A new calendar feed: its id and its URL's secret.
+    async fn feed(&self) -> (String, String) {
+        let f = self
+            .api
+            .post("/v1/feeds", &example(&self.doc, "CreateFeedRequest"))
+            .await
+            .expect(201);
+        let url = f["url"].as_str().unwrap();
+        let secret = url.rsplit('/').next().unwrap().to_string();
+        (f["feed_id"].as_str().unwrap().to_string(), secret)
+    }
+
     /// A job of the local job system: run a schedule now and wait for its job.
     async fn job(&self) -> String {
         let id = self.schedule().await;
@@ -197,6 +214,10 @@ impl Ctx {
             url = url.replace("{id}", &self.series().await);
         } else if path.starts_with("/v1/jobs/") {
             url = url.replace("{id}", &self.job().await);
+        } else if path.starts_with("/v1/feeds/") {
+            url = url.replace("{id}", &self.feed().await.0);
+        } else if path.starts_with("/v1/ics/") {
+            url = url.replace("{secret}", &self.feed().await.1);
         } else if path.contains("{id}") {
             let id = self.schedule().await;
             if path.ends_with("/resume") {

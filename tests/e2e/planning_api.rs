@@ -125,7 +125,10 @@ async fn next_occurrences_are_exact_across_dst_and_honour_max_runs_and_pause() {
         .await;
     assert_eq!(code, 200);
     let (_, next) = api.get(&format!("/v1/schedules/{id}/next")).await;
-    assert_eq!(next, json!({ "occurrences": [] }));
+    assert_eq!(
+        next,
+        json!({ "occurrences": [], "dst_policy": {"gap": "shift_forward", "overlap": "first"} })
+    );
 
     for bad in ["count=0", "count=1001", "count=x", "bogus=1"] {
         let (code, body) = api.get(&format!("/v1/schedules/{id}/next?{bad}")).await;

@@ -476,6 +476,27 @@ async fn migrate_moves_an_embedded_install_exactly_and_refuses_a_full_target() {
         }
     };
     let before = everything(api.clone()).await;
+    // A calendar feed moves too: its URL answers the same calendar from the new node.
+    let feed = api.post("/v1/feeds", &json!({})).await.expect(201);
+    let feed_path = feed["url"]
+        .as_str()
+        .unwrap()
+        .replacen(&embedded.url(""), "", 1);
+    let calendar = |server: &Server| {
+        let (origin, path) = (server.url(""), feed_path.clone());
+        let api = Api::new(server, None);
+        async move {
+            api.get(&path)
+                .await
+                .expect_text(200)
+                .replace(&origin, "ORIGIN")
+        }
+    };
+    let feed_before = calendar(&embedded).await;
+    assert!(
+        feed_before.contains(&format!("UID:{once}@sgsched")),
+        "{feed_before}"
+    );
     assert!(embedded.terminate(Duration::from_secs(10)));
 
     let migrate = || {
@@ -494,7 +515,7 @@ async fn migrate_moves_an_embedded_install_exactly_and_refuses_a_full_target() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "copied 4 schedules, 1 executions, 1 series, 1 tokens, 1 jobs"
+        "copied 4 schedules, 1 executions, 1 series, 1 tokens, 1 jobs, 1 feeds"
     );
     // A second copy into the now full database is refused and changes nothing.
     let again = migrate();
@@ -509,6 +530,7 @@ async fn migrate_moves_an_embedded_install_exactly_and_refuses_a_full_target() {
     let elsewhere = tempfile::tempdir().unwrap();
     let on_pg = node(&elsewhere, &url);
     assert_eq!(everything(Api::new(&on_pg, Some(token))).await, before);
+    assert_eq!(calendar(&on_pg).await, feed_before);
 }
 
 /// Two runs asked of two nodes at once, each with `limit` as its `--max-concurrent`: the

@@ -75,6 +75,7 @@ async fn create_once_and_recurring_answer_every_field() {
         "recurrence_rule": null,
         "rrule": null,
         "timezone": "UTC",
+        "dst_policy": null,
         "status": "active",
         "priority": "normal",
         "next_run_at": fmt(at),
@@ -138,6 +139,10 @@ async fn create_once_and_recurring_answer_every_field() {
     assert_eq!(weekly["next_run_at"], "2030-03-25T08:00:00Z");
     assert_eq!(weekly["next_run_at_local"], "2030-03-25T09:00:00+01:00");
     assert_eq!(weekly["rrule"], BERLIN_MONDAYS);
+    assert_eq!(
+        weekly["dst_policy"],
+        json!({"gap": "shift_forward", "overlap": "first"})
+    );
     assert_eq!(
         weekly["recurrence_rule"],
         json!({"frequency": "weekly", "interval": 1, "days_of_week": [1], "time_of_day": "09:00",

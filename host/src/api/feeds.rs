@@ -82,7 +82,7 @@ pub(crate) fn origin(headers: &HeaderMap) -> String {
 }
 
 #[utoipa::path(post, path = "/v1/feeds", operation_id = "feed_create", tag = "feeds",
-    request_body(content = Object, description = "`job_type` (optional), `schedule_ids` (optional list), `include_past_runs` (optional boolean)"),
+    request_body = crate::api::openapi::types::CreateFeedRequest,
     responses(
         (status = 201, description = "The feed and its URL (shown once)", body = CreatedFeed),
         (status = 422, description = "Field errors", body = crate::api::Problem, content_type = "application/problem+json"),

@@ -46,7 +46,7 @@ fn name_of(summary: Option<&str>, uid: Option<&str>) -> String {
 }
 
 #[utoipa::path(post, path = "/v1/schedules/import", operation_id = "import_ics", tag = "schedules",
-    request_body(content = Object, description = "`job_type`, `job_config`, `calendar` (the .ics text); optionally `priority`, `missed_policy`, and `timezone` for times written without a zone"),
+    request_body = crate::api::openapi::types::ImportRequest,
     responses(
         (status = 201, description = "One schedule per VEVENT", body = Imported),
         (status = 422, description = "Field errors; an event that cannot be represented is named by its UID and property", body = crate::api::Problem, content_type = "application/problem+json"),

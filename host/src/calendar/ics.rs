@@ -38,8 +38,20 @@ pub struct FeedItem<'a> {
     pub past: Vec<Execution>,
 }
 
+/// The window's ends move once a day (at 00:00 UTC), not with every request, so the text, and
+/// its ETag, stay the same until something changes.
+fn day_of(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// The end of the window the feed lists differences in.
 pub fn horizon(now: DateTime<Utc>) -> DateTime<Utc> {
-    now + Duration::days(HORIZON_DAYS)
+    day_of(now) + Duration::days(HORIZON_DAYS)
+}
+
+/// Its start.
+pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    day_of(now) - Duration::days(PAST_DAYS)
 }
 
 /// The rule as an iCalendar client reads it: no exceptions and no extra dates (the feed
@@ -76,7 +88,7 @@ pub fn render(
         &format!(
             "Planned runs of your schedules. Exceptions, holidays and reschedules are listed \
              from {} to {} (UTC); past that each rule stands alone.",
-            (now - Duration::days(PAST_DAYS)).format("%Y-%m-%d"),
+            window_start(now).format("%Y-%m-%d"),
             until.format("%Y-%m-%d")
         ),
     );
@@ -86,7 +98,7 @@ pub fn render(
         if s.timezone == Tz::UTC {
             continue;
         }
-        let from = first_instant(s).unwrap_or(now).min(now) - Duration::days(1);
+        let from = first_instant(s).unwrap_or(now).min(day_of(now)) - Duration::days(1);
         match zones.iter_mut().find(|(tz, _)| *tz == s.timezone) {
             Some((_, earliest)) => *earliest = (*earliest).min(from),
             None => zones.push((s.timezone, from)),
@@ -200,7 +212,7 @@ fn write_rule(
     ) else {
         return;
     };
-    let from = now - Duration::days(PAST_DAYS);
+    let from = window_start(now);
     let mut until = horizon(now);
     let client: Vec<DateTime<Utc>> = occurrences(&reading, from, until);
     if client.len() == MAX_SCAN

@@ -4,7 +4,6 @@
 //! A feed is found by the SHA-256 of the secret in the URL, one indexed lookup, so a wrong,
 //! revoked or nearly-right secret all cost the same and say nothing about any real one.
 
-use chrono::Duration;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -129,7 +128,7 @@ impl Scheduler {
         for s in &schedules {
             let mut past = Vec::new();
             if feed.filter.include_past_runs {
-                let since = now - Duration::days(ics::PAST_DAYS);
+                let since = ics::window_start(now);
                 past = self
                     .storage
                     .executions(s.id, None, None, MAX_PAST_RUNS)

@@ -333,6 +333,16 @@ impl Resp {
         }
     }
 
+    /// Assert the status, returning the body as text.
+    pub fn expect_text(&self, status: u16) -> String {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self.text.clone()
+    }
+
     /// Assert an RFC 9457 problem with this status; returns it.
     pub fn problem(&self, status: u16) -> Value {
         assert_eq!(

@@ -388,6 +388,41 @@ pub struct PreviewRequest {
     pub count: Option<u32>,
 }
 
+/// `POST /v1/feeds` (`api::feeds::create`): which of the caller's schedules the feed holds.
+#[derive(ToSchema)]
+#[schema(example = json!({"job_type": "export", "include_past_runs": false}))]
+pub struct CreateFeedRequest {
+    /// Only schedules of this job type.
+    #[schema(min_length = 1, max_length = 64)]
+    pub job_type: Option<String>,
+    /// Only these schedules (the caller's own); none = all of them.
+    #[schema(max_items = 500)]
+    pub schedule_ids: Option<Vec<uuid::Uuid>>,
+    /// Also each finished run of the last 92 days, as an event of its own.
+    pub include_past_runs: Option<bool>,
+}
+
+/// `POST /v1/schedules/import` (`api::ics_import::import`): one schedule per `VEVENT`.
+#[derive(ToSchema)]
+#[schema(example = json!({
+    "job_type": "export",
+    "job_config": {"project_id": "0190b3c4-7d2e-7cc0-9a51-3f6e1c2b8a90", "format": "mp4"},
+    "calendar": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a@example.com\r\nSUMMARY:Weekly export\r\nDTSTART;TZID=Europe/Berlin:20300107T090000\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}))]
+pub struct ImportRequest {
+    #[schema(min_length = 1, max_length = 64)]
+    pub job_type: String,
+    /// Validated against the job type's `config_schema`, as on a create.
+    pub job_config: Value,
+    /// The `.ics` text: a VCALENDAR (or one VEVENT).
+    #[schema(min_length = 1)]
+    pub calendar: String,
+    pub priority: Option<crate::model::Priority>,
+    pub missed_policy: Option<crate::model::MissedPolicy>,
+    /// The zone of times written without one (floating); an IANA name.
+    pub timezone: Option<String>,
+}
+
 /// `PUT /v1/schedules/{id}` and the overrides of `POST /v1/schedules/{id}/clone`
 /// (`schedules::body::patch`): every field optional; `job_type` and `schedule_type` cannot
 /// change (422); `description` and `max_runs` may be null to clear them.
