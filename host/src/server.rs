@@ -34,6 +34,8 @@ pub struct ServeConfig {
     pub api_rate_per_minute: u32,
     /// Deadline for a request's headers, and for an idle keep-alive connection.
     pub header_timeout: Duration,
+    /// Limits per job type (the config file's `[plugin_limits.*]`).
+    pub plugin_limits: std::collections::BTreeMap<String, crate::plugins::PluginLimits>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +65,7 @@ impl ServeConfig {
             plugins_dir: self.plugins_dir.clone(),
             memory_limit_bytes: self.memory_limit_mib << 20,
             run_timeout: self.run_timeout,
+            plugin_limits: self.plugin_limits.clone(),
             ..PluginHostConfig::default()
         }
     }

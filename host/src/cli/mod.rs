@@ -1,20 +1,19 @@
-//! The command line: `serve` (settings in `settings.rs`), `plugins list|validate`, `next`,
+//! The command line: `serve` (settings in `settings.rs`), `plugins list|validate|run`
+//! (`plugins.rs`), `next`,
 //! `token create`. Parses arguments into typed configs and maps every failure to a message on
 //! stderr and an exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
 mod next;
+mod plugins;
 mod settings;
 
-pub use settings::{ServeSettings, Settings, SettingsError};
+pub use settings::{ConfigFile, ServeSettings, Settings, SettingsError};
 
-use crate::jobsystem::Unavailable;
-use crate::plugins::{PluginHost, PluginHostConfig};
 use crate::server;
 
 #[derive(Parser)]
@@ -85,6 +84,18 @@ enum PluginsCommand {
         #[arg(long)]
         plugins_dir: Option<PathBuf>,
     },
+    /// Validate a configuration and run the plugin once against the dry-run job system:
+    /// prints each job it submitted, its log (stderr), the outcome and the time. Exits 0 on
+    /// success, 1 on an invalid config or a failed run, 2 when the plugin cannot be loaded.
+    Run {
+        job_type: String,
+        config: PathBuf,
+        #[arg(long)]
+        plugins_dir: Option<PathBuf>,
+        /// The episode number the run gets, as a series' episode would.
+        #[arg(long)]
+        episode: Option<u32>,
+    },
 }
 
 /// Errors from libraries (wasmtime's among them) capture a backtrace when `RUST_BACKTRACE` is
@@ -102,8 +113,12 @@ pub fn quiet_library_backtraces() {
 /// validate), 2 usage or startup errors.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = !matches!(cli.command, Command::Serve(_));
-    init_tracing(if quiet { "warn" } else { "info" });
+    init_tracing(match cli.command {
+        Command::Serve(_) => "info",
+        // The plugin's own log lines are what a plugin author runs it for.
+        Command::Plugins(PluginsCommand::Run { .. }) => "warn,sgsched::guest=trace",
+        _ => "warn",
+    });
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -168,13 +183,19 @@ pub fn main() -> ExitCode {
                 }
             },
             Command::Plugins(PluginsCommand::List { plugins_dir }) => {
-                plugins_list(plugins_dir).await
+                plugins::list(plugins_dir).await
             }
             Command::Plugins(PluginsCommand::Validate {
                 job_type,
                 config,
                 plugins_dir,
-            }) => plugins_validate(&job_type, &config, plugins_dir).await,
+            }) => plugins::validate(&job_type, &config, plugins_dir).await,
+            Command::Plugins(PluginsCommand::Run {
+                job_type,
+                config,
+                plugins_dir,
+                episode,
+            }) => plugins::run(&job_type, &config, plugins_dir, episode).await,
         }
     })
 }
@@ -190,17 +211,20 @@ fn init_tracing(default: &str) {
 
 async fn serve(args: ServeArgs) -> ExitCode {
     let file = match &args.config {
-        Some(path) => match ServeSettings::from_file(path) {
+        Some(path) => match ConfigFile::read(path) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         },
-        None => ServeSettings::default(),
+        None => ConfigFile::default(),
     };
-    let config = match args.settings.with_env().over(file).resolve() {
-        Ok(c) => c,
+    let config = match args.settings.with_env().over(file.settings).resolve() {
+        Ok(mut c) => {
+            c.plugin_limits = file.plugin_limits;
+            c
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -215,99 +239,23 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// SIGINT or SIGTERM: stop accepting, finish what is in flight.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+/// SIGINT or SIGTERM: stop accepting, finish what is in flight. The handlers are installed
+/// when this is called, not when the future is first polled: a SIGTERM that arrives just after
+/// the server says it is listening must still be a clean stop.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let term = signal(SignalKind::terminate()).ok();
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    async fn received(s: Option<Signal>) {
+        match s {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutdown requested");
-}
-
-/// The CLI commands need plugins but no job system: `run` is never called from them.
-async fn load_plugins(plugins_dir: Option<PathBuf>) -> Result<PluginHost, ExitCode> {
-    let config = PluginHostConfig {
-        plugins_dir,
-        ..PluginHostConfig::default()
-    };
-    PluginHost::load(config, Arc::new(Unavailable))
-        .await
-        .map_err(|e| {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        })
-}
-
-async fn plugins_list(plugins_dir: Option<PathBuf>) -> ExitCode {
-    let host = match load_plugins(plugins_dir).await {
-        Ok(h) => h,
-        Err(code) => return code,
-    };
-    for p in host.plugins() {
-        println!("{:<24} {:<10} {}", p.job_type, p.version, p.origin);
     }
-    for r in host.refused() {
-        eprintln!("refused {}: {}", r.file.display(), r.reason);
-    }
-    ExitCode::SUCCESS
-}
-
-async fn plugins_validate(job_type: &str, path: &Path, plugins_dir: Option<PathBuf>) -> ExitCode {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    };
-    let config: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            println!("(config): not valid JSON: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let host = match load_plugins(plugins_dir).await {
-        Ok(h) => h,
-        Err(code) => return code,
-    };
-    if host.info(job_type).is_none() {
-        eprintln!(
-            "error: unknown job type {job_type:?}; known: {}",
-            host.job_types().join(", ")
-        );
-        return ExitCode::from(2);
-    }
-    match host.validate(job_type, &config).await {
-        Ok(Ok(())) => {
-            println!("valid");
-            ExitCode::SUCCESS
-        }
-        Ok(Err(errors)) => {
-            for e in errors {
-                let field = if e.field.is_empty() {
-                    "(config)"
-                } else {
-                    e.field.as_str()
-                };
-                println!("{field}: {}", e.message);
-            }
-            ExitCode::from(1)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
+    async move {
+        tokio::select! { _ = received(term) => {}, _ = received(interrupt) => {} }
+        tracing::info!("shutdown requested");
     }
 }

@@ -8,6 +8,7 @@
 //! range in the file is an error naming the key, so a typo never silently falls back to a
 //! default.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,7 +17,7 @@ use serde::Deserialize;
 
 use crate::executor::ExecutorConfig;
 use crate::jobsystem::HttpJobSystemConfig;
-use crate::plugins::PluginHostConfig;
+use crate::plugins::{PluginHostConfig, PluginLimits};
 use crate::server::ServeConfig;
 
 /// One line per setting: doc comment (the help), `name: Type`, then `= default` and
@@ -170,19 +171,48 @@ impl ServeSettings {
     }
 
     pub fn from_file(path: &Path) -> Result<Self, SettingsError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SettingsError::Read {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        toml::from_str(&text).map_err(|e| SettingsError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
+        Ok(ConfigFile::read(path)?.settings)
     }
 
     /// [`checked`](Self::checked), in the units and shapes the server takes.
     pub fn resolve(self) -> Result<ServeConfig, SettingsError> {
         self.checked().map(Settings::serve_config)
+    }
+}
+
+/// A configuration file: the settings, and what only a file can say: limits per job type
+/// (`[plugin_limits.video]` with `memory_mib`, `validate_timeout_ms`, `run_timeout_secs`),
+/// checked against the loaded plugins when the server starts.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ConfigFile {
+    pub settings: ServeSettings,
+    pub plugin_limits: BTreeMap<String, PluginLimits>,
+}
+
+impl ConfigFile {
+    pub fn read(path: &Path) -> Result<ConfigFile, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SettingsError::Read {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let parse = |message: String| SettingsError::Parse {
+            path: path.to_owned(),
+            message,
+        };
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| parse(e.to_string()))?;
+        let plugin_limits = match table.remove("plugin_limits") {
+            None => BTreeMap::new(),
+            Some(v) => v
+                .try_into()
+                .map_err(|e| parse(format!("plugin_limits: {e}")))?,
+        };
+        let settings = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| parse(e.to_string()))?;
+        Ok(ConfigFile {
+            settings,
+            plugin_limits,
+        })
     }
 }
 
@@ -200,6 +230,7 @@ impl Settings {
             grace: chrono::Duration::seconds(self.grace_secs.into()),
             api_rate_per_minute: self.api_rate_per_minute,
             header_timeout: Duration::from_secs(self.header_timeout_secs.into()),
+            plugin_limits: BTreeMap::new(),
         }
     }
 

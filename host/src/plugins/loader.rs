@@ -33,12 +33,12 @@ pub(crate) struct Plugin {
     pub info: PluginInfo,
     name: Arc<str>,
     pre: JobPluginPre<HostState>,
+    limits: super::Limits,
 }
 
 pub(crate) struct Loaded {
     pub plugins: BTreeMap<String, Plugin>,
     pub refused: Vec<Refused>,
-    config: PluginHostConfig,
     pub jobs: Arc<dyn JobSystem>,
     /// Bounds live instances to what the pooling allocator holds, so callers wait instead of
     /// failing when the pool is full.
@@ -51,7 +51,7 @@ impl Loaded {
         Target {
             name: &p.name,
             pre: &p.pre,
-            memory_limit: self.config.memory_limit_bytes,
+            memory_limit: p.limits.memory_bytes,
         }
     }
 
@@ -61,7 +61,7 @@ impl Loaded {
         config: &serde_json::Value,
     ) -> Result<Result<(), Vec<FieldError>>, PluginError> {
         let _permit = self.permits.acquire().await;
-        call::validate(self.target(p), self.config.validate_timeout, config).await
+        call::validate(self.target(p), p.limits.validate_timeout, config).await
     }
 
     pub async fn run(&self, p: &Plugin, req: RunRequest) -> Result<RunOutcome, PluginError> {
@@ -73,7 +73,7 @@ impl Loaded {
             attempt: req.attempt,
             submits: 0,
         };
-        call::run(self.target(p), self.config.run_timeout, ctx, req).await
+        call::run(self.target(p), p.limits.run_timeout, ctx, req).await
     }
 }
 
@@ -129,11 +129,15 @@ pub(super) async fn load(
             }
         }
     }
+    let loaded: Vec<String> = plugins.keys().cloned().collect();
+    let problems = super::limits::check(&config.plugin_limits, &loaded);
+    if !problems.is_empty() {
+        return Err(PluginHostError::Limits(problems));
+    }
     let permits = Semaphore::new(config.max_instances.max(1) as usize);
     Ok(Loaded {
         plugins,
         refused,
-        config,
         jobs,
         permits,
         _engines: engines,
@@ -221,6 +225,7 @@ async fn prepare_on(
     let info = parse_info(raw, origin)?;
     Ok(Plugin {
         name: Arc::from(info.job_type.as_str()),
+        limits: config.limits_for(&info.job_type),
         info,
         pre,
     })

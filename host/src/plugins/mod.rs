@@ -7,6 +7,7 @@ mod cache;
 mod call;
 mod engine;
 mod guest_log;
+mod limits;
 mod loader;
 mod state;
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::jobsystem::JobSystem;
+pub use limits::{Limits, PluginLimits};
 pub use loader::Refused;
 
 /// Limits and locations for the plugin host.
@@ -32,6 +34,8 @@ pub struct PluginHostConfig {
     pub run_timeout: Duration,
     /// Instances that may exist at once; callers beyond it wait.
     pub max_instances: u32,
+    /// Limits of one job type's calls that differ from the ones above.
+    pub plugin_limits: std::collections::BTreeMap<String, PluginLimits>,
 }
 
 impl Default for PluginHostConfig {
@@ -43,6 +47,7 @@ impl Default for PluginHostConfig {
             validate_timeout: Duration::from_secs(2),
             run_timeout: Duration::from_secs(600),
             max_instances: 256,
+            plugin_limits: Default::default(),
         }
     }
 }
@@ -206,6 +211,9 @@ pub enum PluginHostError {
     Engine(String),
     #[error("built-in plugin {name}: {message}")]
     BuiltIn { name: String, message: String },
+    /// `[plugin_limits.*]` names a job type no plugin has, or a value out of range.
+    #[error("{}", .0.join("; "))]
+    Limits(Vec<String>),
     #[error("plugins dir {path}: {source}")]
     PluginsDir {
         path: PathBuf,
