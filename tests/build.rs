@@ -1,4 +1,4 @@
-//! Builds the hostile and wrong-world guest components (`tests/guests/`) for the sandbox tests
+//! Builds the hostile, wrong-world and future-contract guest components (`tests/guests/`) for the sandbox tests
 //! and tells the tests where they are.
 
 fn main() {
@@ -7,7 +7,14 @@ fn main() {
         "cargo:rerun-if-changed={}",
         dir.parent().unwrap().join("wit").display()
     );
-    let wasms = guest_build::build(&dir.join("guests"), &["hostile", "wrong_world"]);
+    let wasms = guest_build::build(
+        &dir.join("guests"),
+        &["hostile", "wrong_world", "future_contract"],
+    );
     println!("cargo:rustc-env=HOSTILE_WASM={}", wasms[0].display());
     println!("cargo:rustc-env=WRONG_WORLD_WASM={}", wasms[1].display());
+    println!(
+        "cargo:rustc-env=FUTURE_CONTRACT_WASM={}",
+        wasms[2].display()
+    );
 }

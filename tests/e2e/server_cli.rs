@@ -29,12 +29,30 @@ fn plugins_list_prints_the_six_built_ins() {
     assert_eq!(
         rows,
         vec![
-            vec!["batch_generation", "0.1.0", "built-in"],
-            vec!["caption_generation", "0.1.0", "built-in"],
-            vec!["export", "0.1.0", "built-in"],
-            vec!["script_generation", "0.1.0", "built-in"],
-            vec!["thumbnail_generation", "0.1.0", "built-in"],
-            vec!["video_generation", "0.1.0", "built-in"],
+            vec!["batch_generation", "0.1.0", "contract", "0.1.0", "built-in"],
+            vec![
+                "caption_generation",
+                "0.1.0",
+                "contract",
+                "0.1.0",
+                "built-in"
+            ],
+            vec!["export", "0.1.0", "contract", "0.1.0", "built-in"],
+            vec![
+                "script_generation",
+                "0.1.0",
+                "contract",
+                "0.1.0",
+                "built-in"
+            ],
+            vec![
+                "thumbnail_generation",
+                "0.1.0",
+                "contract",
+                "0.1.0",
+                "built-in"
+            ],
+            vec!["video_generation", "0.1.0", "contract", "0.1.0", "built-in"],
         ]
     );
 }
@@ -44,6 +62,11 @@ fn plugins_list_with_a_plugins_dir_shows_files_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(common::hostile_wasm(), dir.path().join("hostile.wasm")).unwrap();
     std::fs::copy(common::wrong_world_wasm(), dir.path().join("wrong.wasm")).unwrap();
+    std::fs::copy(
+        common::future_contract_wasm(),
+        dir.path().join("future.wasm"),
+    )
+    .unwrap();
     let (code, out, err) = sgsched(&[
         "plugins",
         "list",
@@ -57,9 +80,9 @@ fn plugins_list_with_a_plugins_dir_shows_files_and_refusals() {
         .unwrap()
         .split_whitespace()
         .collect();
-    assert_eq!(hostile[..2], ["hostile", "0.0.1"]);
+    assert_eq!(hostile[..4], ["hostile", "0.0.1", "contract", "0.1.0"]);
     assert_eq!(
-        hostile[2],
+        hostile[4],
         format!("file:{}", dir.path().join("hostile.wasm").display())
     );
     assert_eq!(out.lines().count(), 7);
@@ -67,6 +90,15 @@ fn plugins_list_with_a_plugins_dir_shows_files_and_refusals() {
         err.contains(&format!(
             "refused {}: not a component of world",
             dir.path().join("wrong.wasm").display()
+        )),
+        "{err}"
+    );
+    // Built against another contract: refused with both versions named.
+    assert!(
+        err.contains(&format!(
+            "refused {}: built against contract 1.0.0 (story-genius:scheduler/job-runner@1.0.0); \
+             this sgsched speaks 0.1.x (story-genius:scheduler/job-runner@0.1.0)",
+            dir.path().join("future.wasm").display()
         )),
         "{err}"
     );
@@ -155,6 +187,13 @@ async fn serve_answers_health_plugins_and_jobs_then_stops_on_sigterm() {
         .await
         .unwrap();
     let list = plugins["plugins"].as_array().unwrap();
+    for p in list {
+        assert_eq!(
+            (&p["version"], &p["contract_version"]),
+            (&json!("0.1.0"), &json!("0.1.0")),
+            "{p}"
+        );
+    }
     let types: Vec<&str> = list
         .iter()
         .map(|p| p["job_type"].as_str().unwrap())

@@ -16,7 +16,10 @@ pub struct PluginList {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PluginView {
     pub job_type: String,
+    /// The plugin's own version.
     pub version: String,
+    /// The version of the contract (`wit/scheduler.wit`) it was built against.
+    pub contract_version: String,
     pub description: String,
     pub origin: String,
     pub config_schema: serde_json::Value,
@@ -32,6 +35,7 @@ pub async fn list(State(state): State<AppState>, _: AuthUser) -> Json<PluginList
         .map(|p| PluginView {
             job_type: p.job_type.clone(),
             version: p.version.clone(),
+            contract_version: p.contract_version.clone(),
             description: p.description.clone(),
             // A file path would tell clients about the server's disk; the kind is enough.
             origin: match p.origin {

@@ -51,7 +51,10 @@ pub async fn list(plugins_dir: Option<PathBuf>) -> ExitCode {
         Err(code) => return code,
     };
     for p in host.plugins() {
-        println!("{:<24} {:<10} {}", p.job_type, p.version, p.origin);
+        println!(
+            "{:<24} {:<10} contract {:<8} {}",
+            p.job_type, p.version, p.contract_version, p.origin
+        );
     }
     for r in host.refused() {
         eprintln!("refused {}: {}", r.file.display(), r.reason);

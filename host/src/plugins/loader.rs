@@ -202,12 +202,13 @@ async fn prepare_on(
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("cannot compile: {e}"))?;
+    let contract_version = contract_of(&component, engine)?;
     let mut linker: Linker<HostState> = Linker::new(engine);
     // `wasi:cli/exit` (with `exit-with-code`, which Rust guests import) is part of this.
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| e.to_string())?;
     JobPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
         .map_err(|e| e.to_string())?;
-    let world = "story-genius:scheduler/job-plugin@0.1.0";
+    let world = format!("story-genius:scheduler/job-plugin@{CONTRACT_VERSION}");
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|e| format!("not a component of world {world}: {}", chain(&e)))?;
@@ -222,7 +223,7 @@ async fn prepare_on(
     let raw = call::info(target, config.validate_timeout)
         .await
         .map_err(|e| format!("info failed: {e}"))?;
-    let info = parse_info(raw, origin)?;
+    let info = parse_info(raw, origin, contract_version)?;
     Ok(Plugin {
         name: Arc::from(info.job_type.as_str()),
         limits: config.limits_for(&info.job_type),
@@ -231,9 +232,60 @@ async fn prepare_on(
     })
 }
 
+/// The version of `wit/scheduler.wit` this host speaks (its package line).
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+const RUNNER: &str = "story-genius:scheduler/job-runner";
+
+/// The contract version a component was built against, read from the name of its `job-runner`
+/// export; refused, naming both versions, when this host does not speak it (semver: the same
+/// major version, and below 1.0 the same minor).
+fn contract_of(
+    component: &wasmtime::component::Component,
+    engine: &Engine,
+) -> Result<String, String> {
+    let ty = component.component_type();
+    let names: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let Some(version) = names.iter().find_map(|n| {
+        n.strip_prefix(RUNNER)
+            .map(|rest| rest.strip_prefix('@').unwrap_or(""))
+    }) else {
+        // Not a job runner at all: linking says what is missing.
+        return Ok(CONTRACT_VERSION.to_string());
+    };
+    let ours = semver::Version::parse(CONTRACT_VERSION).map_err(|e| e.to_string())?;
+    let compatible = semver::Version::parse(version)
+        .is_ok_and(|v| v.major == ours.major && (ours.major > 0 || v.minor == ours.minor));
+    if !compatible {
+        let theirs = if version.is_empty() {
+            "no version"
+        } else {
+            version
+        };
+        return Err(format!(
+            "built against contract {theirs} ({RUNNER}@{theirs}); this sgsched speaks {} \
+             ({RUNNER}@{CONTRACT_VERSION}): rebuild the plugin against this sgsched's wit/scheduler.wit",
+            compatible_range(&ours)
+        ));
+    }
+    Ok(version.to_string())
+}
+
+fn compatible_range(v: &semver::Version) -> String {
+    if v.major > 0 {
+        format!("{}.x", v.major)
+    } else {
+        format!("{}.{}.x", v.major, v.minor)
+    }
+}
+
 fn parse_info(
     raw: super::bindings::exports::story_genius::scheduler::job_runner::PluginInfo,
     origin: PluginOrigin,
+    contract_version: String,
 ) -> Result<PluginInfo, String> {
     let valid_type = raw
         .job_type
@@ -258,6 +310,7 @@ fn parse_info(
     Ok(PluginInfo {
         job_type: raw.job_type,
         version: raw.version,
+        contract_version,
         description: raw.description,
         config_schema,
         example_config,

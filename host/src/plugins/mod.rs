@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::jobsystem::JobSystem;
 pub use limits::{Limits, PluginLimits};
-pub use loader::Refused;
+pub use loader::{CONTRACT_VERSION, Refused};
 
 /// Limits and locations for the plugin host.
 #[derive(Debug, Clone)]
@@ -72,7 +72,10 @@ impl std::fmt::Display for PluginOrigin {
 #[derive(Debug, Clone)]
 pub struct PluginInfo {
     pub job_type: String,
+    /// The plugin's own version, as its `info` says.
     pub version: String,
+    /// The contract (`wit/scheduler.wit`) version it was built against.
+    pub contract_version: String,
     pub description: String,
     pub config_schema: Value,
     pub example_config: Value,

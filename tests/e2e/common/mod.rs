@@ -221,6 +221,11 @@ pub fn wrong_world_wasm() -> PathBuf {
     PathBuf::from(env!("WRONG_WORLD_WASM"))
 }
 
+/// A plugin built against contract 1.0.0, built by build.rs.
+pub fn future_contract_wasm() -> PathBuf {
+    PathBuf::from(env!("FUTURE_CONTRACT_WASM"))
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
