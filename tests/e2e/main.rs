@@ -27,6 +27,7 @@ mod planning_api;
 mod plugin_configs;
 mod plugin_kit;
 mod plugin_sandbox;
+mod plugin_templates;
 mod postgres_nodes;
 mod postgres_storm;
 mod preview_api;

@@ -1,5 +1,5 @@
 //! The command line: `serve` (settings in `settings.rs`), `plugins list|validate|run`
-//! (`plugins.rs`), `next`,
+//! (`plugins.rs`), `plugins new` (`scaffold.rs`), `next`,
 //! `token create`. Parses arguments into typed configs and maps every failure to a message on
 //! stderr and an exit code.
 
@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod next;
 mod plugins;
+mod scaffold;
 mod settings;
 
 pub use settings::{ConfigFile, ServeSettings, Settings, SettingsError};
@@ -83,6 +84,16 @@ enum PluginsCommand {
         config: PathBuf,
         #[arg(long)]
         plugins_dir: Option<PathBuf>,
+    },
+    /// Write a new plugin project (a working job type, the contract, a build script) from
+    /// the templates, into DIR (default ./NAME, which must not exist or be empty).
+    New {
+        /// The job type: lowercase letters, digits and _, starting with a letter.
+        name: String,
+        #[arg(long, value_enum)]
+        lang: scaffold::Lang,
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Validate a configuration and run the plugin once against the dry-run job system:
     /// prints each job it submitted, its log (stderr), the outcome and the time. Exits 0 on
@@ -190,6 +201,9 @@ pub fn main() -> ExitCode {
                 config,
                 plugins_dir,
             }) => plugins::validate(&job_type, &config, plugins_dir).await,
+            Command::Plugins(PluginsCommand::New { name, lang, dir }) => {
+                scaffold::new(&name, lang, dir)
+            }
             Command::Plugins(PluginsCommand::Run {
                 job_type,
                 config,
