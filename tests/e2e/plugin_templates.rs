@@ -47,7 +47,7 @@ fn template_builds_and_runs(lang: &str, build: impl FnOnce(&Path, &Path) -> bool
         project.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.starts_with(&format!("wrote ")), "{out}");
+    assert!(out.starts_with("wrote "), "{out}");
     assert!(project.join("wit/scheduler.wit").is_file());
     let plugins = dir.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
