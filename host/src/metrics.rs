@@ -49,6 +49,8 @@ struct Metrics {
     calendars: Family<ServedLabels, Counter>,
     queue_depth: Gauge,
     running: Gauge,
+    reloads: Counter,
+    refused_plugins: Gauge,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -94,6 +96,18 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Plugin calls, instantiation included",
         plugin_calls.clone(),
     );
+    let reloads = Counter::default();
+    registry.register(
+        "sgsched_plugin_reloads",
+        "Rescans of the plugins dir (SIGHUP or a changed file)",
+        reloads.clone(),
+    );
+    let refused_plugins = Gauge::default();
+    registry.register(
+        "sgsched_plugins_refused",
+        "Plugins-dir files not loaded, or not at their latest version, after the last rescan",
+        refused_plugins.clone(),
+    );
     Metrics {
         registry,
         executions,
@@ -102,6 +116,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         calendars,
         queue_depth,
         running,
+        reloads,
+        refused_plugins,
     }
 });
 
@@ -139,6 +155,14 @@ pub fn calendar_served(kept: bool) {
         .calendars
         .get_or_create(&ServedLabels { served })
         .inc();
+}
+
+/// The plugins dir was rescanned; `refused` files are not loaded (or not at their latest).
+pub fn plugins_reloaded(refused: usize) {
+    METRICS.reloads.inc();
+    METRICS
+        .refused_plugins
+        .set(i64::try_from(refused).unwrap_or(i64::MAX));
 }
 
 /// Gauges the caller reads at scrape time.

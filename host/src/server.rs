@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub header_timeout: Duration,
     /// Limits per job type (the config file's `[plugin_limits.*]`).
     pub plugin_limits: std::collections::BTreeMap<String, crate::plugins::PluginLimits>,
+    /// A plugins-dir file may replace a built-in (the config file's `plugins_replace_builtins`).
+    pub replace_builtins: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +68,44 @@ impl ServeConfig {
             memory_limit_bytes: self.memory_limit_mib << 20,
             run_timeout: self.run_timeout,
             plugin_limits: self.plugin_limits.clone(),
+            replace_builtins: self.replace_builtins,
             ..PluginHostConfig::default()
+        }
+    }
+}
+
+/// How often the plugins dir is looked at for changed files (SIGHUP rescans at once).
+const PLUGINS_POLL: Duration = Duration::from_secs(1);
+
+/// Rescans the plugins dir on SIGHUP and whenever a file in it changes, for the process's life.
+async fn watch_plugins(plugins: PluginHost) {
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut tick = tokio::time::interval(PLUGINS_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let asked = async {
+            match hangup.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = asked => {}
+            _ = tick.tick() => {
+                if !plugins.plugins_dir_changed() {
+                    continue;
+                }
+            }
+        }
+        match plugins.reload().await {
+            Ok(r) => {
+                tracing::info!(loaded = ?r.loaded, removed = ?r.removed, refused = r.refused.len(), "plugins dir rescanned")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "plugins dir rescan failed; the plugins in force keep serving")
+            }
         }
     }
 }
@@ -89,6 +128,9 @@ pub async fn build(config: &ServeConfig) -> Result<Services, ServerError> {
     let plugins = PluginHost::load(config.plugin_host_config(), jobs).await?;
     for p in plugins.plugins() {
         tracing::info!(job_type = %p.job_type, version = %p.version, origin = %p.origin, "plugin ready");
+    }
+    if config.plugins_dir.is_some() {
+        tokio::spawn(watch_plugins(plugins.clone()));
     }
     let scheduler =
         Scheduler::new(storage, plugins.clone(), Arc::new(SystemClock)).with_grace(config.grace);

@@ -26,6 +26,7 @@ mod pages_browser;
 mod planning_api;
 mod plugin_configs;
 mod plugin_kit;
+mod plugin_reload;
 mod plugin_sandbox;
 mod plugin_templates;
 mod postgres_nodes;

@@ -283,11 +283,18 @@ async fn a_built_in_job_type_cannot_be_taken_over() {
     assert_eq!(h.refused().len(), 1);
     assert_eq!(
         h.refused()[0].reason,
-        "job type \"export\" is already taken"
+        "job type \"export\" is a built-in's; set plugins_replace_builtins = true to replace it"
     );
     assert_eq!(
         h.info("export").unwrap().origin,
         sgsched::plugins::PluginOrigin::BuiltIn
+    );
+    // Unless the operator says so.
+    let h = host(dir.path(), |c| c.replace_builtins = true).await;
+    assert!(h.refused().is_empty(), "{:?}", h.refused());
+    assert_eq!(
+        h.info("export").unwrap().origin,
+        sgsched::plugins::PluginOrigin::File(dir.path().join("my_export.wasm"))
     );
 }
 

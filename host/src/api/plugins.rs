@@ -11,6 +11,16 @@ use crate::plugins::PluginOrigin;
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PluginList {
     pub plugins: Vec<PluginView>,
+    /// Plugins-dir files not loaded, or whose latest change did not load (the previous
+    /// version keeps serving then), with the reason.
+    pub refused: Vec<RefusedView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefusedView {
+    /// The file's name (not its path: clients need not know the server's disk).
+    pub file: String,
+    pub reason: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -32,6 +42,7 @@ pub async fn list(State(state): State<AppState>, _: AuthUser) -> Json<PluginList
     let plugins = state
         .plugins
         .plugins()
+        .into_iter()
         .map(|p| PluginView {
             job_type: p.job_type.clone(),
             version: p.version.clone(),
@@ -46,5 +57,18 @@ pub async fn list(State(state): State<AppState>, _: AuthUser) -> Json<PluginList
             example_config: p.example_config.clone(),
         })
         .collect();
-    Json(PluginList { plugins })
+    let refused = state
+        .plugins
+        .refused()
+        .into_iter()
+        .map(|r| RefusedView {
+            file: r
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            reason: r.reason,
+        })
+        .collect();
+    Json(PluginList { plugins, refused })
 }

@@ -237,6 +237,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let config = match args.settings.with_env().over(file.settings).resolve() {
         Ok(mut c) => {
             c.plugin_limits = file.plugin_limits;
+            c.replace_builtins = file.replace_builtins;
             c
         }
         Err(e) => {

@@ -187,6 +187,8 @@ impl ServeSettings {
 pub struct ConfigFile {
     pub settings: ServeSettings,
     pub plugin_limits: BTreeMap<String, PluginLimits>,
+    /// `plugins_replace_builtins = true`: a plugins-dir file may take a built-in's job type.
+    pub replace_builtins: bool,
 }
 
 impl ConfigFile {
@@ -206,12 +208,22 @@ impl ConfigFile {
                 .try_into()
                 .map_err(|e| parse(format!("plugin_limits: {e}")))?,
         };
+        let replace_builtins = match table.remove("plugins_replace_builtins") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => b,
+            Some(_) => {
+                return Err(parse(
+                    "plugins_replace_builtins: must be true or false".into(),
+                ));
+            }
+        };
         let settings = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| parse(e.to_string()))?;
         Ok(ConfigFile {
             settings,
             plugin_limits,
+            replace_builtins,
         })
     }
 }
@@ -231,6 +243,7 @@ impl Settings {
             api_rate_per_minute: self.api_rate_per_minute,
             header_timeout: Duration::from_secs(self.header_timeout_secs.into()),
             plugin_limits: BTreeMap::new(),
+            replace_builtins: false,
         }
     }
 

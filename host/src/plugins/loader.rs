@@ -1,6 +1,7 @@
-//! Loading plugins: the built-ins embedded in the binary, then every `*.wasm` of the plugins dir.
-//! A built-in that fails is a bug and stops the start; a file that fails is refused with a log
-//! line naming it and the reason, and the rest load.
+//! Loading plugins: the built-ins embedded in the binary, then every `*.wasm` of the plugins dir
+//! (through `reload::scan`, which rescans it while the server runs). A built-in that fails is a
+//! bug and stops the start; a file that fails is refused with a log line naming it and the
+//! reason, and the rest load.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use wasmtime::component::{HasSelf, Linker};
 use super::bindings::{JobPlugin, JobPluginPre};
 use super::call::{self, Target};
 use super::engine::Engines;
+use super::reload::{PluginSet, ReloadReport, scan};
 use super::state::{HostState, RunCtx};
 use super::{
     FieldError, PluginError, PluginHostConfig, PluginHostError, PluginInfo, PluginOrigin,
@@ -23,7 +25,7 @@ use crate::jobsystem::JobSystem;
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 
 /// A plugin file that was not loaded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
     pub file: PathBuf,
     pub reason: String,
@@ -37,16 +39,47 @@ pub(crate) struct Plugin {
 }
 
 pub(crate) struct Loaded {
-    pub plugins: BTreeMap<String, Plugin>,
-    pub refused: Vec<Refused>,
+    /// The built-ins, which every plugin set starts from.
+    builtins: BTreeMap<String, Arc<Plugin>>,
+    /// The plugins in force; a call clones its plugin out, so a swap never disturbs it.
+    set: std::sync::RwLock<Arc<PluginSet>>,
+    /// One rescan at a time.
+    reloading: tokio::sync::Mutex<()>,
+    config: PluginHostConfig,
     pub jobs: Arc<dyn JobSystem>,
     /// Bounds live instances to what the pooling allocator holds, so callers wait instead of
     /// failing when the pool is full.
     permits: Semaphore,
-    _engines: Engines,
+    engines: Engines,
 }
 
 impl Loaded {
+    pub fn current(&self) -> Arc<PluginSet> {
+        self.set.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether a file of the plugins dir changed since the set in force was made.
+    pub fn dir_changed(&self) -> bool {
+        self.config
+            .plugins_dir
+            .as_deref()
+            .is_some_and(|dir| self.current().differs_from(dir))
+    }
+
+    /// Rescan the plugins dir and put the new set in force.
+    pub async fn reload(&self) -> Result<ReloadReport, PluginHostError> {
+        let _one = self.reloading.lock().await;
+        let Some(dir) = self.config.plugins_dir.as_deref() else {
+            return Ok(ReloadReport::default());
+        };
+        let current = self.current();
+        let (next, report) =
+            scan(&self.engines, &self.config, &self.builtins, &current, dir).await?;
+        crate::metrics::plugins_reloaded(next.refused.len());
+        *self.set.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+        Ok(report)
+    }
+
     fn target<'a>(&self, p: &'a Plugin) -> Target<'a> {
         Target {
             name: &p.name,
@@ -92,59 +125,37 @@ pub(super) async fn load(
             })?;
         plugins.insert(p.info.job_type.clone(), p);
     }
-    let mut refused = Vec::new();
-    if let Some(dir) = &config.plugins_dir {
-        for file in wasm_files(dir)? {
-            let outcome = match std::fs::read(&file) {
-                Err(e) => Err(format!("cannot read: {e}")),
-                Ok(bytes) => {
-                    let name = file
-                        .file_stem()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    prepare(
-                        &engines,
-                        &config,
-                        &name,
-                        &bytes,
-                        PluginOrigin::File(file.clone()),
-                    )
-                    .await
-                }
-            };
-            match outcome {
-                Ok(p) if plugins.contains_key(&p.info.job_type) => {
-                    let reason = format!("job type {:?} is already taken", p.info.job_type);
-                    tracing::warn!(file = %file.display(), %reason, "plugin refused");
-                    refused.push(Refused { file, reason });
-                }
-                Ok(p) => {
-                    tracing::info!(file = %file.display(), job_type = %p.info.job_type, version = %p.info.version, "plugin loaded");
-                    plugins.insert(p.info.job_type.clone(), p);
-                }
-                Err(reason) => {
-                    tracing::warn!(file = %file.display(), %reason, "plugin refused");
-                    refused.push(Refused { file, reason });
-                }
-            }
+    let builtins: BTreeMap<String, Arc<Plugin>> =
+        plugins.into_iter().map(|(k, p)| (k, Arc::new(p))).collect();
+    let set = match &config.plugins_dir {
+        Some(dir) => {
+            scan(&engines, &config, &builtins, &PluginSet::default(), dir)
+                .await?
+                .0
         }
-    }
-    let loaded: Vec<String> = plugins.keys().cloned().collect();
+        None => PluginSet {
+            plugins: builtins.clone(),
+            ..PluginSet::default()
+        },
+    };
+    let loaded: Vec<String> = set.plugins.keys().cloned().collect();
     let problems = super::limits::check(&config.plugin_limits, &loaded);
     if !problems.is_empty() {
         return Err(PluginHostError::Limits(problems));
     }
     let permits = Semaphore::new(config.max_instances.max(1) as usize);
     Ok(Loaded {
-        plugins,
-        refused,
+        builtins,
+        set: std::sync::RwLock::new(Arc::new(set)),
+        reloading: tokio::sync::Mutex::new(()),
+        config,
         jobs,
         permits,
-        _engines: engines,
+        engines,
     })
 }
 
-fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, PluginHostError> {
+pub(super) fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, PluginHostError> {
     let io = |source| PluginHostError::PluginsDir {
         path: dir.to_path_buf(),
         source,
@@ -163,7 +174,7 @@ fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, PluginHostError> {
 
 /// Compile, link and ask `info`. The pooled engine is tried first; a component the pool cannot
 /// hold (a Python guest is tens of MB) gets the on-demand engine.
-async fn prepare(
+pub(super) async fn prepare(
     engines: &Engines,
     config: &PluginHostConfig,
     name: &str,

@@ -9,6 +9,7 @@ mod engine;
 mod guest_log;
 mod limits;
 mod loader;
+mod reload;
 mod state;
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::jobsystem::JobSystem;
 pub use limits::{Limits, PluginLimits};
 pub use loader::{CONTRACT_VERSION, Refused};
+pub use reload::ReloadReport;
 
 /// Limits and locations for the plugin host.
 #[derive(Debug, Clone)]
@@ -36,6 +38,8 @@ pub struct PluginHostConfig {
     pub max_instances: u32,
     /// Limits of one job type's calls that differ from the ones above.
     pub plugin_limits: std::collections::BTreeMap<String, PluginLimits>,
+    /// Whether a plugins-dir file may replace a built-in job type (otherwise it is refused).
+    pub replace_builtins: bool,
 }
 
 impl Default for PluginHostConfig {
@@ -48,6 +52,7 @@ impl Default for PluginHostConfig {
             run_timeout: Duration::from_secs(600),
             max_instances: 256,
             plugin_limits: Default::default(),
+            replace_builtins: false,
         }
     }
 }
@@ -151,22 +156,35 @@ impl PluginHost {
         })
     }
 
-    /// Every loaded plugin, by job type.
-    pub fn plugins(&self) -> impl Iterator<Item = &PluginInfo> {
-        self.inner.plugins.values().map(|p| &p.info)
+    /// Every plugin in force, by job type.
+    pub fn plugins(&self) -> Vec<PluginInfo> {
+        let set = self.inner.current();
+        set.plugins.values().map(|p| p.info.clone()).collect()
     }
 
-    pub fn info(&self, job_type: &str) -> Option<&PluginInfo> {
-        self.inner.plugins.get(job_type).map(|p| &p.info)
+    pub fn info(&self, job_type: &str) -> Option<PluginInfo> {
+        let set = self.inner.current();
+        set.plugins.get(job_type).map(|p| p.info.clone())
     }
 
     pub fn job_types(&self) -> Vec<String> {
-        self.inner.plugins.keys().cloned().collect()
+        self.inner.current().plugins.keys().cloned().collect()
     }
 
-    /// Files of the plugins dir that were not loaded, with the reason.
-    pub fn refused(&self) -> &[Refused] {
-        &self.inner.refused
+    /// Files of the plugins dir that are not loaded (or not at their latest), with the reason.
+    pub fn refused(&self) -> Vec<Refused> {
+        self.inner.current().refused.clone()
+    }
+
+    /// Rescan the plugins dir: changed and added files are compiled (off the request path),
+    /// removed ones withdrawn; runs already started finish on the version they started with.
+    pub async fn reload(&self) -> Result<ReloadReport, PluginHostError> {
+        self.inner.reload().await
+    }
+
+    /// Whether a file of the plugins dir changed since the plugins in force were loaded.
+    pub fn plugins_dir_changed(&self) -> bool {
+        self.inner.dir_changed()
     }
 
     /// Ask the job type's plugin whether `config` is valid: `Ok(Ok(()))` when it is,
@@ -178,7 +196,7 @@ impl PluginHost {
     ) -> Result<Result<(), Vec<FieldError>>, PluginError> {
         let plugin = self.plugin(job_type)?;
         let t = std::time::Instant::now();
-        let out = self.inner.validate(plugin, config).await;
+        let out = self.inner.validate(&plugin, config).await;
         crate::metrics::plugin_call(job_type, "validate", t.elapsed().as_secs_f64());
         out
     }
@@ -194,15 +212,18 @@ impl PluginHost {
         let plugin = self.plugin(&request.job_type)?;
         let job_type = request.job_type.clone();
         let t = std::time::Instant::now();
-        let out = self.inner.run(plugin, request).await;
+        let out = self.inner.run(&plugin, request).await;
         crate::metrics::plugin_call(&job_type, "run", t.elapsed().as_secs_f64());
         out
     }
 
-    fn plugin(&self, job_type: &str) -> Result<&loader::Plugin, PluginError> {
+    /// The job type's plugin in force now, kept by the caller for the whole call.
+    fn plugin(&self, job_type: &str) -> Result<Arc<loader::Plugin>, PluginError> {
         self.inner
+            .current()
             .plugins
             .get(job_type)
+            .cloned()
             .ok_or_else(|| PluginError::UnknownJobType(job_type.to_string()))
     }
 }

@@ -93,6 +93,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let plugins = state
         .plugins
         .plugins()
+        .into_iter()
         .map(|p| PluginRow {
             job_type: p.job_type.clone(),
             version: p.version.clone(),

@@ -221,6 +221,11 @@ pub fn wrong_world_wasm() -> PathBuf {
     PathBuf::from(env!("WRONG_WORLD_WASM"))
 }
 
+/// The hostile guest as version 0.0.2, built by build.rs.
+pub fn hostile_next_wasm() -> PathBuf {
+    PathBuf::from(env!("HOSTILE_NEXT_WASM"))
+}
+
 /// A plugin built against contract 1.0.0, built by build.rs.
 pub fn future_contract_wasm() -> PathBuf {
     PathBuf::from(env!("FUTURE_CONTRACT_WASM"))

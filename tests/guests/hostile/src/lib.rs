@@ -62,6 +62,15 @@ fn act(mode: &str) -> Result<String, String> {
             Err(e) => Err(format!("open /etc/passwd denied: {e}")),
         },
         "env" => Ok(format!("env vars: {}, args: {}", std::env::vars().count(), std::env::args().count())),
+        "version" => Ok(env!("CARGO_PKG_VERSION").to_string()),
+        // Busy for a while (no clock in here), then say which version ran.
+        "spin" => {
+            let mut x: u64 = 0;
+            for i in 0..300_000_000u64 {
+                x = std::hint::black_box(x.wrapping_add(i));
+            }
+            Ok(format!("{} after {}", env!("CARGO_PKG_VERSION"), x % 2))
+        }
         "log" => {
             println!("hello from the hostile guest's stdout");
             eprintln!("hello from the hostile guest's stderr");
@@ -75,7 +84,7 @@ impl Guest for Hostile {
     fn info() -> PluginInfo {
         PluginInfo {
             job_type: "hostile".into(),
-            version: "0.0.1".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
             description: "Misbehaves on request, for the host's fault tests.".into(),
             config_schema: r#"{"type":"object","properties":{"mode":{"type":"string"}}}"#.into(),
             example_config: r#"{"mode":"ok"}"#.into(),
